@@ -1,0 +1,238 @@
+//! Reading vendor files. Every problem is an error naming the file and line: a catalog that
+//! loads half is worse than one that refuses to load.
+
+use std::fmt;
+use std::path::Path;
+
+use super::{Rule, Vendor, VendorDef};
+
+pub const CATEGORIES: &[&str] = &[
+    "helpdesk_ticketing",
+    "customer_service_platform",
+    "live_chat",
+    "knowledge_base",
+    "messaging_chatbot",
+    "ccaas",
+    "feedback_survey",
+];
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CatalogError {
+    pub file: String,
+    /// 1-based; 0 when the error concerns the file as a whole.
+    pub line: usize,
+    pub msg: String,
+}
+
+impl CatalogError {
+    pub fn new(file: &str, line: usize, msg: String) -> CatalogError {
+        CatalogError {
+            file: file.to_owned(),
+            line,
+            msg,
+        }
+    }
+}
+
+impl fmt::Display for CatalogError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line > 0 {
+            write!(f, "{}:{}: {}", self.file, self.line, self.msg)
+        } else {
+            write!(f, "{}: {}", self.file, self.msg)
+        }
+    }
+}
+
+impl std::error::Error for CatalogError {}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn valid_pattern(p: &str) -> bool {
+    let labels: Vec<&str> = p.split('.').collect();
+    labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        })
+}
+
+/// Parses one vendor file. `name` is used in errors and must be `<id>.vendor` (any folder).
+pub fn parse_file(name: &str, text: &str) -> Result<VendorDef, CatalogError> {
+    let err = |line: usize, msg: String| CatalogError::new(name, line, msg);
+    let mut v = Vendor {
+        id: String::new(),
+        name: String::new(),
+        product: String::new(),
+        category: String::new(),
+        origin: name.to_owned(),
+    };
+    let mut rules = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let n = i + 1;
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            return Err(err(n, format!("expected 'key = value', found '{line}'")));
+        };
+        let (key, value) = (key.trim(), value.trim());
+        let slot = match key {
+            "id" => &mut v.id,
+            "name" => &mut v.name,
+            "product" => &mut v.product,
+            "category" => &mut v.category,
+            "source" => continue,
+            "domain" => {
+                rules.push(parse_domain(value).map_err(|m| err(n, m))?);
+                continue;
+            }
+            _ => return Err(err(n, format!("unknown key '{key}'"))),
+        };
+        if !slot.is_empty() {
+            return Err(err(n, format!("'{key}' given twice")));
+        }
+        *slot = value.to_owned();
+    }
+    if !valid_id(&v.id) {
+        return Err(err(
+            0,
+            format!("missing or invalid id '{}' (use [a-z0-9-])", v.id),
+        ));
+    }
+    let stem = Path::new(name)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("");
+    if stem != v.id {
+        return Err(err(
+            0,
+            format!("id '{}' does not match the file name", v.id),
+        ));
+    }
+    if v.name.is_empty() {
+        return Err(err(0, "missing 'name'".into()));
+    }
+    if !CATEGORIES.contains(&v.category.as_str()) {
+        return Err(err(
+            0,
+            format!(
+                "category '{}' is not one of {}",
+                v.category,
+                CATEGORIES.join(", ")
+            ),
+        ));
+    }
+    if rules.is_empty() {
+        return Err(err(0, "no 'domain' lines".into()));
+    }
+    Ok(VendorDef { vendor: v, rules })
+}
+
+fn parse_domain(value: &str) -> Result<Rule, String> {
+    let mut words = value.split_whitespace();
+    let pattern = words.next().unwrap_or("").to_owned();
+    if !valid_pattern(&pattern) {
+        return Err(format!(
+            "'{pattern}' is not a lower-case domain of two or more labels"
+        ));
+    }
+    let strong = match words.next() {
+        Some("strong") => true,
+        Some("weak") => false,
+        other => {
+            return Err(format!(
+                "expected 'strong' or 'weak' after the domain, found {other:?}"
+            ))
+        }
+    };
+    let mut rule = Rule {
+        pattern,
+        strong,
+        exact: false,
+        tenant: false,
+    };
+    for w in words {
+        match w {
+            "exact" => rule.exact = true,
+            "tenant" => rule.tenant = true,
+            _ => return Err(format!("unknown domain flag '{w}' (exact, tenant)")),
+        }
+    }
+    Ok(rule)
+}
+
+/// Reads every `*.vendor` file of a folder, in name order.
+pub fn load_dir(dir: &Path) -> Result<Vec<VendorDef>, CatalogError> {
+    let shown = dir.display().to_string();
+    let rd = std::fs::read_dir(dir)
+        .map_err(|e| CatalogError::new(&shown, 0, format!("cannot read folder: {e}")))?;
+    let mut paths: Vec<_> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "vendor"))
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        return Err(CatalogError::new(
+            &shown,
+            0,
+            "no *.vendor files in this folder".into(),
+        ));
+    }
+    let mut defs = Vec::new();
+    for p in paths {
+        let shown = p.display().to_string();
+        let text =
+            std::fs::read_to_string(&p).map_err(|e| CatalogError::new(&shown, 0, e.to_string()))?;
+        defs.push(parse_file(&shown, &text)?);
+    }
+    Ok(defs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_line() {
+        let e = parse_file(
+            "x.vendor",
+            "id = x\nname = X\ncategory = live_chat\ndomain = Bad_Domain strong\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, 4);
+        assert!(e.to_string().starts_with("x.vendor:4:"), "{e}");
+        let e = parse_file(
+            "x.vendor",
+            "id = x\nname = X\ncategory = live_chat\ndomain = a.example strng\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, 4);
+        let e = parse_file(
+            "x.vendor",
+            "id = y\nname = X\ncategory = live_chat\ndomain = a.example strong\n",
+        )
+        .unwrap_err();
+        assert!(e.msg.contains("file name"));
+        let e = parse_file(
+            "x.vendor",
+            "id = x\nname = X\ncategory = chat\ndomain = a.example strong\n",
+        )
+        .unwrap_err();
+        assert!(e.msg.contains("category"));
+        let e = parse_file(
+            "x.vendor",
+            "id = x\nname = X\ncategory = live_chat\ndomain = com strong\n",
+        )
+        .unwrap_err();
+        assert!(e.msg.contains("two or more labels"));
+    }
+}

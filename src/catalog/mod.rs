@@ -1,0 +1,354 @@
+//! The vendor catalog: which hostnames belong to which customer-support vendor.
+//!
+//! Data lives in `fingerprints/*.vendor` (format in `fingerprints/README.md`), compiled into
+//! the binary; `--fingerprints DIR` adds files or replaces vendors by id. This module knows
+//! nothing about packets.
+//!
+//! Matching: names are compared lower-cased without a trailing dot, on label boundaries only
+//! (`zendesk.com` matches `acme.zendesk.com`, never `notzendesk.com`); the longest matching
+//! pattern wins and an exact entry beats a suffix entry of the same length. The lookup walks
+//! the name's label boundaries with one hash probe each.
+
+mod load;
+
+pub use load::{load_dir, parse_file, CatalogError};
+
+use hashbrown::HashMap;
+
+mod builtin {
+    include!(concat!(env!("OUT_DIR"), "/builtin_catalog.rs"));
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vendor {
+    pub id: String,
+    pub name: String,
+    pub product: String,
+    pub category: String,
+    /// File the vendor came from (`zendesk.vendor`, or a path for `--fingerprints`).
+    pub origin: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    pub pattern: String,
+    pub strong: bool,
+    pub exact: bool,
+    pub tenant: bool,
+}
+
+/// A vendor with its domain rules, as read from one file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VendorDef {
+    pub vendor: Vendor,
+    pub rules: Vec<Rule>,
+}
+
+/// A successful lookup.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Match<'a> {
+    pub vendor: &'a Vendor,
+    pub pattern: &'a str,
+    /// False for shared infrastructure (weak evidence).
+    pub strong: bool,
+    /// The customer's account label, for patterns that carry one (`acme` in
+    /// `acme.zendesk.com`).
+    pub tenant: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Catalog {
+    vendors: Vec<Vendor>,
+    /// pattern → (vendor index, rule)
+    exact: HashMap<String, (usize, Rule)>,
+    suffix: HashMap<String, (usize, Rule)>,
+}
+
+/// Labels that name the vendor's own infrastructure, not a customer, when they sit where a
+/// tenant label would (`www.zendesk.com`, `eu.acme.zendesk.com` has tenant `acme`).
+const INFRA_LABELS: &[&str] = &[
+    "www",
+    "api",
+    "app",
+    "apps",
+    "cdn",
+    "static",
+    "assets",
+    "support",
+    "help",
+    "docs",
+    "developer",
+    "developers",
+    "status",
+    "login",
+    "accounts",
+    "secure",
+    "widget",
+    "mail",
+    "production",
+    "prod",
+    "eu",
+    "us",
+    "ca",
+    "au",
+    "in",
+    "uk",
+    "ae",
+    "jp",
+    "de",
+];
+
+fn is_infra_label(l: &str) -> bool {
+    if INFRA_LABELS.contains(&l) {
+        return true;
+    }
+    // Region or pod labels such as `us-1`, `eu-2`.
+    match l.split_once('-') {
+        Some((region, n)) => {
+            INFRA_LABELS.contains(&region) && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
+impl Catalog {
+    /// The catalog compiled into the binary.
+    pub fn builtin() -> Result<Catalog, CatalogError> {
+        let mut defs = Vec::new();
+        for (name, text) in builtin::BUILTIN {
+            defs.push(parse_file(name, text)?);
+        }
+        Catalog::from_defs(defs)
+    }
+
+    /// Builds a catalog; a pattern claimed by two vendors is an error naming both files.
+    pub fn from_defs(defs: Vec<VendorDef>) -> Result<Catalog, CatalogError> {
+        let mut c = Catalog::default();
+        for def in defs {
+            if let Some(prev) = c.vendors.iter().find(|v| v.id == def.vendor.id) {
+                return Err(CatalogError::new(
+                    &def.vendor.origin,
+                    0,
+                    format!(
+                        "vendor id '{}' is also defined in {}",
+                        def.vendor.id, prev.origin
+                    ),
+                ));
+            }
+            let vi = c.vendors.len();
+            for rule in def.rules {
+                let map = if rule.exact {
+                    &mut c.exact
+                } else {
+                    &mut c.suffix
+                };
+                if let Some((other, _)) = map.get(&rule.pattern) {
+                    return Err(CatalogError::new(
+                        &def.vendor.origin,
+                        0,
+                        format!(
+                            "domain '{}' is also claimed by {} ({})",
+                            rule.pattern, c.vendors[*other].id, c.vendors[*other].origin
+                        ),
+                    ));
+                }
+                map.insert(rule.pattern.clone(), (vi, rule));
+            }
+            c.vendors.push(def.vendor);
+        }
+        Ok(c)
+    }
+
+    /// Adds the vendors of `extra`; one whose id exists replaces the built-in one whole.
+    pub fn with_overrides(self, extra: Vec<VendorDef>) -> Result<Catalog, CatalogError> {
+        let mut defs = self.into_defs();
+        for e in extra {
+            defs.retain(|d| d.vendor.id != e.vendor.id);
+            defs.push(e);
+        }
+        Catalog::from_defs(defs)
+    }
+
+    fn into_defs(self) -> Vec<VendorDef> {
+        let mut defs: Vec<VendorDef> = self
+            .vendors
+            .into_iter()
+            .map(|vendor| VendorDef {
+                vendor,
+                rules: Vec::new(),
+            })
+            .collect();
+        for (vi, rule) in self.exact.into_values().chain(self.suffix.into_values()) {
+            defs[vi].rules.push(rule);
+        }
+        for d in &mut defs {
+            d.rules.sort_by(|a, b| a.pattern.cmp(&b.pattern));
+        }
+        defs
+    }
+
+    pub fn vendors(&self) -> &[Vendor] {
+        &self.vendors
+    }
+
+    pub fn vendor(&self, id: &str) -> Option<&Vendor> {
+        self.vendors.iter().find(|v| v.id == id)
+    }
+
+    /// The rules of one vendor, sorted by pattern.
+    pub fn rules_of(&self, id: &str) -> Vec<&Rule> {
+        let Some(vi) = self.vendors.iter().position(|v| v.id == id) else {
+            return Vec::new();
+        };
+        let mut r: Vec<&Rule> = self
+            .exact
+            .values()
+            .chain(self.suffix.values())
+            .filter(|(v, _)| *v == vi)
+            .map(|(_, r)| r)
+            .collect();
+        r.sort_by(|a, b| a.pattern.cmp(&b.pattern));
+        r
+    }
+
+    pub fn len(&self) -> usize {
+        self.vendors.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.vendors.is_empty()
+    }
+
+    /// Finds the vendor of a hostname.
+    pub fn lookup(&self, host: &str) -> Option<Match<'_>> {
+        let host = host.strip_suffix('.').unwrap_or(host);
+        if host.is_empty() {
+            return None;
+        }
+        let lowered;
+        let host = if host.bytes().any(|b| b.is_ascii_uppercase()) {
+            lowered = host.to_ascii_lowercase();
+            lowered.as_str()
+        } else {
+            host
+        };
+        if let Some((vi, rule)) = self.exact.get(host) {
+            return Some(self.make_match(host, *vi, rule));
+        }
+        let mut at = 0;
+        loop {
+            let suffix = &host[at..];
+            if let Some((vi, rule)) = self.suffix.get(suffix) {
+                return Some(self.make_match(host, *vi, rule));
+            }
+            at += suffix.find('.')? + 1;
+        }
+    }
+
+    fn make_match<'a>(&'a self, host: &str, vi: usize, rule: &'a Rule) -> Match<'a> {
+        let tenant = if rule.tenant && host.len() > rule.pattern.len() {
+            let left = &host[..host.len() - rule.pattern.len() - 1];
+            left.rsplit('.')
+                .find(|l| !is_infra_label(l))
+                .map(str::to_owned)
+        } else {
+            None
+        };
+        Match {
+            vendor: &self.vendors[vi],
+            pattern: &rule.pattern,
+            strong: rule.strong,
+            tenant,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cat() -> Catalog {
+        Catalog::builtin().expect("the built-in catalog validates")
+    }
+
+    #[test]
+    fn builtin_is_large_enough_and_has_contract_ids() {
+        let c = cat();
+        assert!(c.len() >= 50, "{} vendors", c.len());
+        for id in [
+            "zendesk",
+            "helpscout",
+            "kustomer",
+            "helpjuice",
+            "intercom",
+            "freshworks",
+        ] {
+            assert!(c.vendor(id).is_some(), "{id}");
+        }
+    }
+
+    #[test]
+    fn label_boundaries_case_and_trailing_dot() {
+        let c = cat();
+        assert_eq!(c.lookup("acme.zendesk.com").unwrap().vendor.id, "zendesk");
+        assert_eq!(c.lookup("ACME.Zendesk.COM.").unwrap().vendor.id, "zendesk");
+        assert_eq!(c.lookup("zendesk.com").unwrap().vendor.id, "zendesk");
+        assert!(c.lookup("notzendesk.com").is_none());
+        assert!(c.lookup("zendesk.com.evil.example").is_none());
+        assert!(c.lookup("").is_none());
+        assert!(c.lookup(".").is_none());
+    }
+
+    #[test]
+    fn tenant_is_reported_and_infra_labels_skipped() {
+        let c = cat();
+        assert_eq!(
+            c.lookup("acme.zendesk.com").unwrap().tenant.as_deref(),
+            Some("acme")
+        );
+        assert_eq!(
+            c.lookup("eu.acme.zendesk.com").unwrap().tenant.as_deref(),
+            Some("acme")
+        );
+        assert_eq!(c.lookup("www.zendesk.com").unwrap().tenant, None);
+        assert_eq!(c.lookup("zendesk.com").unwrap().tenant, None);
+    }
+
+    #[test]
+    fn longest_and_exact_win() {
+        let defs = vec![
+            parse_file("a.vendor", "id = a\nname = A\nproduct = p\ncategory = live_chat\ndomain = example.com weak\n").unwrap(),
+            parse_file("b.vendor", "id = b\nname = B\nproduct = p\ncategory = live_chat\ndomain = chat.example.com strong\ndomain = x.example.com strong exact\n").unwrap(),
+        ];
+        let c = Catalog::from_defs(defs).unwrap();
+        assert_eq!(c.lookup("t.chat.example.com").unwrap().vendor.id, "b");
+        assert_eq!(c.lookup("www.example.com").unwrap().vendor.id, "a");
+        assert!(!c.lookup("www.example.com").unwrap().strong);
+        assert_eq!(c.lookup("x.example.com").unwrap().vendor.id, "b");
+        assert_eq!(c.lookup("y.x.example.com").unwrap().vendor.id, "a");
+    }
+
+    #[test]
+    fn duplicate_pattern_names_both_files() {
+        let text = |id: &str| {
+            format!("id = {id}\nname = N\nproduct = p\ncategory = live_chat\ndomain = same.example strong\n")
+        };
+        let defs = vec![
+            parse_file("one.vendor", &text("one")).unwrap(),
+            parse_file("two.vendor", &text("two")).unwrap(),
+        ];
+        let e = Catalog::from_defs(defs).unwrap_err().to_string();
+        assert!(e.contains("two.vendor") && e.contains("one.vendor"), "{e}");
+    }
+
+    #[test]
+    fn override_replaces_vendor() {
+        let extra = parse_file("zendesk.vendor", "id = zendesk\nname = Z\nproduct = p\ncategory = helpdesk_ticketing\ndomain = zd.example strong tenant\n").unwrap();
+        let c = cat().with_overrides(vec![extra]).unwrap();
+        assert!(c.lookup("acme.zendesk.com").is_none());
+        assert_eq!(
+            c.lookup("acme.zd.example").unwrap().tenant.as_deref(),
+            Some("acme")
+        );
+    }
+}

@@ -1,0 +1,72 @@
+//! Command-line flags (clap derive). Flag-shaped only: no I/O here; `app` validates.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Which customer-support SaaS vendors does each host use, and which are not sanctioned?
+///
+/// shadowdesk reads packet captures, pulls the hostnames clients reveal on the wire (DNS
+/// questions and answers, TLS SNI) and maps them to support platforms (Zendesk, Help Scout,
+/// Intercom, Freshdesk, ...).
+#[derive(Debug, Parser)]
+#[command(name = "shadowdesk", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan pcap/pcapng files, folders (recursive) or - (standard input).
+    Scan(ScanArgs),
+    /// List the vendor catalog.
+    Vendors(VendorsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Capture files, folders, or - for standard input.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Write one JSON object per observation (NDJSON) to FILE; - is standard output.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<String>,
+    /// Write the per-host report as one JSON document to FILE; - is standard output.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<String>,
+    /// Vendors allowed for every host, comma-separated ids (see `shadowdesk vendors`).
+    #[arg(long, value_name = "ID,...")]
+    pub sanctioned: Vec<String>,
+    /// Policy file: which vendors are allowed for which host groups (format in the README).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Parse worker threads (the output is the same for any number).
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: u16,
+    /// Folder of extra *.vendor files; a file with a built-in id replaces that vendor.
+    #[arg(long, value_name = "DIR")]
+    pub fingerprints: Option<PathBuf>,
+    /// Exit with status 1 when traffic to an unsanctioned vendor was seen.
+    #[arg(long)]
+    pub fail_on_unsanctioned: bool,
+    /// No progress line on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VendorsArgs {
+    /// Folder of extra *.vendor files, as for scan.
+    #[arg(long, value_name = "DIR")]
+    pub fingerprints: Option<PathBuf>,
+    /// One JSON object per vendor, with its domains.
+    #[arg(long)]
+    pub json: bool,
+}

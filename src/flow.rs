@@ -1,0 +1,498 @@
+//! Per-flow state: the only place where state about a connection lives.
+//!
+//! Each parse worker owns one [`FlowTable`] (flows are sharded by address pair, so both
+//! directions of a connection meet in the same worker and no locks are needed). For TCP it
+//! reassembles the first bytes of each direction until a ClientHello is complete, or frames
+//! DNS-over-TCP messages; a flow that has given its answer keeps only a small "done" entry,
+//! so its later packets cost one hash lookup.
+//!
+//! Memory is bounded three ways: per-direction buffers are capped, flows idle longer than
+//! [`IDLE_TIMEOUT_NS`] of packet time are evicted, and the table has a size cap past which
+//! the least recently seen quarter is evicted. Every eviction of a flow still waiting for
+//! bytes is counted.
+
+use std::net::IpAddr;
+
+use hashbrown::HashMap;
+
+use crate::decode::{Decoded, TcpInfo, Transport};
+use crate::proto::{dns, tls};
+use crate::time::TsNanos;
+
+/// A flow still waiting for its ClientHello after this much packet time is given up.
+pub const IDLE_TIMEOUT_NS: i64 = 120 * 1_000_000_000;
+/// How often (in packet time) the table is swept for idle flows.
+const SWEEP_EVERY_NS: i64 = 10 * 1_000_000_000;
+/// Out-of-order segments held per direction while waiting for a gap to fill.
+const MAX_OOO_SEGMENTS: usize = 32;
+/// DNS over TCP: a message is at most 65535 bytes plus its 2-byte length.
+const MAX_DNS_TCP_BUF: usize = 65_537;
+/// Before the stream start is known (no SYN seen), how many data segments we look at for one
+/// that starts like a TLS record before calling the flow "not TLS".
+const MAX_HEADLESS_SEGMENTS: u8 = 4;
+
+/// Direction-independent key: the lower endpoint first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FlowKey {
+    pub lo: (IpAddr, u16),
+    pub hi: (IpAddr, u16),
+    pub tcp: bool,
+}
+
+impl FlowKey {
+    /// The key and whether the packet goes from `lo` to `hi` (direction 0) or back (1).
+    pub fn of(d: &Decoded) -> (FlowKey, usize) {
+        let a = (d.src, d.sport);
+        let b = (d.dst, d.dport);
+        let tcp = matches!(d.transport, Transport::Tcp(_));
+        if a <= b {
+            (FlowKey { lo: a, hi: b, tcp }, 0)
+        } else {
+            (FlowKey { lo: b, hi: a, tcp }, 1)
+        }
+    }
+}
+
+/// What a flow told us, for the extract stage's caller to turn into events.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Found {
+    Dns(dns::Message),
+    TlsHello(Vec<String>),
+}
+
+/// Counters a worker reports.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FlowStats {
+    pub flows_created: u64,
+    /// Flows removed for idleness or the table cap while still waiting for bytes.
+    pub evicted_idle: u64,
+    pub evicted_cap: u64,
+    /// Per-direction buffers that hit their cap (the direction is given up).
+    pub buffer_overflows: u64,
+    /// Out-of-order segments dropped because the per-direction queue was full.
+    pub ooo_dropped: u64,
+    pub peak_flows: u64,
+}
+
+#[derive(Debug)]
+enum Dir {
+    /// Nothing seen yet in this direction.
+    Fresh { isn: Option<u32>, headless: u8 },
+    /// Collecting the start of the stream.
+    Collecting(Box<Stream>),
+    /// Nothing more to learn from this direction.
+    Done,
+}
+
+#[derive(Debug)]
+struct Stream {
+    /// Sequence number of `buf[0]`.
+    base: u32,
+    buf: Vec<u8>,
+    /// Segments beyond a gap, by sequence number.
+    ooo: Vec<(u32, Vec<u8>)>,
+    /// ClientHellos already reported (a second one follows a HelloRetryRequest).
+    hellos: u8,
+}
+
+impl Stream {
+    fn next_seq(&self) -> u32 {
+        self.base.wrapping_add(self.buf.len() as u32)
+    }
+}
+
+#[derive(Debug)]
+struct FlowState {
+    last_ts: TsNanos,
+    /// DNS over TCP (port 53 on either side) rather than a TLS probe.
+    dns: bool,
+    dirs: [Dir; 2],
+}
+
+impl FlowState {
+    fn waiting(&self) -> bool {
+        self.dirs.iter().any(|d| !matches!(d, Dir::Done))
+    }
+}
+
+pub struct FlowTable {
+    flows: HashMap<FlowKey, FlowState>,
+    cap: usize,
+    next_sweep: TsNanos,
+    pub stats: FlowStats,
+}
+
+impl FlowTable {
+    pub fn new(cap: usize) -> FlowTable {
+        FlowTable {
+            flows: HashMap::new(),
+            cap: cap.max(16),
+            next_sweep: i64::MIN,
+            stats: FlowStats::default(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.flows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.flows.is_empty()
+    }
+
+    /// Advances packet time: evicts flows idle past the timeout. Called by the worker with the
+    /// reader's clock so that eviction does not depend on how flows are spread over workers.
+    pub fn advance(&mut self, now: TsNanos) {
+        if now < self.next_sweep {
+            return;
+        }
+        self.next_sweep = now.saturating_add(SWEEP_EVERY_NS);
+        let cutoff = now.saturating_sub(IDLE_TIMEOUT_NS);
+        let stats = &mut self.stats;
+        self.flows.retain(|_, f| {
+            if f.last_ts >= cutoff {
+                return true;
+            }
+            if f.waiting() {
+                stats.evicted_idle += 1;
+            }
+            false
+        });
+    }
+
+    /// Handles one TCP segment; returns what it completed, if anything.
+    pub fn tcp(&mut self, d: &Decoded, tcp: TcpInfo, ts: TsNanos, out: &mut Vec<(usize, Found)>) {
+        let (key, dir) = FlowKey::of(d);
+        if !self.flows.contains_key(&key) {
+            if d.payload.is_empty() && !tcp.syn {
+                // A bare ACK or FIN of a flow we never tracked: nothing to learn.
+                return;
+            }
+            if self.flows.len() >= self.cap {
+                self.evict_oldest_quarter();
+            }
+            self.stats.flows_created += 1;
+            let dns = d.sport == 53 || d.dport == 53;
+            self.flows.insert(
+                key,
+                FlowState {
+                    last_ts: ts,
+                    dns,
+                    dirs: [
+                        Dir::Fresh {
+                            isn: None,
+                            headless: 0,
+                        },
+                        Dir::Fresh {
+                            isn: None,
+                            headless: 0,
+                        },
+                    ],
+                },
+            );
+            self.stats.peak_flows = self.stats.peak_flows.max(self.flows.len() as u64);
+        }
+        let Some(flow) = self.flows.get_mut(&key) else {
+            return;
+        };
+        flow.last_ts = flow.last_ts.max(ts);
+        if tcp.syn {
+            on_syn(&mut flow.dirs[dir], tcp.seq);
+        }
+        if !d.payload.is_empty() {
+            let dns_mode = flow.dns;
+            let stats = &mut self.stats;
+            on_data(
+                &mut flow.dirs[dir],
+                dns_mode,
+                tcp.seq.wrapping_add(tcp.syn as u32),
+                d.payload,
+                stats,
+                |f| out.push((dir, f)),
+            );
+        }
+        if (tcp.rst || tcp.fin) && !flow.waiting() {
+            self.flows.remove(&key);
+        }
+    }
+
+    fn evict_oldest_quarter(&mut self) {
+        let mut ts: Vec<TsNanos> = self.flows.values().map(|f| f.last_ts).collect();
+        let k = ts.len() / 4;
+        let (_, cutoff, _) = ts.select_nth_unstable(k);
+        let cutoff = *cutoff;
+        let stats = &mut self.stats;
+        self.flows.retain(|_, f| {
+            if f.last_ts > cutoff {
+                return true;
+            }
+            if f.waiting() {
+                stats.evicted_cap += 1;
+            }
+            false
+        });
+    }
+}
+
+fn on_syn(dir: &mut Dir, seq: u32) {
+    match dir {
+        Dir::Fresh { isn, .. } => *isn = Some(seq),
+        // A new SYN with another ISN on a known 5-tuple is a new connection (port reuse).
+        Dir::Collecting(s) if s.base != seq.wrapping_add(1) && s.buf.is_empty() => {
+            s.base = seq.wrapping_add(1)
+        }
+        Dir::Done | Dir::Collecting(_) => {}
+    }
+}
+
+/// Signed distance from `b` to `a` in sequence space.
+fn seq_diff(a: u32, b: u32) -> i32 {
+    a.wrapping_sub(b) as i32
+}
+
+fn on_data(
+    dir: &mut Dir,
+    dns_mode: bool,
+    seq: u32,
+    data: &[u8],
+    stats: &mut FlowStats,
+    mut emit: impl FnMut(Found),
+) {
+    if let Dir::Fresh { isn, headless } = dir {
+        let base = match *isn {
+            Some(isn) => isn.wrapping_add(1),
+            // No SYN seen: the capture began mid-connection, or the SYN is late. Take this
+            // segment as the start if it looks like one; otherwise look at a few more.
+            None if dns_mode || tls::may_start_handshake(data) => seq,
+            None => {
+                *headless += 1;
+                if *headless >= MAX_HEADLESS_SEGMENTS {
+                    *dir = Dir::Done;
+                }
+                return;
+            }
+        };
+        *dir = Dir::Collecting(Box::new(Stream {
+            base,
+            buf: Vec::new(),
+            ooo: Vec::new(),
+            hellos: 0,
+        }));
+    }
+    let Dir::Collecting(s) = dir else {
+        return;
+    };
+    let rel = seq_diff(seq, s.next_seq());
+    if rel > 0 {
+        if dns_mode {
+            // DNS over TCP after a gap: resynchronise on this segment, as tshark does by
+            // default, rather than waiting for bytes that may never come.
+            s.buf.clear();
+            s.base = seq;
+            s.buf.extend_from_slice(data);
+        } else {
+            if s.ooo.len() >= MAX_OOO_SEGMENTS {
+                stats.ooo_dropped += 1;
+                return;
+            }
+            if !s.ooo.iter().any(|(q, _)| *q == seq) {
+                s.ooo.push((seq, data.to_vec()));
+            }
+            return;
+        }
+    } else {
+        append(s, seq, data);
+        // Drain out-of-order segments that now touch the end of the buffer.
+        while let Some(i) = s
+            .ooo
+            .iter()
+            .position(|(q, _)| seq_diff(*q, s.next_seq()) <= 0)
+        {
+            let (q, bytes) = s.ooo.swap_remove(i);
+            append(s, q, &bytes);
+        }
+    }
+    let finished = if dns_mode {
+        drain_dns(s, &mut emit)
+    } else {
+        scan_tls(s, &mut emit)
+    };
+    let limit = if dns_mode {
+        MAX_DNS_TCP_BUF
+    } else {
+        tls::MAX_CLIENT_HELLO + 5 * 8
+    };
+    if finished {
+        *dir = Dir::Done;
+    } else if s.buf.len() > limit {
+        stats.buffer_overflows += 1;
+        *dir = Dir::Done;
+    }
+}
+
+/// Appends the part of a segment at `seq` that lies past the end of the buffer (the rest is
+/// a retransmission or overlap of bytes we already hold; first copy wins, as in most stacks).
+fn append(s: &mut Stream, seq: u32, data: &[u8]) {
+    let rel = seq_diff(seq, s.next_seq());
+    if rel > 0 {
+        return;
+    }
+    let skip = rel.unsigned_abs() as usize;
+    if skip < data.len() {
+        s.buf.extend_from_slice(&data[skip..]);
+    }
+}
+
+/// Returns true when the direction has nothing more to give.
+fn scan_tls(s: &mut Stream, emit: &mut impl FnMut(Found)) -> bool {
+    loop {
+        if s.hellos > 0 {
+            let ccs = tls::change_cipher_spec_prefix(&s.buf);
+            consume(s, ccs);
+        }
+        match tls::parse_client_hello(&s.buf) {
+            tls::Parse::Incomplete => return false,
+            tls::Parse::NotTls => return true,
+            tls::Parse::ClientHello { names, end } => {
+                s.hellos += 1;
+                emit(Found::TlsHello(names));
+                if s.hellos >= 2 {
+                    return true;
+                }
+                consume(s, end);
+            }
+        }
+    }
+}
+
+fn consume(s: &mut Stream, n: usize) {
+    let n = n.min(s.buf.len());
+    s.buf.drain(..n);
+    s.base = s.base.wrapping_add(n as u32);
+}
+
+/// Frames length-prefixed DNS messages; returns true if the stream stopped making sense.
+fn drain_dns(s: &mut Stream, emit: &mut impl FnMut(Found)) -> bool {
+    let mut pos = 0;
+    while let Some(len) = s.buf.get(pos..pos + 2) {
+        let len = u16::from_be_bytes([len[0], len[1]]) as usize;
+        let Some(msg) = s.buf.get(pos + 2..pos + 2 + len) else {
+            break;
+        };
+        if let Ok(m) = dns::parse(msg) {
+            emit(Found::Dns(m));
+        }
+        pos += 2 + len;
+    }
+    consume(s, pos);
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg<'a>(seq: u32, syn: bool, payload: &'a [u8]) -> (Decoded<'a>, TcpInfo) {
+        let tcp = TcpInfo {
+            seq,
+            syn,
+            fin: false,
+            rst: false,
+        };
+        let d = Decoded {
+            src: "10.0.0.1".parse().unwrap(),
+            dst: "10.0.0.2".parse().unwrap(),
+            sport: 40000,
+            dport: 8443,
+            transport: Transport::Tcp(tcp),
+            payload,
+            truncated: false,
+        };
+        (d, tcp)
+    }
+
+    fn hello() -> Vec<u8> {
+        crate::proto::tls::tests::client_hello("acme.zendesk.com", 1700)
+    }
+
+    fn run(segs: &[(u32, bool, std::ops::Range<usize>)]) -> Vec<Found> {
+        let ch = hello();
+        let mut t = FlowTable::new(1024);
+        let mut out = Vec::new();
+        for (i, (seq, syn, r)) in segs.iter().enumerate() {
+            let (d, tcp) = seg(*seq, *syn, &ch[r.clone()]);
+            t.tcp(&d, tcp, i as i64, &mut out);
+        }
+        out.into_iter().map(|(_, f)| f).collect()
+    }
+
+    fn want() -> Vec<Found> {
+        vec![Found::TlsHello(vec!["acme.zendesk.com".into()])]
+    }
+
+    #[test]
+    fn split_in_order_out_of_order_and_retransmitted() {
+        let n = hello().len();
+        // SYN at 999: data starts at 1000.
+        assert_eq!(
+            run(&[
+                (999, true, 0..0),
+                (1000, false, 0..1448),
+                (2448, false, 1448..n)
+            ]),
+            want()
+        );
+        assert_eq!(
+            run(&[
+                (999, true, 0..0),
+                (2448, false, 1448..n),
+                (1000, false, 0..1448)
+            ]),
+            want()
+        );
+        // Retransmission of the first segment and an overlapping second segment.
+        assert_eq!(
+            run(&[
+                (999, true, 0..0),
+                (1000, false, 0..1448),
+                (1000, false, 0..1448),
+                (2400, false, 1400..n)
+            ]),
+            want()
+        );
+        // No SYN seen, second segment first.
+        assert_eq!(
+            run(&[(2448, false, 1448..n), (1000, false, 0..1448)]),
+            want()
+        );
+        // Incomplete: nothing.
+        assert!(run(&[(999, true, 0..0), (1000, false, 0..1448)]).is_empty());
+    }
+
+    #[test]
+    fn idle_flows_are_evicted_and_counted() {
+        let ch = hello();
+        let mut t = FlowTable::new(1024);
+        let mut out = Vec::new();
+        let (d, tcp) = seg(1, false, &ch[..100]);
+        t.tcp(&d, tcp, 0, &mut out);
+        assert_eq!(t.len(), 1);
+        t.advance(IDLE_TIMEOUT_NS + 1);
+        assert_eq!(t.len(), 0);
+        assert_eq!(t.stats.evicted_idle, 1);
+    }
+
+    #[test]
+    fn table_cap_holds() {
+        let ch = hello();
+        let mut t = FlowTable::new(64);
+        let mut out = Vec::new();
+        for i in 0..1000u16 {
+            let (mut d, tcp) = seg(1, false, &ch[..100]);
+            d.sport = i;
+            t.tcp(&d, tcp, i as i64, &mut out);
+            assert!(t.len() <= 64);
+        }
+        assert!(t.stats.evicted_cap > 900);
+    }
+}

@@ -1,0 +1,35 @@
+//! The `shadowdesk` binary: parse flags, set up logging to stderr, run, map to an exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SHADOWDESK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+    let cli = match shadowdesk::cli::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            // Help and version are not errors; everything else is a usage error (2).
+            return ExitCode::from(if e.use_stderr() {
+                shadowdesk::app::EXIT_ERROR
+            } else {
+                0
+            });
+        }
+    };
+    match shadowdesk::app::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(shadowdesk::app::Fatal(msg)) => {
+            eprintln!("shadowdesk: error: {msg}");
+            ExitCode::from(shadowdesk::app::EXIT_ERROR)
+        }
+    }
+}

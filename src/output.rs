@@ -1,0 +1,293 @@
+//! Output: NDJSON events, the JSON report, and the human summary.
+//!
+//! Event fields (one JSON object per line; CONTRACT.md fixes the first eight):
+//! `ts` (RFC 3339 UTC, µs), `kind` (`dns` = a question in a query, `dns_answer` = a
+//! response, `tls` = a ClientHello SNI), `src_ip`/`src_port` (always the client: the host
+//! that asked or sent the hello), `dst_ip`/`dst_port`, `hostname`, `vendor`, `sanctioned`;
+//! then `transport`, and when a vendor matched `vendor_name`, `category`, `matched` (the
+//! catalog pattern), `strength` (`strong`|`weak`), `tenant`; `qtype` for `dns`;
+//! `rcode`, `cnames`, `answers` and `via` (the CNAME target that named the vendor) for
+//! `dns_answer`.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::net::IpAddr;
+
+use serde_json::{json, Value};
+
+use crate::aggregate::Aggregator;
+use crate::catalog::Catalog;
+use crate::pipeline::InputSummary;
+use crate::stats::Stats;
+use crate::time::rfc3339;
+
+/// A line-oriented sink that treats a closed pipe (`| head`) as the reader being done, not
+/// as an error.
+pub struct Sink {
+    out: Option<Box<dyn Write + Send>>,
+    pub closed: bool,
+}
+
+impl Sink {
+    /// `-` is standard output.
+    pub fn create(path: &str) -> io::Result<Sink> {
+        let out: Box<dyn Write + Send> = if path == "-" {
+            Box::new(BufWriter::with_capacity(1 << 16, io::stdout()))
+        } else {
+            Box::new(BufWriter::with_capacity(1 << 16, File::create(path)?))
+        };
+        Ok(Sink {
+            out: Some(out),
+            closed: false,
+        })
+    }
+
+    pub fn write_line(&mut self, v: &Value) -> io::Result<()> {
+        let Some(out) = self.out.as_mut() else {
+            return Ok(());
+        };
+        let r = serde_json::to_writer(&mut *out, v)
+            .map_err(io::Error::from)
+            .and_then(|_| out.write_all(b"\n"));
+        self.check(r)
+    }
+
+    pub fn write_pretty(&mut self, v: &Value) -> io::Result<()> {
+        let Some(out) = self.out.as_mut() else {
+            return Ok(());
+        };
+        let r = serde_json::to_writer_pretty(&mut *out, v)
+            .map_err(io::Error::from)
+            .and_then(|_| out.write_all(b"\n"));
+        self.check(r)
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        let r = match self.out.as_mut() {
+            Some(o) => o.flush(),
+            None => Ok(()),
+        };
+        self.check(r)
+    }
+
+    fn check(&mut self, r: io::Result<()>) -> io::Result<()> {
+        match r {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.out = None;
+                self.closed = true;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+}
+
+/// The report document. Hosts with no vendor traffic are left out of `hosts` (counted in
+/// `stats.hosts_seen` is future work); `vendors` is the same data turned round for scoping.
+pub fn report(
+    agg: &Aggregator,
+    catalog: &Catalog,
+    inputs: &[InputSummary],
+    stats: &Stats,
+) -> Value {
+    let hosts: Vec<Value> = agg
+        .hosts
+        .iter()
+        .map(|(ip, vendors)| {
+            let vs: Vec<Value> = vendors
+                .iter()
+                .map(|(id, u)| {
+                    let v = catalog.vendor(id);
+                    json!({
+                        "vendor": id,
+                        "name": v.map(|v| v.name.as_str()),
+                        "category": v.map(|v| v.category.as_str()),
+                        "sanctioned": u.sanctioned,
+                        "strength": if u.strong { "strong" } else { "weak" },
+                        "hostnames": u.hostnames,
+                        "hostnames_not_listed": u.hostnames_dropped,
+                        "tenants": u.tenants,
+                        "first_seen": rfc3339(u.first_seen),
+                        "last_seen": rfc3339(u.last_seen),
+                        "events": u.events,
+                        "events_by_kind": u.by_kind,
+                    })
+                })
+                .collect();
+            let unsanctioned: Vec<&String> = vendors
+                .iter()
+                .filter(|(_, u)| !u.sanctioned)
+                .map(|(id, _)| id)
+                .collect();
+            json!({ "ip": ip.to_string(), "unsanctioned": unsanctioned, "vendors": vs })
+        })
+        .collect();
+
+    let mut by_vendor: std::collections::BTreeMap<&str, Vec<(IpAddr, &crate::aggregate::Usage)>> =
+        Default::default();
+    for (ip, vendors) in &agg.hosts {
+        for (id, u) in vendors {
+            by_vendor.entry(id.as_str()).or_default().push((*ip, u));
+        }
+    }
+    let vendors: Vec<Value> = by_vendor
+        .iter()
+        .map(|(id, hs)| {
+            let first = hs
+                .iter()
+                .map(|(_, u)| u.first_seen)
+                .min()
+                .unwrap_or_default();
+            let last = hs
+                .iter()
+                .map(|(_, u)| u.last_seen)
+                .max()
+                .unwrap_or_default();
+            json!({
+                "vendor": id,
+                "name": catalog.vendor(id).map(|v| v.name.as_str()),
+                "first_seen": rfc3339(first),
+                "last_seen": rfc3339(last),
+                "hosts": hs.iter().map(|(ip, u)| json!({
+                    "ip": ip.to_string(),
+                    "sanctioned": u.sanctioned,
+                    "first_seen": rfc3339(u.first_seen),
+                    "last_seen": rfc3339(u.last_seen),
+                    "events": u.events,
+                    "hostnames": u.hostnames,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+
+    let inputs: Vec<Value> = inputs
+        .iter()
+        .map(|i| json!({ "path": i.path, "packets": i.packets, "linktype": i.linktype, "error": i.error }))
+        .collect();
+    let f = &stats.flows;
+    json!({
+        "hosts": hosts,
+        "vendors": vendors,
+        "inputs": inputs,
+        "stats": {
+            "packets": stats.packets,
+            "bytes": stats.bytes,
+            "packets_snapped": stats.snapped,
+            "packets_truncated": stats.truncated,
+            "packets_skipped": stats.skipped,
+            "events": agg.events,
+            "events_by_kind": agg.events_by_kind,
+            "unsanctioned_events": agg.unsanctioned_events,
+            "tcp_flows": f.flows_created,
+            "flows_evicted_idle": f.evicted_idle,
+            "flows_evicted_cap": f.evicted_cap,
+            "flow_buffer_overflows": f.buffer_overflows,
+            "out_of_order_dropped": f.ooo_dropped,
+        }
+    })
+}
+
+/// The readable summary for a terminal: per host, then per vendor.
+pub fn summary(
+    agg: &Aggregator,
+    catalog: &Catalog,
+    inputs: &[InputSummary],
+    stats: &Stats,
+) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let name = |id: &str| {
+        catalog
+            .vendor(id)
+            .map(|v| v.name.clone())
+            .unwrap_or_else(|| id.to_owned())
+    };
+    let short = |ts: i64| rfc3339(ts)[..19].replace('T', " ");
+    let _ = writeln!(
+        s,
+        "shadowdesk: {} input(s), {} packets, {} events, {} host(s) using support vendors",
+        inputs.len(),
+        stats.packets,
+        agg.events,
+        agg.hosts.len()
+    );
+    if agg.hosts.is_empty() {
+        let _ = writeln!(s, "\nNo customer-support vendor traffic seen.");
+    }
+    for (ip, vendors) in &agg.hosts {
+        let bad = vendors.values().filter(|u| !u.sanctioned).count();
+        let _ = writeln!(
+            s,
+            "\nHOST {ip}  ({} vendor(s), {bad} unsanctioned)",
+            vendors.len()
+        );
+        for (id, u) in vendors {
+            let mark = if u.sanctioned { "  ok " } else { "  !! " };
+            let status = if u.sanctioned {
+                "sanctioned"
+            } else {
+                "UNSANCTIONED"
+            };
+            let weak = if u.strong {
+                ""
+            } else {
+                " (weak evidence: shared infrastructure only)"
+            };
+            let _ = writeln!(
+                s,
+                "{mark}{:<28} {status:<12} {:>5} events  {} .. {}{weak}",
+                name(id),
+                u.events,
+                short(u.first_seen),
+                short(u.last_seen)
+            );
+            if !u.tenants.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "       tenant: {}",
+                    u.tenants.iter().cloned().collect::<Vec<_>>().join(", ")
+                );
+            }
+            let mut hn: Vec<String> = u.hostnames.iter().cloned().collect();
+            if u.hostnames_dropped > 0 {
+                hn.push(format!("(+{} more)", u.hostnames_dropped));
+            }
+            let _ = writeln!(s, "       names:  {}", hn.join(", "));
+        }
+    }
+    let mut by_vendor: std::collections::BTreeMap<&str, Vec<(IpAddr, &crate::aggregate::Usage)>> =
+        Default::default();
+    for (ip, vendors) in &agg.hosts {
+        for (id, u) in vendors {
+            by_vendor.entry(id.as_str()).or_default().push((*ip, u));
+        }
+    }
+    if !by_vendor.is_empty() {
+        let _ = writeln!(s, "\nBY VENDOR");
+        for (id, hs) in by_vendor {
+            let _ = writeln!(s, "  {} ({id}): {} host(s)", name(id), hs.len());
+            for (ip, u) in hs {
+                let status = if u.sanctioned {
+                    "sanctioned"
+                } else {
+                    "UNSANCTIONED"
+                };
+                let _ = writeln!(
+                    s,
+                    "    {ip:<40} {status:<12} {:>5} events  {} .. {}",
+                    u.events,
+                    short(u.first_seen),
+                    short(u.last_seen)
+                );
+            }
+        }
+    }
+    let problems: Vec<&InputSummary> = inputs.iter().filter(|i| i.error.is_some()).collect();
+    if !problems.is_empty() {
+        let _ = writeln!(s, "\nINPUT PROBLEMS");
+        for i in problems {
+            let _ = writeln!(s, "  {}: {}", i.path, i.error.as_deref().unwrap_or(""));
+        }
+    }
+    s
+}

@@ -1,0 +1,458 @@
+//! The threads and channels: one reader, N parse workers, one aggregator.
+//!
+//! ```text
+//! reader ──WorkBatch (per worker, every chunk)──▶ worker[i] ──Out──▶ aggregator
+//!  read + decode + shard by address pair          flow table,         classify, aggregate,
+//!                                                  dns/tls extract     write events + report
+//! ```
+//!
+//! The reader decodes each packet once, keeps only what the analysis needs (TCP segments
+//! with data or SYN/FIN/RST, UDP to or from port 53), and shards it by a symmetric hash of
+//! the address pair, so both directions of a flow meet in one worker and per-flow state needs
+//! no lock. Packets travel in chunks: every chunk reaches every worker (possibly empty) with
+//! the reader's packet clock, and the aggregator merges the workers' outputs chunk by chunk
+//! in packet order. So events come out in the same order, and the report is the same, for
+//! any `--threads N`; flow idle eviction runs on the shared clock for the same reason.
+//! Channels are bounded, so a slow stage slows the reader instead of growing memory.
+
+use std::io::IsTerminal;
+use std::net::IpAddr;
+use std::ops::Range;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{bounded, Receiver, Sender};
+
+use crate::capture::{InputPath, Next, Reader};
+use crate::decode::{self, Transport};
+use crate::flow::{FlowStats, FlowTable, Found};
+use crate::proto::dns;
+use crate::stats::Stats;
+use crate::time::TsNanos;
+
+/// Packets per chunk: large enough that per-chunk channel costs vanish, small enough that
+/// the reorder buffer in the aggregator stays small.
+const CHUNK_PACKETS: usize = 2048;
+/// Chunks in flight per worker.
+const QUEUE_DEPTH: usize = 8;
+/// Flow table cap, split across workers.
+pub const FLOW_TABLE_CAP: usize = 1 << 20;
+
+/// A packet the reader kept, with its payload in the batch's byte buffer.
+#[derive(Clone, Debug)]
+struct Pkt {
+    order: u64,
+    ts: TsNanos,
+    src: IpAddr,
+    dst: IpAddr,
+    sport: u16,
+    dport: u16,
+    transport: Transport,
+    payload: Range<usize>,
+    truncated: bool,
+}
+
+struct WorkBatch {
+    now: TsNanos,
+    data: Vec<u8>,
+    pkts: Vec<Pkt>,
+}
+
+/// What an observation is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum What {
+    DnsQuery { name: String, qtype: u16 },
+    DnsAnswer { msg: dns::Message },
+    TlsHello { name: String },
+}
+
+/// One observation, addressed as the packet that completed it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Observation {
+    /// Index of the packet across all inputs; orders the output.
+    pub order: u64,
+    pub ts: TsNanos,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub sport: u16,
+    pub dport: u16,
+    pub tcp: bool,
+    pub what: What,
+}
+
+enum Out {
+    Chunk(Vec<Observation>),
+    Done(FlowStats),
+}
+
+/// What the run gives back besides the observations it handed to `sink`.
+pub struct RunResult {
+    pub stats: Stats,
+    pub inputs: Vec<InputSummary>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputSummary {
+    pub path: String,
+    pub packets: u64,
+    pub linktype: Option<String>,
+    pub error: Option<String>,
+    /// The input could not be read as a capture at all (exit status 2).
+    pub fatal: bool,
+}
+
+/// Runs the pipeline over `inputs` with `threads` workers and hands every observation, in
+/// packet order, to `sink` on the calling thread.
+pub fn run(
+    inputs: &[InputPath],
+    threads: usize,
+    progress: bool,
+    mut sink: impl FnMut(Observation),
+) -> RunResult {
+    let threads = threads.max(1);
+    let (out_tx, out_rx) = bounded::<(usize, Out)>(threads * QUEUE_DEPTH * 2);
+    let mut work_txs = Vec::new();
+    let mut handles = Vec::new();
+    for w in 0..threads {
+        let (tx, rx) = bounded::<WorkBatch>(QUEUE_DEPTH);
+        work_txs.push(tx);
+        let out = out_tx.clone();
+        let cap = FLOW_TABLE_CAP / threads;
+        handles.push(
+            std::thread::Builder::new()
+                .name(format!("worker-{w}"))
+                .spawn(move || worker(w, rx, out, cap))
+                .expect("spawning a worker thread"),
+        );
+    }
+    drop(out_tx);
+    let inputs = inputs.to_vec();
+    let reader = std::thread::Builder::new()
+        .name("reader".into())
+        .spawn(move || read_all(&inputs, work_txs, progress))
+        .expect("spawning the reader thread");
+
+    let mut pending: Vec<std::collections::VecDeque<Vec<Observation>>> =
+        (0..threads).map(|_| Default::default()).collect();
+    let mut flow_stats = FlowStats::default();
+    let mut merged = Vec::new();
+    for (w, msg) in out_rx.iter() {
+        match msg {
+            Out::Chunk(obs) => pending[w].push_back(obs),
+            Out::Done(fs) => add_flow_stats(&mut flow_stats, &fs),
+        }
+        while pending.iter().all(|q| !q.is_empty()) {
+            merged.clear();
+            for q in pending.iter_mut() {
+                merged.extend(q.pop_front().unwrap_or_default());
+            }
+            merged.sort_by_key(|o| o.order);
+            for o in merged.drain(..) {
+                sink(o);
+            }
+        }
+    }
+    for h in handles {
+        let _ = h.join();
+    }
+    let (mut stats, inputs) = reader.join().unwrap_or_default();
+    stats.flows = flow_stats;
+    RunResult { stats, inputs }
+}
+
+fn add_flow_stats(a: &mut FlowStats, b: &FlowStats) {
+    a.flows_created += b.flows_created;
+    a.evicted_idle += b.evicted_idle;
+    a.evicted_cap += b.evicted_cap;
+    a.buffer_overflows += b.buffer_overflows;
+    a.ooo_dropped += b.ooo_dropped;
+    a.peak_flows += b.peak_flows;
+}
+
+/// Symmetric in the two addresses, so both directions land on the same worker; ports are
+/// left out so IP fragments (which lack them) will shard like the rest of their flow.
+fn shard(a: &IpAddr, b: &IpAddr, n: usize) -> usize {
+    fn h(ip: &IpAddr) -> u64 {
+        match ip {
+            IpAddr::V4(v) => u32::from(*v) as u64,
+            IpAddr::V6(v) => {
+                let x = u128::from(*v);
+                (x as u64) ^ ((x >> 64) as u64)
+            }
+        }
+    }
+    let x = h(a) ^ h(b);
+    // A multiplicative mix so that neighbouring addresses spread over workers.
+    (x.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize % n
+}
+
+struct Chunker {
+    txs: Vec<Sender<WorkBatch>>,
+    batches: Vec<WorkBatch>,
+    in_chunk: usize,
+    now: TsNanos,
+    /// A worker went away (it can only panic, which is a bug): stop feeding.
+    broken: bool,
+}
+
+impl Chunker {
+    fn new(txs: Vec<Sender<WorkBatch>>) -> Chunker {
+        let batches = txs
+            .iter()
+            .map(|_| WorkBatch {
+                now: 0,
+                data: Vec::new(),
+                pkts: Vec::new(),
+            })
+            .collect();
+        Chunker {
+            txs,
+            batches,
+            in_chunk: 0,
+            now: i64::MIN,
+            broken: false,
+        }
+    }
+
+    fn push(&mut self, d: &decode::Decoded, order: u64, ts: TsNanos) {
+        self.now = self.now.max(ts);
+        let w = shard(&d.src, &d.dst, self.txs.len());
+        let b = &mut self.batches[w];
+        let start = b.data.len();
+        b.data.extend_from_slice(d.payload);
+        b.pkts.push(Pkt {
+            order,
+            ts,
+            src: d.src,
+            dst: d.dst,
+            sport: d.sport,
+            dport: d.dport,
+            transport: d.transport,
+            payload: start..b.data.len(),
+            truncated: d.truncated,
+        });
+        self.in_chunk += 1;
+        if self.in_chunk >= CHUNK_PACKETS {
+            self.flush();
+        }
+    }
+
+    /// Sends the chunk to every worker, empty or not, so the aggregator can merge in order.
+    fn flush(&mut self) {
+        if self.in_chunk == 0 || self.broken {
+            return;
+        }
+        for (tx, b) in self.txs.iter().zip(self.batches.iter_mut()) {
+            let mut full = std::mem::replace(
+                b,
+                WorkBatch {
+                    now: 0,
+                    data: Vec::with_capacity(b.data.capacity()),
+                    pkts: Vec::with_capacity(b.pkts.capacity()),
+                },
+            );
+            full.now = self.now;
+            if tx.send(full).is_err() {
+                self.broken = true;
+            }
+        }
+        self.in_chunk = 0;
+    }
+}
+
+fn wanted(d: &decode::Decoded) -> bool {
+    match d.transport {
+        Transport::Tcp(t) => !d.payload.is_empty() || t.syn || t.fin || t.rst,
+        Transport::Udp => d.sport == 53 || d.dport == 53,
+    }
+}
+
+fn read_all(
+    inputs: &[InputPath],
+    txs: Vec<Sender<WorkBatch>>,
+    progress: bool,
+) -> (Stats, Vec<InputSummary>) {
+    let mut stats = Stats::default();
+    let mut summaries = Vec::new();
+    let mut chunker = Chunker::new(txs);
+    let mut order = 0u64;
+    let started = Instant::now();
+    let progress = progress && std::io::stderr().is_terminal();
+    let mut next_progress = started + Duration::from_millis(500);
+    for input in inputs {
+        let mut sum = InputSummary {
+            path: input.shown.clone(),
+            packets: 0,
+            linktype: None,
+            error: None,
+            fatal: false,
+        };
+        let mut reader = match Reader::open(input) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!("{}: {e}", input.shown);
+                sum.error = Some(e);
+                sum.fatal = true;
+                summaries.push(sum);
+                continue;
+            }
+        };
+        let lt = reader.linktype;
+        sum.linktype = Some(decode::linktype::name(lt));
+        if !decode::linktype::supported(lt) {
+            let msg = format!(
+                "link type {} is not supported; file skipped",
+                decode::linktype::name(lt)
+            );
+            tracing::warn!("{}: {msg}", input.shown);
+            sum.error = Some(msg);
+            summaries.push(sum);
+            continue;
+        }
+        loop {
+            let rec = match reader.next_record() {
+                Next::Record(r) => r,
+                Next::End => break,
+                Next::Cut(why) => {
+                    let msg = format!(
+                        "record {}: {why}; the {} records before it were read",
+                        reader.records + 1,
+                        reader.records
+                    );
+                    tracing::warn!("{}: {msg}", input.shown);
+                    sum.error = Some(msg);
+                    break;
+                }
+            };
+            order += 1;
+            stats.packets += 1;
+            stats.bytes += rec.data.len() as u64;
+            if (rec.data.len() as u32) < rec.wire_len {
+                stats.snapped += 1;
+            }
+            match decode::decode(lt, rec.data) {
+                Ok(d) => {
+                    if d.truncated {
+                        stats.truncated += 1;
+                    }
+                    if wanted(&d) {
+                        chunker.push(&d, order, rec.ts);
+                    }
+                }
+                Err(skip) => stats.count_skip(skip),
+            }
+            if progress && stats.packets % 4096 == 0 && Instant::now() >= next_progress {
+                next_progress += Duration::from_millis(500);
+                show_progress(&stats, started);
+            }
+        }
+        sum.packets = reader.records;
+        summaries.push(sum);
+    }
+    chunker.flush();
+    if progress {
+        show_progress(&stats, started);
+        eprintln!();
+    }
+    (stats, summaries)
+}
+
+fn show_progress(stats: &Stats, started: Instant) {
+    let secs = started.elapsed().as_secs_f64().max(1e-3);
+    eprint!(
+        "\r{:>8.1} MB  {:>10} packets  {:>8.0} packets/s  {:>6.1} MB/s ",
+        stats.bytes as f64 / 1e6,
+        stats.packets,
+        stats.packets as f64 / secs,
+        stats.bytes as f64 / 1e6 / secs
+    );
+}
+
+fn worker(w: usize, rx: Receiver<WorkBatch>, out: Sender<(usize, Out)>, cap: usize) {
+    let mut table = FlowTable::new(cap);
+    let mut found = Vec::new();
+    for batch in rx.iter() {
+        table.advance(batch.now);
+        let mut obs = Vec::new();
+        for p in &batch.pkts {
+            let payload = batch.data.get(p.payload.clone()).unwrap_or_default();
+            let d = decode::Decoded {
+                src: p.src,
+                dst: p.dst,
+                sport: p.sport,
+                dport: p.dport,
+                transport: p.transport,
+                payload,
+                truncated: p.truncated,
+            };
+            match p.transport {
+                Transport::Udp => {
+                    if let Ok(m) = dns::parse(payload) {
+                        push_dns(&mut obs, p, false, m);
+                    }
+                }
+                Transport::Tcp(t) => {
+                    found.clear();
+                    table.tcp(&d, t, p.ts, &mut found);
+                    for (_, f) in found.drain(..) {
+                        match f {
+                            Found::Dns(m) => push_dns(&mut obs, p, true, m),
+                            Found::TlsHello(names) => {
+                                for name in names {
+                                    obs.push(observation(p, true, What::TlsHello { name }));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if out.send((w, Out::Chunk(obs))).is_err() {
+            return;
+        }
+    }
+    let _ = out.send((w, Out::Done(table.stats.clone())));
+}
+
+fn observation(p: &Pkt, tcp: bool, what: What) -> Observation {
+    Observation {
+        order: p.order,
+        ts: p.ts,
+        src: p.src,
+        dst: p.dst,
+        sport: p.sport,
+        dport: p.dport,
+        tcp,
+        what,
+    }
+}
+
+fn push_dns(obs: &mut Vec<Observation>, p: &Pkt, tcp: bool, m: dns::Message) {
+    if m.response {
+        obs.push(observation(p, tcp, What::DnsAnswer { msg: m }));
+    } else {
+        for q in m.questions {
+            obs.push(observation(
+                p,
+                tcp,
+                What::DnsQuery {
+                    name: q.name,
+                    qtype: q.qtype,
+                },
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_is_symmetric() {
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        let b: IpAddr = "fd00::2".parse().unwrap();
+        for n in 1..8 {
+            assert_eq!(shard(&a, &b, n), shard(&b, &a, n));
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! Which vendors are sanctioned, for which hosts.
+//!
+//! Policy file format (documented in the README; example in `examples/policy.txt`), one
+//! statement per line, `#` starts a comment:
+//!
+//! ```text
+//! group support-team 10.20.0.0/16, fd00:20::/48
+//! allow zendesk, helpjuice                 # every host
+//! allow intercom for support-team          # only hosts in the group
+//! allow kustomer for 10.30.0.5/32, 10.31.0.0/24
+//! ```
+//!
+//! Everything not allowed is unsanctioned. Unknown vendor ids, unknown groups and bad CIDRs
+//! are errors naming the line.
+
+use std::net::IpAddr;
+
+use crate::catalog::Catalog;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cidr {
+    net: IpAddr,
+    len: u8,
+}
+
+impl Cidr {
+    pub fn parse(s: &str) -> Result<Cidr, String> {
+        let (addr, len) = match s.split_once('/') {
+            Some((a, l)) => (a, Some(l)),
+            None => (s, None),
+        };
+        let net: IpAddr = addr
+            .parse()
+            .map_err(|_| format!("bad CIDR '{s}': '{addr}' is not an IP address"))?;
+        let max = if net.is_ipv4() { 32 } else { 128 };
+        let len = match len {
+            None => max,
+            Some(l) => match l.parse::<u8>() {
+                Ok(n) if n <= max => n,
+                _ => return Err(format!("bad CIDR '{s}': prefix length must be 0..={max}")),
+            },
+        };
+        Ok(Cidr { net, len })
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let (a, b, bits) = match (self.net, ip) {
+            (IpAddr::V4(n), IpAddr::V4(i)) => (u32::from(n) as u128, u32::from(i) as u128, 32),
+            (IpAddr::V6(n), IpAddr::V6(i)) => (u128::from(n), u128::from(i), 128),
+            _ => return false,
+        };
+        if self.len == 0 {
+            return true;
+        }
+        let shift = bits - self.len as u32;
+        (a >> shift) == (b >> shift)
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Policy {
+    /// Vendors sanctioned for every host.
+    everywhere: Vec<String>,
+    /// (networks, vendors) pairs.
+    scoped: Vec<(Vec<Cidr>, Vec<String>)>,
+}
+
+impl Policy {
+    pub fn is_empty(&self) -> bool {
+        self.everywhere.is_empty() && self.scoped.is_empty()
+    }
+
+    /// Adds `--sanctioned a,b`; ids are checked against the catalog.
+    pub fn allow_everywhere(&mut self, list: &str, catalog: &Catalog) -> Result<(), String> {
+        for id in split_list(list) {
+            check_vendor(id, catalog)?;
+            self.everywhere.push(id.to_owned());
+        }
+        Ok(())
+    }
+
+    pub fn sanctioned(&self, vendor: &str, host: IpAddr) -> bool {
+        self.everywhere.iter().any(|v| v == vendor)
+            || self.scoped.iter().any(|(nets, vs)| {
+                vs.iter().any(|v| v == vendor) && nets.iter().any(|n| n.contains(host))
+            })
+    }
+
+    /// Parses a policy file's text; `name` is used in errors.
+    pub fn parse(name: &str, text: &str, catalog: &Catalog) -> Result<Policy, String> {
+        let mut p = Policy::default();
+        let mut groups: Vec<(String, Vec<Cidr>)> = Vec::new();
+        for (i, raw) in text.lines().enumerate() {
+            let at = |m: String| format!("{name}:{}: {m}", i + 1);
+            let line = raw.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+            match word {
+                "group" => {
+                    let (gname, nets) = rest
+                        .trim()
+                        .split_once(char::is_whitespace)
+                        .unwrap_or((rest.trim(), ""));
+                    if gname.is_empty() || nets.trim().is_empty() {
+                        return Err(at("expected 'group NAME CIDR[, CIDR...]'".into()));
+                    }
+                    if groups.iter().any(|(g, _)| g == gname) {
+                        return Err(at(format!("group '{gname}' defined twice")));
+                    }
+                    let nets = split_list(nets)
+                        .map(Cidr::parse)
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(at)?;
+                    groups.push((gname.to_owned(), nets));
+                }
+                "allow" => {
+                    let (vendors, scope) = match rest.split_once(" for ") {
+                        Some((v, s)) => (v, Some(s)),
+                        None => (rest, None),
+                    };
+                    let vendors: Vec<String> = split_list(vendors).map(str::to_owned).collect();
+                    if vendors.is_empty() {
+                        return Err(at(
+                            "expected 'allow VENDOR[, VENDOR...] [for GROUP|CIDR, ...]'".into(),
+                        ));
+                    }
+                    for v in &vendors {
+                        check_vendor(v, catalog).map_err(at)?;
+                    }
+                    match scope {
+                        None => p.everywhere.extend(vendors),
+                        Some(scope) => {
+                            let mut nets = Vec::new();
+                            for item in split_list(scope) {
+                                if let Some((_, g)) = groups.iter().find(|(g, _)| g == item) {
+                                    nets.extend(g.iter().copied());
+                                } else if item.contains('.') || item.contains(':') {
+                                    nets.push(Cidr::parse(item).map_err(at)?);
+                                } else {
+                                    return Err(at(format!(
+                                        "unknown group '{item}' (define it with 'group' first)"
+                                    )));
+                                }
+                            }
+                            if nets.is_empty() {
+                                return Err(at("'for' needs a group or CIDR".into()));
+                            }
+                            p.scoped.push((nets, vendors));
+                        }
+                    }
+                }
+                other => return Err(at(format!("unknown statement '{other}' (group, allow)"))),
+            }
+        }
+        Ok(p)
+    }
+}
+
+fn split_list(s: &str) -> impl Iterator<Item = &str> {
+    s.split([',', ' ', '\t'])
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+}
+
+fn check_vendor(id: &str, catalog: &Catalog) -> Result<(), String> {
+    if catalog.vendor(id).is_some() {
+        return Ok(());
+    }
+    let hint = catalog
+        .vendors()
+        .iter()
+        .find(|v| v.id.starts_with(&id[..id.len().min(4)]))
+        .map(|v| format!(" (did you mean '{}'?)", v.id))
+        .unwrap_or_default();
+    Err(format!(
+        "unknown vendor id '{id}'{hint}; `shadowdesk vendors` lists them"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn cidr_contains() {
+        let c = Cidr::parse("10.20.0.0/16").unwrap();
+        assert!(c.contains(ip("10.20.255.1")));
+        assert!(!c.contains(ip("10.21.0.1")));
+        assert!(!c.contains(ip("::1")));
+        assert!(Cidr::parse("0.0.0.0/0").unwrap().contains(ip("8.8.8.8")));
+        assert!(Cidr::parse("fd00:20::/32")
+            .unwrap()
+            .contains(ip("fd00:20:1::5")));
+        assert!(Cidr::parse("10.0.0.0/33").is_err());
+        assert!(Cidr::parse("10.0.0/8").is_err());
+    }
+
+    #[test]
+    fn file_rules() {
+        let cat = Catalog::builtin().unwrap();
+        let text = "# test\ngroup support 10.20.0.0/16\nallow zendesk\nallow intercom for support\nallow kustomer for 10.30.0.5\n";
+        let p = Policy::parse("p.txt", text, &cat).unwrap();
+        assert!(p.sanctioned("zendesk", ip("192.0.2.1")));
+        assert!(p.sanctioned("intercom", ip("10.20.1.1")));
+        assert!(!p.sanctioned("intercom", ip("10.21.1.1")));
+        assert!(p.sanctioned("kustomer", ip("10.30.0.5")));
+        assert!(!p.sanctioned("kustomer", ip("10.30.0.6")));
+        assert!(!p.sanctioned("helpscout", ip("10.20.1.1")));
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let cat = Catalog::builtin().unwrap();
+        let e = Policy::parse("p.txt", "allow zendesk\nallow zendeks\n", &cat).unwrap_err();
+        assert!(e.starts_with("p.txt:2: unknown vendor id 'zendeks'"), "{e}");
+        let e = Policy::parse("p.txt", "group g 10.0.0.0/40\n", &cat).unwrap_err();
+        assert!(e.starts_with("p.txt:1: bad CIDR"), "{e}");
+        let e = Policy::parse("p.txt", "allow zendesk for nogroup\n", &cat).unwrap_err();
+        assert!(e.contains("unknown group"), "{e}");
+    }
+}

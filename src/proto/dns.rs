@@ -1,0 +1,301 @@
+//! DNS messages (RFC 1035): the question names of queries, and the CNAME chain and A/AAAA
+//! answers of responses.
+//!
+//! Our own parser rather than `dns-parser` 0.8: that crate rejects a whole message when one
+//! question or record has a type it does not know (HTTPS = 65 and SVCB = 64, which browsers
+//! ask for every name), so it loses names that are plainly on the wire. See the README's
+//! dependency table for the measurement.
+//!
+//! Guarantees: no panic on any input; compression pointers are followed only to offsets
+//! strictly before the label that holds them, so a loop cannot be formed; a record or
+//! question cut short ends the parse but keeps everything read before it.
+
+use std::fmt::Write as _;
+use std::net::IpAddr;
+
+/// RFC 1035 §2.3.4: 255 octets on the wire. Longer names are malformed.
+const MAX_NAME_WIRE_LEN: usize = 255;
+/// A message of more questions than this is hostile; real resolvers send one.
+const MAX_QUESTIONS: usize = 64;
+/// Bound on answer records read per message (a full 64 KiB TCP message holds ~4000 A records).
+const MAX_ANSWERS: usize = 512;
+
+const TYPE_A: u16 = 1;
+const TYPE_CNAME: u16 = 5;
+const TYPE_AAAA: u16 = 28;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Question {
+    /// Presentation form: lower-cased, no trailing dot, odd bytes as `\DDD`; "" for the root.
+    pub name: String,
+    pub qtype: u16,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Message {
+    pub id: u16,
+    pub response: bool,
+    pub rcode: u8,
+    pub questions: Vec<Question>,
+    /// CNAME records of the answer section in order: (owner, target).
+    pub cnames: Vec<(String, String)>,
+    /// A and AAAA values of the answer section in order: (owner, address).
+    pub addrs: Vec<(String, IpAddr)>,
+    /// The message ended before all the records its header counts (cut or malformed).
+    pub incomplete: bool,
+}
+
+/// Why a message gave nothing at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DnsError {
+    /// Shorter than the 12-byte header.
+    TooShort,
+}
+
+/// Parses one DNS message (no TCP length prefix). Anything readable is returned; a malformed
+/// part sets `incomplete` and ends the parse.
+pub fn parse(msg: &[u8]) -> Result<Message, DnsError> {
+    if msg.len() < 12 {
+        return Err(DnsError::TooShort);
+    }
+    let u16_at = |i: usize| u16::from_be_bytes([msg[i], msg[i + 1]]);
+    let mut m = Message {
+        id: u16_at(0),
+        response: msg[2] & 0x80 != 0,
+        rcode: msg[3] & 0x0f,
+        ..Message::default()
+    };
+    let qd = u16_at(4) as usize;
+    let an = u16_at(6) as usize;
+    let mut pos = 12;
+    for _ in 0..qd.min(MAX_QUESTIONS) {
+        let Some((name, next)) = read_name(msg, pos) else {
+            m.incomplete = true;
+            return Ok(m);
+        };
+        let Some(qtype) = be16(msg, next) else {
+            // The name is on the wire even if the type is cut off; keep it.
+            m.questions.push(Question { name, qtype: 0 });
+            m.incomplete = true;
+            return Ok(m);
+        };
+        m.questions.push(Question { name, qtype });
+        pos = next + 4;
+        if pos > msg.len() {
+            m.incomplete = true;
+            return Ok(m);
+        }
+    }
+    if qd > MAX_QUESTIONS {
+        m.incomplete = true;
+        return Ok(m);
+    }
+    for _ in 0..an.min(MAX_ANSWERS) {
+        let Some((owner, next)) = read_name(msg, pos) else {
+            m.incomplete = true;
+            return Ok(m);
+        };
+        let (Some(rtype), Some(rdlen)) = (be16(msg, next), be16(msg, next + 8)) else {
+            m.incomplete = true;
+            return Ok(m);
+        };
+        let rdata_at = next + 10;
+        let rdata_end = rdata_at + rdlen as usize;
+        let Some(rdata) = msg.get(rdata_at..rdata_end) else {
+            m.incomplete = true;
+            return Ok(m);
+        };
+        match rtype {
+            TYPE_A if rdata.len() == 4 => {
+                let a: [u8; 4] = rdata.try_into().unwrap_or_default();
+                m.addrs.push((owner, IpAddr::from(a)));
+            }
+            TYPE_AAAA if rdata.len() == 16 => {
+                let a: [u8; 16] = rdata.try_into().unwrap_or_default();
+                m.addrs.push((owner, IpAddr::from(a)));
+            }
+            TYPE_CNAME => {
+                // The target may use compression pointers into the whole message.
+                if let Some((target, _)) = read_name(&msg[..rdata_end], rdata_at) {
+                    m.cnames.push((owner, target));
+                }
+            }
+            _ => {}
+        }
+        pos = rdata_end;
+    }
+    Ok(m)
+}
+
+fn be16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([
+        *b.get(at)?,
+        *b.get(at.checked_add(1)?)?,
+    ]))
+}
+
+/// Reads a possibly compressed name at `pos`. Returns the presentation form and the offset
+/// just after the name's bytes at `pos` (after the first pointer, if any).
+pub fn read_name(msg: &[u8], mut pos: usize) -> Option<(String, usize)> {
+    let mut out = String::new();
+    let mut wire_len = 0usize;
+    let mut end_after: Option<usize> = None;
+    // Pointers must go strictly backwards of the label that holds them: each jump lowers
+    // this bound, so the walk terminates (smoltcp's parse_name makes the same argument).
+    let mut limit = pos;
+    loop {
+        let len = *msg.get(pos)? as usize;
+        match len & 0xc0 {
+            0x00 => {
+                if len == 0 {
+                    return Some((out, end_after.unwrap_or(pos + 1)));
+                }
+                let label = msg.get(pos + 1..pos + 1 + len)?;
+                wire_len += len + 1;
+                if wire_len + 1 > MAX_NAME_WIRE_LEN {
+                    return None;
+                }
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                push_label(&mut out, label);
+                pos += 1 + len;
+            }
+            0xc0 => {
+                let target = ((len & 0x3f) << 8) | *msg.get(pos + 1)? as usize;
+                if end_after.is_none() {
+                    end_after = Some(pos + 2);
+                }
+                if target >= limit {
+                    return None;
+                }
+                limit = target;
+                pos = target;
+            }
+            // 0x40 (extended label types, RFC 6891 retired them) and 0x80 are not in use.
+            _ => return None,
+        }
+    }
+}
+
+/// Appends a label in presentation form: ASCII lower-cased; `.` and `\` escaped with a
+/// backslash; control, space and non-ASCII bytes as `\DDD` (RFC 4343), so any label prints
+/// unambiguously and never breaks the JSON or a terminal.
+fn push_label(out: &mut String, label: &[u8]) {
+    for &b in label {
+        match b {
+            b'.' | b'\\' => {
+                out.push('\\');
+                out.push(b as char);
+            }
+            0x21..=0x7e => out.push(b.to_ascii_lowercase() as char),
+            _ => {
+                let _ = write!(out, "\\{b:03}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_with_https_type() {
+        // dig -t HTTPS example.org: type 65 must not lose the name.
+        let mut q = vec![0xaa, 0xbb, 0x01, 0x20, 0, 1, 0, 0, 0, 0, 0, 0];
+        q.extend_from_slice(b"\x07example\x03org\x00\x00\x41\x00\x01");
+        let m = parse(&q).unwrap();
+        assert!(!m.response);
+        assert_eq!(
+            m.questions,
+            vec![Question {
+                name: "example.org".into(),
+                qtype: 65
+            }]
+        );
+    }
+
+    #[test]
+    fn pointer_loops_and_forward_pointers_fail() {
+        // A name that points at itself.
+        let mut q = vec![0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1];
+        assert!(parse(&q).unwrap().questions.is_empty());
+        // A forward pointer.
+        q[13] = 14;
+        assert!(parse(&q).unwrap().questions.is_empty());
+    }
+
+    #[test]
+    fn odd_bytes_are_escaped() {
+        let mut q = vec![0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+        q.extend_from_slice(b"\x05a.b\x00C\x03com\x00\x00\x01\x00\x01");
+        assert_eq!(parse(&q).unwrap().questions[0].name, "a\\.b\\000c.com");
+    }
+
+    #[test]
+    fn cname_chain_with_pointers() {
+        // help.acme-corp.example CNAME acme.zendesk.com, A 10.99.0.2, with pointers.
+        let mut r = vec![0x12, 0x34, 0x81, 0x80, 0, 1, 0, 2, 0, 0, 0, 0];
+        r.extend_from_slice(b"\x04Help\x09acme-corp\x07example\x00\x00\x01\x00\x01");
+        r.extend_from_slice(&[0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 18]);
+        let target_at = r.len();
+        r.extend_from_slice(b"\x04acme\x07zendesk\x03com\x00");
+        r.extend_from_slice(&[
+            0xc0,
+            target_at as u8,
+            0,
+            1,
+            0,
+            1,
+            0,
+            0,
+            0,
+            60,
+            0,
+            4,
+            10,
+            99,
+            0,
+            2,
+        ]);
+        let m = parse(&r).unwrap();
+        assert!(m.response && !m.incomplete);
+        assert_eq!(m.questions[0].name, "help.acme-corp.example");
+        assert_eq!(
+            m.cnames,
+            vec![("help.acme-corp.example".into(), "acme.zendesk.com".into())]
+        );
+        assert_eq!(
+            m.addrs,
+            vec![("acme.zendesk.com".into(), "10.99.0.2".parse().unwrap())]
+        );
+    }
+
+    #[test]
+    fn every_prefix_is_safe_and_keeps_the_question() {
+        let mut q = vec![0xaa, 0xbb, 0x01, 0x20, 0, 2, 0, 0, 0, 0, 0, 0];
+        q.extend_from_slice(
+            b"\x07example\x03org\x00\x00\x01\x00\x01\x03www\xc0\x0c\x00\x1c\x00\x01",
+        );
+        for n in 0..q.len() {
+            let _ = parse(&q[..n]);
+        }
+        // Cut inside the second question: the first is kept.
+        let m = parse(&q[..q.len() - 5]).unwrap();
+        assert_eq!(m.questions.len(), 1);
+        assert!(m.incomplete);
+        assert_eq!(parse(&q).unwrap().questions[1].name, "www.example.org");
+    }
+
+    #[test]
+    fn name_too_long_is_rejected() {
+        let mut q = vec![0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+        for _ in 0..5 {
+            q.push(63);
+            q.extend_from_slice(&[b'a'; 63]);
+        }
+        q.extend_from_slice(&[0, 0, 1, 0, 1]);
+        assert!(parse(&q).unwrap().questions.is_empty());
+    }
+}

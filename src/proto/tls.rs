@@ -1,0 +1,240 @@
+//! TLS ClientHello: the server names a client asks for.
+//!
+//! Input is the start of a client's byte stream (already reassembled by the flow stage). The
+//! ClientHello may span several TLS records and several TCP segments, so the answer is
+//! [`Parse::Incomplete`] until every byte of the handshake message is there (Suricata's
+//! parsers return `Incomplete` the same way instead of guessing).
+//!
+//! Record and extension framing is walked here, so one odd extension cannot hide the ones
+//! after it; the ClientHello body and the server_name extension are parsed with `tls-parser`.
+
+use tls_parser::{SNIType, TlsMessage, TlsMessageHandshake};
+
+const CONTENT_HANDSHAKE: u8 = 0x16;
+const CONTENT_CCS: u8 = 0x14;
+const HANDSHAKE_CLIENT_HELLO: u8 = 1;
+/// RFC 8446 §5.1: a plaintext record holds at most 2^14 bytes; allow the 2048 bytes of
+/// slack TLS 1.2 permits for compressed records.
+const MAX_RECORD_LEN: usize = 16_384 + 2048;
+/// A ClientHello larger than this is not one a real client sends (the largest post-quantum
+/// hellos are under 2 KiB; padding and many PSKs stay far below). Bounds the flow buffer.
+pub const MAX_CLIENT_HELLO: usize = 32_768;
+
+/// What the bytes at the start of a stream are, as far as they go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[must_use]
+pub enum Parse {
+    /// Could still be a ClientHello: more bytes needed.
+    Incomplete,
+    /// Not a TLS ClientHello.
+    NotTls,
+    /// A complete ClientHello. `names` are its host_name SNI values, presentation form;
+    /// `end` is the offset just past the records that carried it.
+    ClientHello { names: Vec<String>, end: usize },
+}
+
+/// Cheap first look: does this stream start like a TLS handshake record (or could it, with
+/// more bytes)? Used to decide which flows to buffer at all.
+pub fn may_start_handshake(b: &[u8]) -> bool {
+    match b {
+        [] => true,
+        [t] => *t == CONTENT_HANDSHAKE,
+        [t, major, ..] if *t != CONTENT_HANDSHAKE || *major != 3 => false,
+        [_, _, minor, ..] if *minor > 4 => false,
+        [_, _, _, _, _, hs, ..] => *hs == HANDSHAKE_CLIENT_HELLO,
+        _ => true,
+    }
+}
+
+/// Parses a ClientHello at the start of `stream`, gathering handshake bytes across records.
+pub fn parse_client_hello(stream: &[u8]) -> Parse {
+    if !may_start_handshake(stream) {
+        return Parse::NotTls;
+    }
+    let mut hs: Vec<u8> = Vec::new();
+    let mut pos = 0;
+    loop {
+        let Some(hdr) = stream.get(pos..pos + 5) else {
+            return Parse::Incomplete;
+        };
+        if hdr[0] != CONTENT_HANDSHAKE || hdr[1] != 3 {
+            return Parse::NotTls;
+        }
+        let len = u16::from_be_bytes([hdr[3], hdr[4]]) as usize;
+        if len == 0 || len > MAX_RECORD_LEN {
+            return Parse::NotTls;
+        }
+        let Some(body) = stream.get(pos + 5..pos + 5 + len) else {
+            return Parse::Incomplete;
+        };
+        hs.extend_from_slice(body);
+        pos += 5 + len;
+        if hs.len() >= 4 {
+            if hs[0] != HANDSHAKE_CLIENT_HELLO {
+                return Parse::NotTls;
+            }
+            let need = 4 + (u32::from_be_bytes([0, hs[1], hs[2], hs[3]]) as usize);
+            if need > MAX_CLIENT_HELLO {
+                return Parse::NotTls;
+            }
+            if hs.len() >= need {
+                return match client_hello_names(&hs[..need]) {
+                    Some(names) => Parse::ClientHello { names, end: pos },
+                    None => Parse::NotTls,
+                };
+            }
+        }
+    }
+}
+
+/// Length of the complete ChangeCipherSpec records at the start of `stream`. TLS 1.3 clients
+/// answer a HelloRetryRequest with a second ClientHello, often behind such a record; tshark
+/// reports both hellos, so the flow stage looks past it.
+pub fn change_cipher_spec_prefix(stream: &[u8]) -> usize {
+    let mut at = 0;
+    while let Some(hdr) = stream.get(at..at + 5) {
+        let end = at + 5 + u16::from_be_bytes([hdr[3], hdr[4]]) as usize;
+        if hdr[0] != CONTENT_CCS || hdr[1] != 3 || end > stream.len() {
+            break;
+        }
+        at = end;
+    }
+    at
+}
+
+/// The host_name values of a complete ClientHello handshake message (4-byte header
+/// included), or None when tls-parser cannot read it as one.
+fn client_hello_names(msg: &[u8]) -> Option<Vec<String>> {
+    let (_, parsed) = tls_parser::parse_tls_message_handshake(msg).ok()?;
+    let TlsMessage::Handshake(TlsMessageHandshake::ClientHello(ch)) = parsed else {
+        return None;
+    };
+    let mut names = Vec::new();
+    let mut ext = ch.ext.unwrap_or_default();
+    while ext.len() >= 4 {
+        let typ = u16::from_be_bytes([ext[0], ext[1]]);
+        let len = u16::from_be_bytes([ext[2], ext[3]]) as usize;
+        let Some(data) = ext.get(4..4 + len) else {
+            break;
+        };
+        if typ == 0 {
+            if let Ok((_, tls_parser::TlsExtension::SNI(list))) =
+                tls_parser::parse_tls_extension_sni_content(data)
+            {
+                for (t, name) in list {
+                    if t == SNIType::HostName && !name.is_empty() {
+                        names.push(sni_text(name));
+                    }
+                }
+            }
+        }
+        ext = &ext[4 + len..];
+    }
+    Some(names)
+}
+
+/// Presentation form of an SNI value: lower-cased, trailing dot dropped, bytes that are not
+/// printable ASCII as `\DDD`, like DNS names.
+fn sni_text(raw: &[u8]) -> String {
+    let raw = raw.strip_suffix(b".").unwrap_or(raw);
+    let mut s = String::with_capacity(raw.len());
+    for &b in raw {
+        if (0x21..=0x7e).contains(&b) && b != b'\\' {
+            s.push(b.to_ascii_lowercase() as char);
+        } else {
+            s.push_str(&format!("\\{b:03}"));
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Builds a ClientHello record with the given SNI and extra padding extension bytes.
+    pub(crate) fn client_hello(sni: &str, pad: usize) -> Vec<u8> {
+        let mut ext = Vec::new();
+        let name = sni.as_bytes();
+        ext.extend_from_slice(&[0, 0]);
+        ext.extend_from_slice(&((name.len() + 5) as u16).to_be_bytes());
+        ext.extend_from_slice(&((name.len() + 3) as u16).to_be_bytes());
+        ext.push(0);
+        ext.extend_from_slice(&(name.len() as u16).to_be_bytes());
+        ext.extend_from_slice(name);
+        ext.extend_from_slice(&[0, 21]);
+        ext.extend_from_slice(&(pad as u16).to_be_bytes());
+        ext.extend(std::iter::repeat_n(0u8, pad));
+        let mut body = vec![3, 3];
+        body.extend_from_slice(&[7u8; 32]);
+        body.push(0); // session id
+        body.extend_from_slice(&[0, 2, 0x13, 0x01]); // one cipher suite
+        body.extend_from_slice(&[1, 0]); // null compression
+        body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+        body.extend_from_slice(&ext);
+        let mut hs = vec![1];
+        hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+        hs.extend_from_slice(&body);
+        let mut rec = vec![0x16, 3, 1];
+        rec.extend_from_slice(&(hs.len() as u16).to_be_bytes());
+        rec.extend_from_slice(&hs);
+        rec
+    }
+
+    #[test]
+    fn whole_and_partial() {
+        let ch = client_hello("Acme.Zendesk.com.", 1500);
+        assert_eq!(
+            parse_client_hello(&ch),
+            Parse::ClientHello {
+                names: vec!["acme.zendesk.com".into()],
+                end: ch.len()
+            }
+        );
+        for n in 0..ch.len() {
+            assert_eq!(
+                parse_client_hello(&ch[..n]),
+                Parse::Incomplete,
+                "prefix {n}"
+            );
+        }
+    }
+
+    #[test]
+    fn hello_split_over_two_records() {
+        let ch = client_hello("a.example", 40);
+        let hs = &ch[5..];
+        let (a, b) = hs.split_at(30);
+        let mut two = Vec::new();
+        for part in [a, b] {
+            two.extend_from_slice(&[0x16, 3, 1]);
+            two.extend_from_slice(&(part.len() as u16).to_be_bytes());
+            two.extend_from_slice(part);
+        }
+        assert!(
+            matches!(parse_client_hello(&two), Parse::ClientHello { names, .. } if names == ["a.example"])
+        );
+    }
+
+    #[test]
+    fn not_tls() {
+        assert_eq!(parse_client_hello(b"GET / HTTP/1.1\r\n"), Parse::NotTls);
+        // A ServerHello (type 2) is not a ClientHello.
+        assert_eq!(
+            parse_client_hello(&[0x16, 3, 3, 0, 50, 2, 0, 0, 46]),
+            Parse::NotTls
+        );
+    }
+
+    #[test]
+    fn corrupted_hellos_never_panic() {
+        let ch = client_hello("x.example", 10);
+        for i in 0..ch.len() {
+            for v in [0u8, 0xff, 0x80] {
+                let mut c = ch.clone();
+                c[i] = v;
+                let _ = parse_client_hello(&c);
+            }
+        }
+    }
+}

@@ -143,10 +143,12 @@ impl Reader {
             Ok(pkt) => {
                 self.records += 1;
                 let h = pkt.header;
-                // In nanosecond precision libpcap puts nanoseconds in tv_usec.
-                let ts = (h.ts.tv_sec as i64)
+                // In nanosecond precision libpcap puts nanoseconds in tv_usec. time_t and
+                // suseconds_t are i32 on some targets, hence the conversion clippy sees as useless.
+                #[allow(clippy::useless_conversion)]
+                let ts = i64::from(h.ts.tv_sec)
                     .saturating_mul(1_000_000_000)
-                    .saturating_add(h.ts.tv_usec as i64);
+                    .saturating_add(i64::from(h.ts.tv_usec));
                 Next::Record(Record {
                     ts,
                     data: pkt.data,

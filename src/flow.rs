@@ -76,8 +76,12 @@ pub struct FlowStats {
 
 #[derive(Debug)]
 enum Dir {
-    /// Nothing seen yet in this direction.
-    Fresh { isn: Option<u32>, headless: u8 },
+    /// No stream start known yet. Without a SYN, data segments that do not look like a
+    /// stream start wait in `early` (a few at most) in case the start arrives late.
+    Fresh {
+        isn: Option<u32>,
+        early: Vec<(u32, Vec<u8>)>,
+    },
     /// Collecting the start of the stream.
     Collecting(Box<Stream>),
     /// Nothing more to learn from this direction.
@@ -181,11 +185,11 @@ impl FlowTable {
                     dirs: [
                         Dir::Fresh {
                             isn: None,
-                            headless: 0,
+                            early: Vec::new(),
                         },
                         Dir::Fresh {
                             isn: None,
-                            headless: 0,
+                            early: Vec::new(),
                         },
                     ],
                 },
@@ -258,24 +262,26 @@ fn on_data(
     stats: &mut FlowStats,
     mut emit: impl FnMut(Found),
 ) {
-    if let Dir::Fresh { isn, headless } = dir {
+    if let Dir::Fresh { isn, early } = dir {
         let base = match *isn {
             Some(isn) => isn.wrapping_add(1),
             // No SYN seen: the capture began mid-connection, or the SYN is late. Take this
             // segment as the start if it looks like one; otherwise look at a few more.
             None if dns_mode || tls::may_start_handshake(data) => seq,
             None => {
-                *headless += 1;
-                if *headless >= MAX_HEADLESS_SEGMENTS {
+                if early.len() + 1 >= MAX_HEADLESS_SEGMENTS as usize {
                     *dir = Dir::Done;
+                } else {
+                    early.push((seq, data.to_vec()));
                 }
                 return;
             }
         };
+        let ooo = std::mem::take(early);
         *dir = Dir::Collecting(Box::new(Stream {
             base,
             buf: Vec::new(),
-            ooo: Vec::new(),
+            ooo,
             hellos: 0,
         }));
     }

@@ -73,18 +73,14 @@ pub fn parse(msg: &[u8]) -> Result<Message, DnsError> {
             m.incomplete = true;
             return Ok(m);
         };
-        let Some(qtype) = be16(msg, next) else {
-            // The name is on the wire even if the type is cut off; keep it.
-            m.questions.push(Question { name, qtype: 0 });
+        // A question counts only when its type and class are there too (as tshark has it: a
+        // question cut inside them is malformed, and its name may be garbage).
+        let (Some(qtype), Some(_class)) = (be16(msg, next), be16(msg, next + 2)) else {
             m.incomplete = true;
             return Ok(m);
         };
         m.questions.push(Question { name, qtype });
         pos = next + 4;
-        if pos > msg.len() {
-            m.incomplete = true;
-            return Ok(m);
-        }
     }
     if qd > MAX_QUESTIONS {
         m.incomplete = true;

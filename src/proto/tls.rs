@@ -149,7 +149,7 @@ fn sni_text(raw: &[u8]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Builds a ClientHello record with the given SNI and extra padding extension bytes.

@@ -16,6 +16,8 @@ use etherparse::{IpNumber, LaxIpSlice, TcpSlice, UdpSlice};
 pub mod linktype {
     pub const NULL: i32 = 0;
     pub const ETHERNET: i32 = 1;
+    pub const PPP: i32 = 9;
+    pub const PPP_HDLC: i32 = 50;
     /// DLT_RAW: Linux and most systems report 12, OpenBSD 14; LINKTYPE_RAW in files is 101.
     pub const RAW_12: i32 = 12;
     pub const RAW_14: i32 = 14;
@@ -30,7 +32,17 @@ pub mod linktype {
     pub fn supported(lt: i32) -> bool {
         matches!(
             lt,
-            NULL | ETHERNET | RAW_12 | RAW_14 | RAW | LOOP | LINUX_SLL | IPV4 | IPV6 | LINUX_SLL2
+            NULL | ETHERNET
+                | PPP
+                | PPP_HDLC
+                | RAW_12
+                | RAW_14
+                | RAW
+                | LOOP
+                | LINUX_SLL
+                | IPV4
+                | IPV6
+                | LINUX_SLL2
         )
     }
 
@@ -47,6 +59,13 @@ const ETHERTYPE_IPV6: u16 = 0x86dd;
 const ETHERTYPE_VLAN: u16 = 0x8100;
 const ETHERTYPE_QINQ: u16 = 0x88a8;
 const ETHERTYPE_QINQ_OLD: u16 = 0x9100;
+const ETHERTYPE_PPPOE_SESSION: u16 = 0x8864;
+const ETHERTYPE_MPLS: u16 = 0x8847;
+const ETHERTYPE_MPLS_MC: u16 = 0x8848;
+/// Transparent Ethernet bridging: an Ethernet frame inside GRE or Geneve.
+const ETHERTYPE_TEB: u16 = 0x6558;
+/// Tunnels inside tunnels are real (Geneve in VXLAN, GRE in GRE); more than this is hostile.
+const MAX_TUNNEL_DEPTH: u8 = 8;
 /// More stacked VLAN tags than any real network uses: a bound against hostile frames.
 const MAX_VLAN_TAGS: usize = 8;
 
@@ -107,23 +126,24 @@ impl Skip {
 /// Decodes one captured frame of link type `lt`.
 pub fn decode(lt: i32, frame: &[u8]) -> Result<Decoded<'_>, Skip> {
     match lt {
-        linktype::ETHERNET => ethernet(frame),
+        linktype::ETHERNET => ethernet(frame, 0),
+        linktype::PPP | linktype::PPP_HDLC => ppp(frame, 0),
         linktype::RAW | linktype::RAW_12 | linktype::RAW_14 | linktype::IPV4 | linktype::IPV6 => {
-            ip(frame)
+            ip(frame, 0)
         }
         linktype::NULL | linktype::LOOP => {
             // The 4-byte address family is in the capturing host's byte order (NULL) or
             // network order (LOOP), and AF_INET6 differs between BSDs; the IP version nibble
             // says the same thing without those ambiguities.
-            ip(frame.get(4..).ok_or(Skip::Malformed)?)
+            ip(frame.get(4..).ok_or(Skip::Malformed)?, 0)
         }
         linktype::LINUX_SLL => {
             let proto = be16(frame, 14).ok_or(Skip::Malformed)?;
-            ether_type(proto, &frame[16..])
+            ether_type(proto, &frame[16..], 0)
         }
         linktype::LINUX_SLL2 => {
             let proto = be16(frame, 0).ok_or(Skip::Malformed)?;
-            ether_type(proto, frame.get(20..).ok_or(Skip::Malformed)?)
+            ether_type(proto, frame.get(20..).ok_or(Skip::Malformed)?, 0)
         }
         _ => Err(Skip::UnsupportedLinktype),
     }
@@ -133,7 +153,7 @@ fn be16(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
 }
 
-fn ethernet(frame: &[u8]) -> Result<Decoded<'_>, Skip> {
+fn ethernet(frame: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
     let mut et = be16(frame, 12).ok_or(Skip::Malformed)?;
     let mut rest = &frame[14..];
     let mut tags = 0;
@@ -145,17 +165,23 @@ fn ethernet(frame: &[u8]) -> Result<Decoded<'_>, Skip> {
         et = be16(rest, 2).ok_or(Skip::Malformed)?;
         rest = &rest[4..];
     }
-    ether_type(et, rest)
+    ether_type(et, rest, depth)
 }
 
-fn ether_type(et: u16, payload: &[u8]) -> Result<Decoded<'_>, Skip> {
+fn ether_type(et: u16, payload: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
     match et {
-        ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => ip(payload),
+        ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => ip(payload, depth),
+        ETHERTYPE_PPPOE_SESSION => {
+            // RFC 2516: 6-byte PPPoE header, then the PPP protocol field.
+            ppp(payload.get(6..).ok_or(Skip::Malformed)?, depth)
+        }
+        ETHERTYPE_MPLS | ETHERTYPE_MPLS_MC => mpls(payload, depth),
+        ETHERTYPE_TEB => ethernet(payload, depth),
         _ => Err(Skip::NotIp),
     }
 }
 
-fn ip(bytes: &[u8]) -> Result<Decoded<'_>, Skip> {
+fn ip(bytes: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
     let (slice, _ext_err) = LaxIpSlice::from_slice(bytes).map_err(|_| Skip::Malformed)?;
     let pl = slice.payload();
     if pl.fragmented {
@@ -181,9 +207,16 @@ fn ip(bytes: &[u8]) -> Result<Decoded<'_>, Skip> {
                 truncated,
             })
         }
+        IpNumber::IPV4 | IpNumber::IPV6 => inner(depth, |d| ip(pl.payload, d)),
+        IpNumber::GRE => inner(depth, |d| tunnel::gre(pl.payload, d)),
         IpNumber::UDP => {
             let udp = UdpSlice::from_slice_lax(pl.payload).map_err(|_| Skip::Malformed)?;
             let payload = udp.payload();
+            if let Some(Ok(d)) =
+                tunnel::udp(udp.source_port(), udp.destination_port(), payload, depth)
+            {
+                return Ok(d);
+            }
             Ok(Decoded {
                 src,
                 dst,
@@ -196,6 +229,182 @@ fn ip(bytes: &[u8]) -> Result<Decoded<'_>, Skip> {
             })
         }
         _ => Err(Skip::OtherTransport),
+    }
+}
+
+/// Decodes an encapsulated packet one level deeper, within the depth bound.
+fn inner<'a>(
+    depth: u8,
+    f: impl FnOnce(u8) -> Result<Decoded<'a>, Skip>,
+) -> Result<Decoded<'a>, Skip> {
+    if depth >= MAX_TUNNEL_DEPTH {
+        return Err(Skip::Malformed);
+    }
+    f(depth + 1)
+}
+
+/// PPP: an optional address/control pair (0xff 0x03), then the protocol field.
+fn ppp(b: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
+    let b = b.strip_prefix(&[0xff, 0x03]).unwrap_or(b);
+    // The protocol field may be compressed to one byte (RFC 1661 §6.5) when odd.
+    let (proto, rest) = match b.first() {
+        Some(p) if p & 1 == 1 => (*p as u16, &b[1..]),
+        _ => (
+            be16(b, 0).ok_or(Skip::Malformed)?,
+            b.get(2..).unwrap_or_default(),
+        ),
+    };
+    match proto {
+        0x0021 | 0x0057 => ip(rest, depth),
+        _ => Err(Skip::NotIp),
+    }
+}
+
+/// MPLS: pop labels to the bottom of the stack; the payload is IP (told by its version
+/// nibble) or, for pseudowires with a control word (first nibble 0), Ethernet.
+fn mpls(mut b: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
+    for _ in 0..16 {
+        let entry = b.get(..4).ok_or(Skip::Malformed)?;
+        b = &b[4..];
+        if entry[2] & 1 == 1 {
+            return match b.first().map(|x| x >> 4) {
+                Some(4) | Some(6) => ip(b, depth),
+                Some(0) => ethernet(b.get(4..).ok_or(Skip::Malformed)?, depth),
+                _ => Err(Skip::NotIp),
+            };
+        }
+    }
+    Err(Skip::Malformed)
+}
+
+pub(crate) mod tunnel {
+    //! Tunnel headers: each function takes the tunnel's payload and decodes what it carries.
+    //! A UDP port that merely looks like a tunnel's but does not parse as one falls back to
+    //! plain UDP in the caller.
+
+    use super::*;
+
+    pub const VXLAN: u16 = 4789;
+    pub const GENEVE: u16 = 6081;
+    pub const GTP_U: u16 = 2152;
+    pub const TEREDO: u16 = 3544;
+    pub const GRE_IN_UDP: u16 = 4754;
+
+    /// Tries the UDP-carried tunnels; None when neither port is one of them.
+    pub fn udp(sport: u16, dport: u16, b: &[u8], depth: u8) -> Option<Result<Decoded<'_>, Skip>> {
+        let is = |p: u16| sport == p || dport == p;
+        let r = if is(VXLAN) {
+            inner(depth, |d| vxlan(b, d))
+        } else if is(GENEVE) {
+            inner(depth, |d| geneve(b, d))
+        } else if is(GTP_U) {
+            inner(depth, |d| gtp_u(b, d))
+        } else if is(TEREDO) {
+            inner(depth, |d| teredo(b, d))
+        } else if dport == GRE_IN_UDP {
+            inner(depth, |d| gre(b, d))
+        } else {
+            return None;
+        };
+        Some(r)
+    }
+
+    /// RFC 7348: 8-byte header with the I flag, then an Ethernet frame.
+    fn vxlan(b: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
+        if b.len() < 8 + 14 || b[0] & 0x08 == 0 {
+            return Err(Skip::Malformed);
+        }
+        ethernet(&b[8..], depth)
+    }
+
+    /// RFC 8926: 8 bytes plus options, protocol type as an EtherType.
+    fn geneve(b: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
+        if b.len() < 8 || b[0] >> 6 != 0 {
+            return Err(Skip::Malformed);
+        }
+        let opt = (b[0] & 0x3f) as usize * 4;
+        let proto = be16(b, 2).ok_or(Skip::Malformed)?;
+        ether_type(proto, b.get(8 + opt..).ok_or(Skip::Malformed)?, depth)
+    }
+
+    /// 3GPP TS 29.281: version 1, G-PDU (type 255); optional fields and extension headers.
+    fn gtp_u(b: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
+        let flags = *b.first().ok_or(Skip::Malformed)?;
+        if flags >> 5 != 1 || flags & 0x10 == 0 || b.get(1) != Some(&0xff) {
+            return Err(Skip::NotIp);
+        }
+        let mut at = 8;
+        if flags & 0x07 != 0 {
+            // Sequence number, N-PDU number, next extension header type.
+            let mut next = *b.get(at + 3).ok_or(Skip::Malformed)?;
+            at += 4;
+            while next != 0 {
+                let units = *b.get(at).ok_or(Skip::Malformed)? as usize;
+                if units == 0 {
+                    return Err(Skip::Malformed);
+                }
+                at += units * 4;
+                next = *b.get(at - 1).ok_or(Skip::Malformed)?;
+            }
+        }
+        let rest = b.get(at..).ok_or(Skip::Malformed)?;
+        match rest.first().map(|x| x >> 4) {
+            Some(4) | Some(6) => ip(rest, depth),
+            _ => Err(Skip::NotIp),
+        }
+    }
+
+    /// RFC 4380: optional authentication and origin indication headers, then IPv6.
+    fn teredo(mut b: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
+        if b.starts_with(&[0, 1]) {
+            let id_len = *b.get(2).ok_or(Skip::Malformed)? as usize;
+            let au_len = *b.get(3).ok_or(Skip::Malformed)? as usize;
+            b = b.get(4 + id_len + au_len + 9..).ok_or(Skip::Malformed)?;
+        }
+        if b.starts_with(&[0, 0]) {
+            b = b.get(8..).ok_or(Skip::Malformed)?;
+        }
+        if b.first().map(|x| x >> 4) != Some(6) || b.len() < 40 {
+            return Err(Skip::NotIp);
+        }
+        ip(b, depth)
+    }
+
+    /// RFC 2784/2890 GRE, PPTP's enhanced GRE (version 1, PPP inside), and ERSPAN I/II/III.
+    pub fn gre(b: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
+        let flags = be16(b, 0).ok_or(Skip::Malformed)?;
+        let proto = be16(b, 2).ok_or(Skip::Malformed)?;
+        let version = flags & 0x7;
+        let mut at = 4;
+        if flags & 0x8000 != 0 {
+            at += 4; // checksum + reserved
+        }
+        if flags & 0x2000 != 0 {
+            at += 4; // key (PPTP: payload length + call id)
+        }
+        let seq = flags & 0x1000 != 0;
+        if seq {
+            at += 4;
+        }
+        if version == 1 && flags & 0x0080 != 0 {
+            at += 4; // acknowledgment number
+        }
+        let rest = b.get(at..).ok_or(Skip::Malformed)?;
+        match proto {
+            0x880b => ppp(rest, depth),
+            // ERSPAN type II: with a sequence number, 8-byte header; type I: none.
+            0x88be if seq => ethernet(rest.get(8..).ok_or(Skip::Malformed)?, depth),
+            0x88be => ethernet(rest, depth),
+            // ERSPAN type III: 12-byte header, plus 8 bytes of platform data when O is set.
+            0x22eb => {
+                let o = rest.get(11).ok_or(Skip::Malformed)? & 1 == 1;
+                ethernet(
+                    rest.get(if o { 20 } else { 12 }..).ok_or(Skip::Malformed)?,
+                    depth,
+                )
+            }
+            _ => ether_type(proto, rest, depth),
+        }
     }
 }
 

@@ -22,7 +22,10 @@ pub mod linktype {
     pub const RAW_12: i32 = 12;
     pub const RAW_14: i32 = 14;
     pub const RAW: i32 = 101;
+    pub const IEEE802_11: i32 = 105;
     pub const LOOP: i32 = 108;
+    pub const IEEE802_11_RADIOTAP: i32 = 127;
+    pub const NFLOG: i32 = 239;
     pub const LINUX_SLL: i32 = 113;
     pub const IPV4: i32 = 228;
     pub const IPV6: i32 = 229;
@@ -128,6 +131,13 @@ pub fn decode(lt: i32, frame: &[u8]) -> Result<Decoded<'_>, Skip> {
     match lt {
         linktype::ETHERNET => ethernet(frame, 0),
         linktype::PPP | linktype::PPP_HDLC => ppp(frame, 0),
+        linktype::IEEE802_11 => wlan(frame, 0),
+        linktype::IEEE802_11_RADIOTAP => {
+            // The radiotap header gives its own length, little-endian, at bytes 2..4.
+            let len = u16::from_le_bytes([*frame.get(2).ok_or(Skip::Malformed)?, frame[3]]);
+            wlan(frame.get(len as usize..).ok_or(Skip::Malformed)?, 0)
+        }
+        linktype::NFLOG => nflog(frame),
         linktype::RAW | linktype::RAW_12 | linktype::RAW_14 | linktype::IPV4 | linktype::IPV6 => {
             ip(frame, 0)
         }
@@ -260,6 +270,63 @@ fn ppp(b: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
     }
 }
 
+/// IEEE 802.11 data frames (plain, QoS, four-address) with an LLC/SNAP header; management
+/// and control frames, and protected (encrypted) data, carry nothing we can read.
+fn wlan(f: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
+    let fc = *f.first().ok_or(Skip::Malformed)?;
+    let flags = *f.get(1).ok_or(Skip::Malformed)?;
+    wlan_with(fc, flags, f, depth)
+}
+
+fn wlan_with(fc: u8, flags: u8, f: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
+    if (fc >> 2) & 0x3 != 2 || flags & 0x40 != 0 {
+        return Err(Skip::NotIp);
+    }
+    let mut hdr = 24;
+    if flags & 0x03 == 0x03 {
+        hdr += 6; // address 4
+    }
+    if fc & 0x80 != 0 {
+        hdr += 2; // QoS control
+        if flags & 0x80 != 0 {
+            hdr += 4; // HT control, with the order bit in QoS frames
+        }
+    }
+    llc(f.get(hdr..).ok_or(Skip::Malformed)?, depth)
+}
+
+/// LLC/SNAP (aa aa 03, OUI 0) followed by an EtherType.
+fn llc(b: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
+    if b.len() < 8 || b[..3] != [0xaa, 0xaa, 0x03] {
+        return Err(Skip::NotIp);
+    }
+    ether_type(u16::from_be_bytes([b[6], b[7]]), &b[8..], depth)
+}
+
+/// Linux NFLOG: a 4-byte header, then TLVs (little-endian length and type, padded to 4);
+/// type 9 holds the packet from its IP header on.
+fn nflog(f: &[u8]) -> Result<Decoded<'_>, Skip> {
+    let mut at = 4;
+    while let (Some(&l0), Some(&l1), Some(&t0), Some(&t1)) =
+        (f.get(at), f.get(at + 1), f.get(at + 2), f.get(at + 3))
+    {
+        let len = u16::from_le_bytes([l0, l1]) as usize;
+        let typ = u16::from_le_bytes([t0, t1]);
+        if len < 4 {
+            return Err(Skip::Malformed);
+        }
+        if typ == 9 {
+            return ip(
+                f.get(at + 4..(at + len).min(f.len()))
+                    .ok_or(Skip::Malformed)?,
+                0,
+            );
+        }
+        at += (len + 3) & !3;
+    }
+    Err(Skip::NotIp)
+}
+
 /// MPLS: pop labels to the bottom of the stack; the payload is IP (told by its version
 /// nibble) or, for pseudowires with a control word (first nibble 0), Ethernet.
 fn mpls(mut b: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
@@ -289,6 +356,7 @@ pub(crate) mod tunnel {
     pub const GTP_U: u16 = 2152;
     pub const TEREDO: u16 = 3544;
     pub const GRE_IN_UDP: u16 = 4754;
+    pub const CAPWAP_DATA: u16 = 5247;
 
     /// Tries the UDP-carried tunnels; None when neither port is one of them.
     pub fn udp(sport: u16, dport: u16, b: &[u8], depth: u8) -> Option<Result<Decoded<'_>, Skip>> {
@@ -303,6 +371,8 @@ pub(crate) mod tunnel {
             inner(depth, |d| teredo(b, d))
         } else if dport == GRE_IN_UDP {
             inner(depth, |d| gre(b, d))
+        } else if is(CAPWAP_DATA) {
+            inner(depth, |d| capwap(b, d))
         } else {
             return None;
         };
@@ -351,6 +421,34 @@ pub(crate) mod tunnel {
         match rest.first().map(|x| x >> 4) {
             Some(4) | Some(6) => ip(rest, depth),
             _ => Err(Skip::NotIp),
+        }
+    }
+
+    /// RFC 5415 CAPWAP data channel: preamble, HLEN in 4-byte words, then an 802.3 or
+    /// native 802.11 frame (T flag, with WBID 1).
+    fn capwap(b: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
+        if b.len() < 8 || b[0] != 0 {
+            return Err(Skip::Malformed);
+        }
+        let hlen = ((b[1] >> 3) as usize) * 4;
+        let native = b[2] & 0x01 != 0;
+        let frame = b.get(hlen..).ok_or(Skip::Malformed)?;
+        if native {
+            // Some access points (Cisco's among them) send the two frame-control bytes
+            // swapped; Wireshark swaps them back by default, and so do we when only the
+            // swapped order reads as a data frame.
+            let (a, b) = (
+                *frame.first().ok_or(Skip::Malformed)?,
+                *frame.get(1).ok_or(Skip::Malformed)?,
+            );
+            let is_data = |fc: u8| (fc >> 2) & 0x3 == 2;
+            if !is_data(a) && is_data(b) {
+                wlan_with(b, a, frame, depth)
+            } else {
+                wlan(frame, depth)
+            }
+        } else {
+            ethernet(frame, depth)
         }
     }
 

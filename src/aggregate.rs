@@ -107,6 +107,33 @@ impl<'a> Aggregator<'a> {
                     vec![],
                 )
             }
+            What::Proxy { target } => {
+                // The target a client asked its proxy for: `http` (CONNECT) or `socks`.
+                let kind = if target.method == "CONNECT" {
+                    "http"
+                } else {
+                    "socks"
+                };
+                let m = if target.is_name {
+                    self.catalog.lookup(&target.host)
+                } else {
+                    None
+                };
+                let extra = vec![
+                    ("method", json!(target.method)),
+                    ("target_port", json!(target.port)),
+                ];
+                (
+                    kind,
+                    o.src,
+                    o.dst,
+                    o.sport,
+                    o.dport,
+                    target.host.clone(),
+                    m,
+                    extra,
+                )
+            }
             What::DnsAnswer { msg } => {
                 let qname = msg
                     .questions

@@ -16,6 +16,7 @@ use std::net::IpAddr;
 use hashbrown::HashMap;
 
 use crate::decode::{Decoded, TcpInfo, Transport};
+use crate::proto::preamble::{self, Preamble, ProxyTarget};
 use crate::proto::{dns, tls};
 use crate::time::TsNanos;
 
@@ -30,6 +31,9 @@ const MAX_DNS_TCP_BUF: usize = 65_537;
 /// Before the stream start is known (no SYN seen), how many data segments we look at for one
 /// that starts like a TLS record before calling the flow "not TLS".
 const MAX_HEADLESS_SEGMENTS: u8 = 4;
+/// Preamble steps (text lines, proxy requests, upgrade requests) looked through before the
+/// ClientHello; SMTP sends a handful of lines before STARTTLS.
+const MAX_PREAMBLE_STEPS: u8 = 32;
 
 /// Direction-independent key: the lower endpoint first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -58,6 +62,8 @@ impl FlowKey {
 pub enum Found {
     Dns(dns::Message),
     TlsHello(Vec<String>),
+    /// An HTTP CONNECT or SOCKS request seen before the TLS it tunnels.
+    Proxy(ProxyTarget),
 }
 
 /// Counters a worker reports.
@@ -97,6 +103,8 @@ struct Stream {
     ooo: Vec<(u32, Vec<u8>)>,
     /// ClientHellos already reported (a second one follows a HelloRetryRequest).
     hellos: u8,
+    /// Preamble steps skipped so far (STARTTLS dialogue, proxy requests).
+    preamble_steps: u8,
 }
 
 impl Stream {
@@ -267,7 +275,12 @@ fn on_data(
             Some(isn) => isn.wrapping_add(1),
             // No SYN seen: the capture began mid-connection, or the SYN is late. Take this
             // segment as the start if it looks like one; otherwise look at a few more.
-            None if dns_mode || tls::may_start_handshake(data) => seq,
+            None if dns_mode
+                || tls::may_start_handshake(data)
+                || preamble::classify(data) != Preamble::Unknown =>
+            {
+                seq
+            }
             None => {
                 if early.len() + 1 >= MAX_HEADLESS_SEGMENTS as usize {
                     *dir = Dir::Done;
@@ -283,6 +296,7 @@ fn on_data(
             buf: Vec::new(),
             ooo,
             hellos: 0,
+            preamble_steps: 0,
         }));
     }
     let Dir::Collecting(s) = dir else {
@@ -358,7 +372,21 @@ fn scan_tls(s: &mut Stream, emit: &mut impl FnMut(Found)) -> bool {
         }
         match tls::parse_client_hello(&s.buf) {
             tls::Parse::Incomplete => return false,
-            tls::Parse::NotTls => return true,
+            tls::Parse::NotTls if s.hellos > 0 || s.preamble_steps >= MAX_PREAMBLE_STEPS => {
+                return true
+            }
+            // Not TLS (yet): a STARTTLS dialogue or a proxy request may come first.
+            tls::Parse::NotTls => match preamble::classify(&s.buf) {
+                Preamble::Incomplete => return false,
+                Preamble::Unknown => return true,
+                Preamble::Skip { len, target, .. } => {
+                    s.preamble_steps += 1;
+                    if let Some(t) = target {
+                        emit(Found::Proxy(t));
+                    }
+                    consume(s, len);
+                }
+            },
             tls::Parse::ClientHello { names, end } => {
                 s.hellos += 1;
                 emit(Found::TlsHello(names));

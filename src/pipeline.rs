@@ -60,9 +60,19 @@ struct WorkBatch {
 /// What an observation is about.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum What {
-    DnsQuery { name: String, qtype: u16 },
-    DnsAnswer { msg: dns::Message },
-    TlsHello { name: String },
+    DnsQuery {
+        name: String,
+        qtype: u16,
+    },
+    DnsAnswer {
+        msg: dns::Message,
+    },
+    TlsHello {
+        name: String,
+    },
+    Proxy {
+        target: crate::proto::preamble::ProxyTarget,
+    },
 }
 
 /// One observation, addressed as the packet that completed it.
@@ -396,6 +406,9 @@ fn worker(w: usize, rx: Receiver<WorkBatch>, out: Sender<(usize, Out)>, cap: usi
                     for (_, f) in found.drain(..) {
                         match f {
                             Found::Dns(m) => push_dns(&mut obs, p, true, m),
+                            Found::Proxy(target) => {
+                                obs.push(observation(p, true, What::Proxy { target }))
+                            }
                             Found::TlsHello(names) => {
                                 for name in names {
                                     obs.push(observation(p, true, What::TlsHello { name }));

@@ -2,4 +2,5 @@
 //! stage decides which bytes to hand them.
 
 pub mod dns;
+pub mod preamble;
 pub mod tls;

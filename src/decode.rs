@@ -49,11 +49,12 @@ pub mod linktype {
         )
     }
 
-    /// A name for warnings: the libpcap name where we know it, else the number.
+    /// A name for warnings: libpcap's name where it has one, and the number.
     pub fn name(lt: i32) -> String {
-        pcap::Linktype(lt)
-            .get_name()
-            .unwrap_or_else(|_| format!("DLT {lt}"))
+        match pcap::Linktype(lt).get_name() {
+            Ok(n) => format!("{n} ({lt})"),
+            Err(_) => format!("{lt}"),
+        }
     }
 }
 

@@ -1,0 +1,202 @@
+//! Exit statuses, configuration errors, and the promise that stdout carries only JSON.
+
+use crate::util::*;
+
+#[test]
+fn unsanctioned_traffic_exits_1_only_when_asked() {
+    let cap = capture("mixed.pcap");
+    let c = cap.to_str().unwrap();
+    assert_eq!(run(&["scan", "-q", c]).status.code(), Some(0));
+    assert_eq!(
+        run(&["scan", "-q", "--fail-on-unsanctioned", c])
+            .status
+            .code(),
+        Some(1)
+    );
+    let all = "zendesk,helpscout,intercom,kustomer";
+    assert_eq!(
+        run(&[
+            "scan",
+            "-q",
+            "--fail-on-unsanctioned",
+            "--sanctioned",
+            all,
+            c
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn bad_policy_names_the_line() {
+    let dir = tempdir("policy");
+    let p = dir.join("p.txt");
+    std::fs::write(&p, "# ok\nallow zendesk\nallow zendeks\n").unwrap();
+    let o = run(&[
+        "scan",
+        "--policy",
+        p.to_str().unwrap(),
+        capture("mixed.pcap").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("p.txt:3") && err.contains("zendeks"), "{err}");
+    std::fs::write(&p, "group g 10.0.0.0/33\n").unwrap();
+    let o = run(&[
+        "scan",
+        "--policy",
+        p.to_str().unwrap(),
+        capture("mixed.pcap").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("p.txt:1: bad CIDR"), "{}", stderr(&o));
+    let o = run(&[
+        "scan",
+        "--sanctioned",
+        "nosuchvendor",
+        capture("mixed.pcap").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("nosuchvendor"));
+}
+
+#[test]
+fn example_policy_in_the_repo_loads() {
+    let p = root().join("examples/policy.txt");
+    let (o, rep) = report(&[
+        "--policy",
+        p.to_str().unwrap(),
+        capture("mixed.pcap").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // allow zendesk everywhere; helpscout and intercom are not allowed for 10.99.0.1.
+    let host = rep["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["ip"] == "10.99.0.1")
+        .unwrap();
+    for v in host["vendors"].as_array().unwrap() {
+        assert_eq!(v["sanctioned"], v["vendor"] == "zendesk", "{v}");
+    }
+}
+
+#[test]
+fn stdout_is_only_json_with_events_or_report() {
+    let cap = capture("dns_udp_v4.pcap");
+    let (o, evs) = events(&[cap.to_str().unwrap()]);
+    assert!(!evs.is_empty());
+    assert!(o.status.success());
+    for e in &evs {
+        for f in [
+            "ts",
+            "kind",
+            "src_ip",
+            "dst_ip",
+            "src_port",
+            "dst_port",
+            "hostname",
+            "vendor",
+            "sanctioned",
+        ] {
+            assert!(e.get(f).is_some(), "missing {f} in {e}");
+        }
+    }
+    let (_, rep) = report(&[cap.to_str().unwrap()]);
+    assert!(rep["hosts"].is_array() && rep["inputs"].is_array());
+}
+
+#[test]
+fn both_to_stdout_is_a_usage_error() {
+    let o = run(&[
+        "scan",
+        "--events",
+        "-",
+        "--report",
+        "-",
+        capture("mixed.pcap").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn vendors_lists_the_catalog() {
+    let o = run(&["vendors", "--json"]);
+    assert!(o.status.success());
+    let vs: Vec<serde_json::Value> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(vs.len() >= 50);
+    let zd = vs.iter().find(|v| v["id"] == "zendesk").unwrap();
+    assert!(zd["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["pattern"] == "zendesk.com" && d["tenant"] == true));
+}
+
+#[test]
+fn fingerprints_dir_adds_a_vendor() {
+    let dir = tempdir("fp");
+    std::fs::write(
+        dir.join("example-desk.vendor"),
+        "id = example-desk\nname = Example Desk\nproduct = test\ncategory = helpdesk_ticketing\ndomain = example.org strong\n",
+    )
+    .unwrap();
+    let (o, evs) = events(&[
+        "--fingerprints",
+        dir.to_str().unwrap(),
+        capture("dns_udp_v4.pcap").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(evs
+        .iter()
+        .any(|e| e["hostname"] == "www.example.org" && e["vendor"] == "example-desk"));
+    std::fs::write(
+        dir.join("broken.vendor"),
+        "id = broken\nname = B\ncategory = nope\ndomain = b.example strong\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "scan",
+        "--fingerprints",
+        dir.to_str().unwrap(),
+        capture("dns_udp_v4.pcap").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("broken.vendor"), "{}", stderr(&o));
+}
+
+#[test]
+fn summary_marks_unsanctioned_vendors() {
+    let o = run(&[
+        "scan",
+        "-q",
+        "--sanctioned",
+        "zendesk",
+        capture("mixed.pcap").to_str().unwrap(),
+    ]);
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(out.contains("HOST 10.99.0.1"), "{out}");
+    let zd = out
+        .lines()
+        .find(|l| l.contains("Zendesk") && l.contains("events"))
+        .unwrap();
+    assert!(
+        zd.contains("sanctioned") && !zd.contains("UNSANCTIONED"),
+        "{zd}"
+    );
+    let hs = out
+        .lines()
+        .find(|l| l.contains("Help Scout") && l.contains("events"))
+        .unwrap();
+    assert!(
+        hs.contains("UNSANCTIONED") && hs.trim_start().starts_with("!!"),
+        "{hs}"
+    );
+    assert!(out.contains("BY VENDOR"));
+}

@@ -1,0 +1,13 @@
+//! Integration tests: they run the real `shadowdesk` binary on the captures in
+//! `testdata/captures/` (recorded from real clients by `testdata/record.sh`) and check its
+//! output against tshark's reading of the same files (`*.truth.tsv`, `*.dns-answers.tsv`)
+//! and against what the recording script did (`testdata/MANIFEST.tsv`).
+
+mod util;
+
+mod bad_input; // cut, empty, foreign, missing inputs; unsupported link types
+mod captures; // events vs tshark truth, per link type and format; split/out-of-order hellos
+mod cli; // exit codes, policy errors, stdout purity, vendors listing
+mod dns_parser; // why dns-parser 0.8 was replaced: names it loses on real captures
+mod report; // the per-host and per-vendor report vs what the recording script did
+mod threads; // identical output for any --threads

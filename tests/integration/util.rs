@@ -1,0 +1,134 @@
+//! Running the binary and reading its output.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_shadowdesk")
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn capture(name: &str) -> PathBuf {
+    root().join("testdata/captures").join(name)
+}
+
+/// Every capture in testdata/captures that has a truth file.
+pub fn captures_with_truth() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("testdata/captures"))
+        .expect("testdata/captures exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let n = p.to_string_lossy();
+            (n.ends_with(".pcap") || n.ends_with(".pcapng"))
+                && Path::new(&format!("{n}.truth.tsv")).exists()
+        })
+        .collect();
+    v.sort();
+    assert!(
+        v.len() >= 10,
+        "expected the recorded captures, found {}",
+        v.len()
+    );
+    v
+}
+
+pub fn run(args: &[&str]) -> Output {
+    Command::new(bin())
+        .args(args)
+        .output()
+        .expect("running shadowdesk")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs `scan --events - ARGS...` and parses every stdout line as JSON.
+pub fn events(args: &[&str]) -> (Output, Vec<Value>) {
+    let mut a = vec!["scan", "--quiet", "--events", "-"];
+    a.extend_from_slice(args);
+    let o = run(&a);
+    let evs = String::from_utf8(o.stdout.clone())
+        .expect("events are UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad event line {l:?}: {e}")))
+        .collect();
+    (o, evs)
+}
+
+/// Runs `scan --report - ARGS...` and parses the document.
+pub fn report(args: &[&str]) -> (Output, Value) {
+    let mut a = vec!["scan", "--quiet", "--report", "-"];
+    a.extend_from_slice(args);
+    let o = run(&a);
+    let doc = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("report is not JSON: {e}\nstderr: {}", stderr(&o)));
+    (o, doc)
+}
+
+pub type Row = (String, String, u16, String, u16, String);
+
+/// The (kind, src, sport, dst, dport, hostname) rows of tls and dns events.
+pub fn rows(evs: &[Value]) -> BTreeSet<Row> {
+    evs.iter()
+        .filter(|e| matches!(e["kind"].as_str(), Some("tls") | Some("dns")))
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap().to_owned(),
+                e["src_ip"].as_str().unwrap().to_owned(),
+                e["src_port"].as_u64().unwrap() as u16,
+                e["dst_ip"].as_str().unwrap().to_owned(),
+                e["dst_port"].as_u64().unwrap() as u16,
+                e["hostname"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Reads a tab-separated file with a header into maps.
+pub fn tsv(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or("").split('\t').collect();
+    lines
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            header
+                .iter()
+                .map(|h| h.to_string())
+                .zip(l.split('\t').map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}
+
+/// tshark's rows for a capture (hostname lower-cased, trailing dot removed).
+pub fn truth(capture: &Path) -> BTreeSet<Row> {
+    tsv(Path::new(&format!("{}.truth.tsv", capture.display())))
+        .into_iter()
+        .filter(|r| matches!(r["kind"].as_str(), "tls" | "dns") && !r["hostname"].is_empty())
+        .map(|r| {
+            (
+                r["kind"].clone(),
+                r["src_ip"].clone(),
+                r["src_port"].parse().unwrap(),
+                r["dst_ip"].clone(),
+                r["dst_port"].parse().unwrap(),
+                r["hostname"].trim_end_matches('.').to_lowercase(),
+            )
+        })
+        .collect()
+}
+
+pub fn tempdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("shadowdesk-test-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}

@@ -12,6 +12,9 @@ use std::net::IpAddr;
 
 use etherparse::{IpNumber, LaxIpSlice, TcpSlice, UdpSlice};
 
+use crate::defrag::{Defrag, FragKey, Fragment};
+use crate::time::TsNanos;
+
 /// Link-layer header types, as libpcap reports them (`pcap_datalink`, DLT_* values).
 pub mod linktype {
     pub const NULL: i32 = 0;
@@ -127,34 +130,67 @@ impl Skip {
     }
 }
 
-/// Decodes one captured frame of link type `lt`.
+/// State a decode may use beyond the frame itself.
+pub struct Cx<'d> {
+    /// Tunnel nesting so far.
+    depth: u8,
+    /// Fragment reassembly; without it, fragments are skipped.
+    defrag: Option<&'d mut Defrag>,
+    ts: TsNanos,
+    /// A datagram the current fragment completed: the whole IP packet, to decode next.
+    pub reassembled: Option<Vec<u8>>,
+}
+
+impl<'d> Cx<'d> {
+    pub fn new(defrag: Option<&'d mut Defrag>, ts: TsNanos) -> Cx<'d> {
+        Cx {
+            depth: 0,
+            defrag,
+            ts,
+            reassembled: None,
+        }
+    }
+}
+
+/// Decodes one captured frame of link type `lt`, without fragment reassembly.
 pub fn decode(lt: i32, frame: &[u8]) -> Result<Decoded<'_>, Skip> {
+    decode_with(lt, frame, &mut Cx::new(None, 0))
+}
+
+/// Decodes a whole IP packet (as [`Cx::reassembled`] holds after a datagram completes).
+pub fn decode_ip<'a>(packet: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+    ip(packet, cx)
+}
+
+/// Decodes one captured frame of link type `lt`. A fragment that completes its datagram
+/// returns `Err(Skip::Fragment)` and leaves the datagram in `cx.reassembled`.
+pub fn decode_with<'a>(lt: i32, frame: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
     match lt {
-        linktype::ETHERNET => ethernet(frame, 0),
-        linktype::PPP | linktype::PPP_HDLC => ppp(frame, 0),
-        linktype::IEEE802_11 => wlan(frame, 0),
+        linktype::ETHERNET => ethernet(frame, cx),
+        linktype::PPP | linktype::PPP_HDLC => ppp(frame, cx),
+        linktype::IEEE802_11 => wlan(frame, cx),
         linktype::IEEE802_11_RADIOTAP => {
             // The radiotap header gives its own length, little-endian, at bytes 2..4.
             let len = u16::from_le_bytes([*frame.get(2).ok_or(Skip::Malformed)?, frame[3]]);
-            wlan(frame.get(len as usize..).ok_or(Skip::Malformed)?, 0)
+            wlan(frame.get(len as usize..).ok_or(Skip::Malformed)?, cx)
         }
-        linktype::NFLOG => nflog(frame),
+        linktype::NFLOG => nflog(frame, cx),
         linktype::RAW | linktype::RAW_12 | linktype::RAW_14 | linktype::IPV4 | linktype::IPV6 => {
-            ip(frame, 0)
+            ip(frame, cx)
         }
         linktype::NULL | linktype::LOOP => {
             // The 4-byte address family is in the capturing host's byte order (NULL) or
             // network order (LOOP), and AF_INET6 differs between BSDs; the IP version nibble
             // says the same thing without those ambiguities.
-            ip(frame.get(4..).ok_or(Skip::Malformed)?, 0)
+            ip(frame.get(4..).ok_or(Skip::Malformed)?, cx)
         }
         linktype::LINUX_SLL => {
             let proto = be16(frame, 14).ok_or(Skip::Malformed)?;
-            ether_type(proto, &frame[16..], 0)
+            ether_type(proto, &frame[16..], cx)
         }
         linktype::LINUX_SLL2 => {
             let proto = be16(frame, 0).ok_or(Skip::Malformed)?;
-            ether_type(proto, frame.get(20..).ok_or(Skip::Malformed)?, 0)
+            ether_type(proto, frame.get(20..).ok_or(Skip::Malformed)?, cx)
         }
         _ => Err(Skip::UnsupportedLinktype),
     }
@@ -164,7 +200,7 @@ fn be16(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
 }
 
-fn ethernet(frame: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
+fn ethernet<'a>(frame: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
     let mut et = be16(frame, 12).ok_or(Skip::Malformed)?;
     let mut rest = &frame[14..];
     let mut tags = 0;
@@ -176,26 +212,27 @@ fn ethernet(frame: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
         et = be16(rest, 2).ok_or(Skip::Malformed)?;
         rest = &rest[4..];
     }
-    ether_type(et, rest, depth)
+    ether_type(et, rest, cx)
 }
 
-fn ether_type(et: u16, payload: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
+fn ether_type<'a>(et: u16, payload: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
     match et {
-        ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => ip(payload, depth),
+        ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => ip(payload, cx),
         ETHERTYPE_PPPOE_SESSION => {
             // RFC 2516: 6-byte PPPoE header, then the PPP protocol field.
-            ppp(payload.get(6..).ok_or(Skip::Malformed)?, depth)
+            ppp(payload.get(6..).ok_or(Skip::Malformed)?, cx)
         }
-        ETHERTYPE_MPLS | ETHERTYPE_MPLS_MC => mpls(payload, depth),
-        ETHERTYPE_TEB => ethernet(payload, depth),
+        ETHERTYPE_MPLS | ETHERTYPE_MPLS_MC => mpls(payload, cx),
+        ETHERTYPE_TEB => ethernet(payload, cx),
         _ => Err(Skip::NotIp),
     }
 }
 
-fn ip(bytes: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
+fn ip<'a>(bytes: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
     let (slice, _ext_err) = LaxIpSlice::from_slice(bytes).map_err(|_| Skip::Malformed)?;
     let pl = slice.payload();
     if pl.fragmented {
+        fragment(&slice, cx);
         return Err(Skip::Fragment);
     }
     let (src, dst) = (slice.source_addr(), slice.destination_addr());
@@ -218,13 +255,12 @@ fn ip(bytes: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
                 truncated,
             })
         }
-        IpNumber::IPV4 | IpNumber::IPV6 => inner(depth, |d| ip(pl.payload, d)),
-        IpNumber::GRE => inner(depth, |d| tunnel::gre(pl.payload, d)),
+        IpNumber::IPV4 | IpNumber::IPV6 => inner(cx, |cx| ip(pl.payload, cx)),
+        IpNumber::GRE => inner(cx, |cx| tunnel::gre(pl.payload, cx)),
         IpNumber::UDP => {
             let udp = UdpSlice::from_slice_lax(pl.payload).map_err(|_| Skip::Malformed)?;
             let payload = udp.payload();
-            if let Some(Ok(d)) =
-                tunnel::udp(udp.source_port(), udp.destination_port(), payload, depth)
+            if let Some(Ok(d)) = tunnel::udp(udp.source_port(), udp.destination_port(), payload, cx)
             {
                 return Ok(d);
             }
@@ -243,19 +279,80 @@ fn ip(bytes: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
     }
 }
 
+/// Hands a fragment to reassembly; a completed datagram waits in `cx.reassembled`.
+fn fragment(slice: &LaxIpSlice, cx: &mut Cx) {
+    let Some(defrag) = cx.defrag.as_deref_mut() else {
+        return;
+    };
+    let pl = slice.payload();
+    let frag = match slice {
+        LaxIpSlice::Ipv4(v4) => {
+            let h = v4.header();
+            let offset = h.fragments_offset().byte_offset() as usize;
+            Fragment {
+                key: FragKey {
+                    src: slice.source_addr(),
+                    dst: slice.destination_addr(),
+                    proto: h.protocol().0,
+                    id: h.identification() as u32,
+                },
+                offset,
+                more: h.more_fragments(),
+                data: pl.payload,
+                header: (offset == 0).then(|| h.slice().to_vec()),
+            }
+        }
+        LaxIpSlice::Ipv6(v6) => {
+            let Some(fh) = v6.extensions().clone().into_iter().find_map(|e| match e {
+                etherparse::Ipv6ExtensionSlice::Fragment(f) => Some(f),
+                _ => None,
+            }) else {
+                return;
+            };
+            let offset = fh.fragment_offset().byte_offset() as usize;
+            let header = (offset == 0).then(|| {
+                // A plain IPv6 header whose next header is the fragmented protocol.
+                let mut h = v6.header().slice().to_vec();
+                h[6] = pl.ip_number.0;
+                h
+            });
+            Fragment {
+                key: FragKey {
+                    src: slice.source_addr(),
+                    dst: slice.destination_addr(),
+                    proto: pl.ip_number.0,
+                    id: fh.identification(),
+                },
+                offset,
+                more: fh.more_fragments(),
+                data: pl.payload,
+                header,
+            }
+        }
+    };
+    if pl.incomplete {
+        // A fragment cut by the snaplen cannot be put together with the others.
+        return;
+    }
+    cx.reassembled = defrag.add(frag, cx.ts);
+}
+
 /// Decodes an encapsulated packet one level deeper, within the depth bound.
 fn inner<'a>(
-    depth: u8,
-    f: impl FnOnce(u8) -> Result<Decoded<'a>, Skip>,
+    cx: &mut Cx,
+    f: impl FnOnce(&mut Cx) -> Result<Decoded<'a>, Skip>,
 ) -> Result<Decoded<'a>, Skip> {
-    if depth >= MAX_TUNNEL_DEPTH {
+    if cx.depth >= MAX_TUNNEL_DEPTH {
         return Err(Skip::Malformed);
     }
-    f(depth + 1)
+    cx.depth += 1;
+    let r = f(cx);
+    cx.depth -= 1;
+    r
 }
 
 /// PPP: an optional address/control pair (0xff 0x03), then the protocol field.
-fn ppp(b: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
+fn ppp<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
     let b = b.strip_prefix(&[0xff, 0x03]).unwrap_or(b);
     // The protocol field may be compressed to one byte (RFC 1661 §6.5) when odd.
     let (proto, rest) = match b.first() {
@@ -266,20 +363,20 @@ fn ppp(b: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
         ),
     };
     match proto {
-        0x0021 | 0x0057 => ip(rest, depth),
+        0x0021 | 0x0057 => ip(rest, cx),
         _ => Err(Skip::NotIp),
     }
 }
 
 /// IEEE 802.11 data frames (plain, QoS, four-address) with an LLC/SNAP header; management
 /// and control frames, and protected (encrypted) data, carry nothing we can read.
-fn wlan(f: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
+fn wlan<'a>(f: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
     let fc = *f.first().ok_or(Skip::Malformed)?;
     let flags = *f.get(1).ok_or(Skip::Malformed)?;
-    wlan_with(fc, flags, f, depth)
+    wlan_with(fc, flags, f, cx)
 }
 
-fn wlan_with(fc: u8, flags: u8, f: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
+fn wlan_with<'a>(fc: u8, flags: u8, f: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
     if (fc >> 2) & 0x3 != 2 || flags & 0x40 != 0 {
         return Err(Skip::NotIp);
     }
@@ -293,20 +390,20 @@ fn wlan_with(fc: u8, flags: u8, f: &[u8], depth: u8) -> Result<Decoded<'_>, Skip
             hdr += 4; // HT control, with the order bit in QoS frames
         }
     }
-    llc(f.get(hdr..).ok_or(Skip::Malformed)?, depth)
+    llc(f.get(hdr..).ok_or(Skip::Malformed)?, cx)
 }
 
 /// LLC/SNAP (aa aa 03, OUI 0) followed by an EtherType.
-fn llc(b: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
+fn llc<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
     if b.len() < 8 || b[..3] != [0xaa, 0xaa, 0x03] {
         return Err(Skip::NotIp);
     }
-    ether_type(u16::from_be_bytes([b[6], b[7]]), &b[8..], depth)
+    ether_type(u16::from_be_bytes([b[6], b[7]]), &b[8..], cx)
 }
 
 /// Linux NFLOG: a 4-byte header, then TLVs (little-endian length and type, padded to 4);
 /// type 9 holds the packet from its IP header on.
-fn nflog(f: &[u8]) -> Result<Decoded<'_>, Skip> {
+fn nflog<'a>(f: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
     let mut at = 4;
     while let (Some(&l0), Some(&l1), Some(&t0), Some(&t1)) =
         (f.get(at), f.get(at + 1), f.get(at + 2), f.get(at + 3))
@@ -320,7 +417,7 @@ fn nflog(f: &[u8]) -> Result<Decoded<'_>, Skip> {
             return ip(
                 f.get(at + 4..(at + len).min(f.len()))
                     .ok_or(Skip::Malformed)?,
-                0,
+                cx,
             );
         }
         at += (len + 3) & !3;
@@ -330,14 +427,14 @@ fn nflog(f: &[u8]) -> Result<Decoded<'_>, Skip> {
 
 /// MPLS: pop labels to the bottom of the stack; the payload is IP (told by its version
 /// nibble) or, for pseudowires with a control word (first nibble 0), Ethernet.
-fn mpls(mut b: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
+fn mpls<'a>(mut b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
     for _ in 0..16 {
         let entry = b.get(..4).ok_or(Skip::Malformed)?;
         b = &b[4..];
         if entry[2] & 1 == 1 {
             return match b.first().map(|x| x >> 4) {
-                Some(4) | Some(6) => ip(b, depth),
-                Some(0) => ethernet(b.get(4..).ok_or(Skip::Malformed)?, depth),
+                Some(4) | Some(6) => ip(b, cx),
+                Some(0) => ethernet(b.get(4..).ok_or(Skip::Malformed)?, cx),
                 _ => Err(Skip::NotIp),
             };
         }
@@ -360,20 +457,25 @@ pub(crate) mod tunnel {
     pub const CAPWAP_DATA: u16 = 5247;
 
     /// Tries the UDP-carried tunnels; None when neither port is one of them.
-    pub fn udp(sport: u16, dport: u16, b: &[u8], depth: u8) -> Option<Result<Decoded<'_>, Skip>> {
+    pub fn udp<'a>(
+        sport: u16,
+        dport: u16,
+        b: &'a [u8],
+        cx: &mut Cx,
+    ) -> Option<Result<Decoded<'a>, Skip>> {
         let is = |p: u16| sport == p || dport == p;
         let r = if is(VXLAN) {
-            inner(depth, |d| vxlan(b, d))
+            inner(cx, |cx| vxlan(b, cx))
         } else if is(GENEVE) {
-            inner(depth, |d| geneve(b, d))
+            inner(cx, |cx| geneve(b, cx))
         } else if is(GTP_U) {
-            inner(depth, |d| gtp_u(b, d))
+            inner(cx, |cx| gtp_u(b, cx))
         } else if is(TEREDO) {
-            inner(depth, |d| teredo(b, d))
+            inner(cx, |cx| teredo(b, cx))
         } else if dport == GRE_IN_UDP {
-            inner(depth, |d| gre(b, d))
+            inner(cx, |cx| gre(b, cx))
         } else if is(CAPWAP_DATA) {
-            inner(depth, |d| capwap(b, d))
+            inner(cx, |cx| capwap(b, cx))
         } else {
             return None;
         };
@@ -381,25 +483,25 @@ pub(crate) mod tunnel {
     }
 
     /// RFC 7348: 8-byte header with the I flag, then an Ethernet frame.
-    fn vxlan(b: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
+    fn vxlan<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
         if b.len() < 8 + 14 || b[0] & 0x08 == 0 {
             return Err(Skip::Malformed);
         }
-        ethernet(&b[8..], depth)
+        ethernet(&b[8..], cx)
     }
 
     /// RFC 8926: 8 bytes plus options, protocol type as an EtherType.
-    fn geneve(b: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
+    fn geneve<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
         if b.len() < 8 || b[0] >> 6 != 0 {
             return Err(Skip::Malformed);
         }
         let opt = (b[0] & 0x3f) as usize * 4;
         let proto = be16(b, 2).ok_or(Skip::Malformed)?;
-        ether_type(proto, b.get(8 + opt..).ok_or(Skip::Malformed)?, depth)
+        ether_type(proto, b.get(8 + opt..).ok_or(Skip::Malformed)?, cx)
     }
 
     /// 3GPP TS 29.281: version 1, G-PDU (type 255); optional fields and extension headers.
-    fn gtp_u(b: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
+    fn gtp_u<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
         let flags = *b.first().ok_or(Skip::Malformed)?;
         if flags >> 5 != 1 || flags & 0x10 == 0 || b.get(1) != Some(&0xff) {
             return Err(Skip::NotIp);
@@ -420,14 +522,14 @@ pub(crate) mod tunnel {
         }
         let rest = b.get(at..).ok_or(Skip::Malformed)?;
         match rest.first().map(|x| x >> 4) {
-            Some(4) | Some(6) => ip(rest, depth),
+            Some(4) | Some(6) => ip(rest, cx),
             _ => Err(Skip::NotIp),
         }
     }
 
     /// RFC 5415 CAPWAP data channel: preamble, HLEN in 4-byte words, then an 802.3 or
     /// native 802.11 frame (T flag, with WBID 1).
-    fn capwap(b: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
+    fn capwap<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
         if b.len() < 8 || b[0] != 0 {
             return Err(Skip::Malformed);
         }
@@ -444,17 +546,17 @@ pub(crate) mod tunnel {
             );
             let is_data = |fc: u8| (fc >> 2) & 0x3 == 2;
             if !is_data(a) && is_data(b) {
-                wlan_with(b, a, frame, depth)
+                wlan_with(b, a, frame, cx)
             } else {
-                wlan(frame, depth)
+                wlan(frame, cx)
             }
         } else {
-            ethernet(frame, depth)
+            ethernet(frame, cx)
         }
     }
 
     /// RFC 4380: optional authentication and origin indication headers, then IPv6.
-    fn teredo(mut b: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
+    fn teredo<'a>(mut b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
         if b.starts_with(&[0, 1]) {
             let id_len = *b.get(2).ok_or(Skip::Malformed)? as usize;
             let au_len = *b.get(3).ok_or(Skip::Malformed)? as usize;
@@ -466,11 +568,11 @@ pub(crate) mod tunnel {
         if b.first().map(|x| x >> 4) != Some(6) || b.len() < 40 {
             return Err(Skip::NotIp);
         }
-        ip(b, depth)
+        ip(b, cx)
     }
 
     /// RFC 2784/2890 GRE, PPTP's enhanced GRE (version 1, PPP inside), and ERSPAN I/II/III.
-    pub fn gre(b: &[u8], depth: u8) -> Result<Decoded<'_>, Skip> {
+    pub fn gre<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
         let flags = be16(b, 0).ok_or(Skip::Malformed)?;
         let proto = be16(b, 2).ok_or(Skip::Malformed)?;
         let version = flags & 0x7;
@@ -490,19 +592,19 @@ pub(crate) mod tunnel {
         }
         let rest = b.get(at..).ok_or(Skip::Malformed)?;
         match proto {
-            0x880b => ppp(rest, depth),
+            0x880b => ppp(rest, cx),
             // ERSPAN type II: with a sequence number, 8-byte header; type I: none.
-            0x88be if seq => ethernet(rest.get(8..).ok_or(Skip::Malformed)?, depth),
-            0x88be => ethernet(rest, depth),
+            0x88be if seq => ethernet(rest.get(8..).ok_or(Skip::Malformed)?, cx),
+            0x88be => ethernet(rest, cx),
             // ERSPAN type III: 12-byte header, plus 8 bytes of platform data when O is set.
             0x22eb => {
                 let o = rest.get(11).ok_or(Skip::Malformed)? & 1 == 1;
                 ethernet(
                     rest.get(if o { 20 } else { 12 }..).ok_or(Skip::Malformed)?,
-                    depth,
+                    cx,
                 )
             }
-            _ => ether_type(proto, rest, depth),
+            _ => ether_type(proto, rest, cx),
         }
     }
 }

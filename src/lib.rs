@@ -21,6 +21,7 @@ pub mod capture;
 pub mod catalog;
 pub mod cli;
 pub mod decode;
+pub mod defrag;
 pub mod flow;
 pub mod output;
 pub mod pipeline;

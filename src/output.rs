@@ -183,6 +183,14 @@ pub fn report(
             "flows_evicted_cap": f.evicted_cap,
             "flow_buffer_overflows": f.buffer_overflows,
             "out_of_order_dropped": f.ooo_dropped,
+            "ip_fragments": stats.defrag.fragments,
+            "ip_datagrams_reassembled": stats.defrag.reassembled,
+            "ip_fragments_dropped": {
+                "overlap": stats.defrag.dropped_overlap,
+                "oversize": stats.defrag.dropped_oversize,
+                "timeout": stats.defrag.dropped_timeout,
+                "table_full": stats.defrag.dropped_table_full,
+            },
         }
     })
 }

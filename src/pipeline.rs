@@ -24,6 +24,7 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 
 use crate::capture::{InputPath, Next, Reader};
 use crate::decode::{self, Transport};
+use crate::defrag::Defrag;
 use crate::flow::{FlowStats, FlowTable, Found};
 use crate::proto::dns;
 use crate::stats::Stats;
@@ -285,6 +286,7 @@ fn read_all(
     let mut summaries = Vec::new();
     let mut chunker = Chunker::new(txs);
     let mut order = 0u64;
+    let mut defrag = Defrag::default();
     let started = Instant::now();
     let progress = progress && std::io::stderr().is_terminal();
     let mut next_progress = started + Duration::from_millis(500);
@@ -339,16 +341,21 @@ fn read_all(
             if (rec.data.len() as u32) < rec.wire_len {
                 stats.snapped += 1;
             }
-            match decode::decode(lt, rec.data) {
-                Ok(d) => {
-                    if d.truncated {
-                        stats.truncated += 1;
-                    }
-                    if wanted(&d) {
-                        chunker.push(&d, order, rec.ts);
-                    }
-                }
+            let mut cx = decode::Cx::new(Some(&mut defrag), rec.ts);
+            let decoded = decode::decode_with(lt, rec.data, &mut cx);
+            let reassembled = cx.reassembled.take();
+            match decoded {
+                Ok(d) => keep(&mut chunker, &mut stats, &d, order, rec.ts),
+                // A fragment is not a loss: it waits for its datagram.
+                Err(decode::Skip::Fragment) => {}
                 Err(skip) => stats.count_skip(skip),
+            }
+            if let Some(packet) = reassembled {
+                let mut cx = decode::Cx::new(Some(&mut defrag), rec.ts);
+                match decode::decode_ip(&packet, &mut cx) {
+                    Ok(d) => keep(&mut chunker, &mut stats, &d, order, rec.ts),
+                    Err(skip) => stats.count_skip(skip),
+                }
             }
             if progress && stats.packets % 4096 == 0 && Instant::now() >= next_progress {
                 next_progress += Duration::from_millis(500);
@@ -359,11 +366,21 @@ fn read_all(
         summaries.push(sum);
     }
     chunker.flush();
+    stats.defrag = defrag.stats.clone();
     if progress {
         show_progress(&stats, started);
         eprintln!();
     }
     (stats, summaries)
+}
+
+fn keep(chunker: &mut Chunker, stats: &mut Stats, d: &decode::Decoded, order: u64, ts: TsNanos) {
+    if d.truncated {
+        stats.truncated += 1;
+    }
+    if wanted(d) {
+        chunker.push(d, order, ts);
+    }
 }
 
 fn show_progress(stats: &Stats, started: Instant) {

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::decode::Skip;
+use crate::defrag::DefragStats;
 use crate::flow::FlowStats;
 
 #[derive(Clone, Debug, Default)]
@@ -15,6 +16,7 @@ pub struct Stats {
     pub truncated: u64,
     pub skipped: BTreeMap<&'static str, u64>,
     pub flows: FlowStats,
+    pub defrag: DefragStats,
 }
 
 impl Stats {

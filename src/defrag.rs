@@ -1,0 +1,266 @@
+//! IP fragment reassembly, IPv4 and IPv6, keyed by (source, destination, protocol, id).
+//!
+//! DNS answers are the usual victims (large responses over UDP, EDNS0), and tunnels whose
+//! outer packets get fragmented. Reassembly runs in the reader, before sharding, so the
+//! pieces of one datagram never land on different workers.
+//!
+//! Bounds, all counted when they bite: at most [`MAX_PENDING`] datagrams in progress (the
+//! oldest is dropped), [`TIMEOUT_NS`] of packet time per datagram, datagrams over 65,535
+//! bytes and overlapping fragments dropped (overlaps are how evasion and the old teardrop
+//! attacks work, and no honest stack sends them differently twice).
+
+use std::net::IpAddr;
+
+use hashbrown::HashMap;
+
+use crate::time::TsNanos;
+
+pub const MAX_PENDING: usize = 4096;
+pub const TIMEOUT_NS: i64 = 30 * 1_000_000_000;
+const MAX_DATAGRAM: usize = 65_535;
+/// Fragments per datagram: 65,535 bytes in the smallest legal pieces (8 bytes) would be
+/// 8192; real ones come in a handful.
+const MAX_PIECES: usize = 64;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FragKey {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub proto: u8,
+    pub id: u32,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DefragStats {
+    pub fragments: u64,
+    pub reassembled: u64,
+    pub dropped_overlap: u64,
+    pub dropped_oversize: u64,
+    pub dropped_timeout: u64,
+    pub dropped_table_full: u64,
+}
+
+#[derive(Debug)]
+struct Pending {
+    first_ts: TsNanos,
+    /// The IP header to rebuild the whole packet with (IPv4 header, or a 40-byte IPv6
+    /// header whose next-header is the fragmented protocol).
+    header: Option<Vec<u8>>,
+    pieces: Vec<(usize, Vec<u8>)>,
+    total: Option<usize>,
+}
+
+#[derive(Default)]
+pub struct Defrag {
+    table: HashMap<FragKey, Pending>,
+    next_sweep: TsNanos,
+    pub stats: DefragStats,
+}
+
+/// One fragment, as decode found it.
+pub struct Fragment<'a> {
+    pub key: FragKey,
+    /// Offset of `data` in the datagram's payload, in bytes.
+    pub offset: usize,
+    pub more: bool,
+    pub data: &'a [u8],
+    /// For the first fragment: the header to put in front of the reassembled payload.
+    pub header: Option<Vec<u8>>,
+}
+
+impl Defrag {
+    /// Adds a fragment; when it completes its datagram, returns the whole IP packet (header
+    /// rebuilt, no fragmentation fields), ready to decode again.
+    pub fn add(&mut self, f: Fragment, ts: TsNanos) -> Option<Vec<u8>> {
+        self.stats.fragments += 1;
+        self.sweep(ts);
+        if f.offset + f.data.len() > MAX_DATAGRAM {
+            self.stats.dropped_oversize += 1;
+            self.table.remove(&f.key);
+            return None;
+        }
+        if !self.table.contains_key(&f.key) && self.table.len() >= MAX_PENDING {
+            // Drop the oldest quarter in one pass, so a flood costs O(1) per fragment.
+            let mut ts: Vec<TsNanos> = self.table.values().map(|p| p.first_ts).collect();
+            let k = ts.len() / 4;
+            let cutoff = *ts.select_nth_unstable(k).1;
+            let before = self.table.len();
+            self.table.retain(|_, p| p.first_ts > cutoff);
+            self.stats.dropped_table_full += (before - self.table.len()) as u64;
+        }
+        let p = self.table.entry(f.key).or_insert_with(|| Pending {
+            first_ts: ts,
+            header: None,
+            pieces: Vec::new(),
+            total: None,
+        });
+        let end = f.offset + f.data.len();
+        let overlaps = p
+            .pieces
+            .iter()
+            .any(|(o, d)| f.offset < o + d.len() && *o < end);
+        let duplicate = p
+            .pieces
+            .iter()
+            .any(|(o, d)| *o == f.offset && d[..] == *f.data);
+        if duplicate {
+            return None;
+        }
+        if overlaps
+            || p.pieces.len() >= MAX_PIECES
+            || (!f.more && p.total.is_some_and(|t| t != end))
+        {
+            self.stats.dropped_overlap += 1;
+            self.table.remove(&f.key);
+            return None;
+        }
+        if !f.more {
+            p.total = Some(end);
+        }
+        if f.header.is_some() {
+            p.header = f.header;
+        }
+        p.pieces.push((f.offset, f.data.to_vec()));
+        let total = p.total?;
+        p.header.as_ref()?;
+        if p.pieces.iter().map(|(_, d)| d.len()).sum::<usize>() != total {
+            return None;
+        }
+        let mut p = self.table.remove(&f.key)?;
+        p.pieces.sort_by_key(|(o, _)| *o);
+        let mut header = p.header.take()?;
+        let hlen = header.len();
+        let mut out = Vec::with_capacity(hlen + total);
+        if f.key.src.is_ipv4() {
+            let len = (hlen + total).min(u16::MAX as usize) as u16;
+            header[2..4].copy_from_slice(&len.to_be_bytes());
+            header[6] = 0; // flags and offset: no longer a fragment
+            header[7] = 0;
+        } else {
+            header[4..6].copy_from_slice(&(total as u16).to_be_bytes());
+        }
+        out.extend_from_slice(&header);
+        for (_, d) in p.pieces {
+            out.extend_from_slice(&d);
+        }
+        self.stats.reassembled += 1;
+        Some(out)
+    }
+
+    fn sweep(&mut self, now: TsNanos) {
+        if now < self.next_sweep {
+            return;
+        }
+        self.next_sweep = now.saturating_add(TIMEOUT_NS / 4);
+        let cutoff = now.saturating_sub(TIMEOUT_NS);
+        let before = self.table.len();
+        self.table.retain(|_, p| p.first_ts >= cutoff);
+        self.stats.dropped_timeout += (before - self.table.len()) as u64;
+    }
+
+    pub fn pending(&self) -> usize {
+        self.table.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> FragKey {
+        FragKey {
+            src: "10.0.0.1".parse().unwrap(),
+            dst: "10.0.0.2".parse().unwrap(),
+            proto: 17,
+            id: 7,
+        }
+    }
+
+    /// A 20-byte IPv4 header (the first fragment's), fields as the kernel writes them.
+    #[rustfmt::skip]
+    const V4_HEADER: [u8; 20] = [
+        0x45, 0, 0x05, 0xdc, 0, 7, 0x20, 0,  64, 17, 0, 0,  10, 0, 0, 1,  10, 0, 0, 2,
+    ];
+
+    fn frag(offset: usize, more: bool, data: &[u8]) -> Fragment<'_> {
+        Fragment {
+            key: key(),
+            offset,
+            more,
+            data,
+            header: (offset == 0).then(|| V4_HEADER.to_vec()),
+        }
+    }
+
+    #[test]
+    fn in_order_and_reversed() {
+        let a = [1u8; 1480];
+        let b = [2u8; 100];
+        for order in [[0, 1], [1, 0]] {
+            let mut d = Defrag::default();
+            let parts = [frag(0, true, &a), frag(1480, false, &b)];
+            let mut out = None;
+            for i in order {
+                let p = &parts[i];
+                out = d.add(
+                    Fragment {
+                        key: p.key,
+                        offset: p.offset,
+                        more: p.more,
+                        data: p.data,
+                        header: p.header.clone(),
+                    },
+                    0,
+                );
+            }
+            let pkt = out.expect("complete");
+            assert_eq!(pkt.len(), 20 + 1580);
+            assert_eq!(u16::from_be_bytes([pkt[2], pkt[3]]), 1600);
+            assert_eq!(&pkt[6..8], &[0, 0], "no longer a fragment");
+            assert_eq!(pkt[20], 1);
+            assert_eq!(pkt[20 + 1480], 2);
+            assert_eq!(d.pending(), 0);
+        }
+    }
+
+    #[test]
+    fn overlap_oversize_and_timeout_are_dropped_and_counted() {
+        let mut d = Defrag::default();
+        assert!(d.add(frag(0, true, &[0; 16]), 0).is_none());
+        assert!(d.add(frag(8, false, &[0; 16]), 0).is_none());
+        assert_eq!(d.stats.dropped_overlap, 1);
+        assert_eq!(d.pending(), 0);
+
+        assert!(d.add(frag(65_528, false, &[0; 16]), 0).is_none());
+        assert_eq!(d.stats.dropped_oversize, 1);
+
+        assert!(d.add(frag(0, true, &[0; 16]), 0).is_none());
+        assert!(d.add(frag(16, false, &[0; 8]), TIMEOUT_NS + 1).is_none());
+        assert_eq!(d.stats.dropped_timeout, 1);
+    }
+
+    #[test]
+    fn duplicate_fragment_is_harmless() {
+        let mut d = Defrag::default();
+        assert!(d.add(frag(0, true, &[5; 8]), 0).is_none());
+        assert!(d.add(frag(0, true, &[5; 8]), 0).is_none());
+        assert!(d.add(frag(8, false, &[6; 8]), 0).is_some());
+    }
+
+    #[test]
+    fn table_is_bounded() {
+        let mut d = Defrag::default();
+        for id in 0..(MAX_PENDING as u32 + 10) {
+            let mut f = frag(0, true, &[0; 8]);
+            f.key.id = id;
+            let _ = d.add(f, id as i64);
+        }
+        assert!(d.pending() <= MAX_PENDING);
+        // The oldest datagrams went first; the newest is still there.
+        assert!(d.stats.dropped_table_full >= 10);
+        assert!(d
+            .table
+            .values()
+            .any(|p| p.first_ts == MAX_PENDING as i64 + 9));
+    }
+}

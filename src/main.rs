@@ -1,5 +1,6 @@
 //! The `shadowdesk` binary: parse flags, set up logging to stderr, run, map to an exit code.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -11,6 +12,7 @@ fn main() -> ExitCode {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal())
         .without_time()
         .init();
     let cli = match shadowdesk::cli::Cli::try_parse() {

@@ -128,6 +128,10 @@ fn scan(a: ScanArgs) -> Result<u8, Fatal> {
             }
         }
     }
+    if let Some(e) = &result.internal_error {
+        tracing::error!("internal error: {e}");
+        return Ok(EXIT_ERROR);
+    }
     if all_inputs.iter().any(|i| i.fatal) {
         return Ok(EXIT_ERROR);
     }

@@ -118,6 +118,8 @@ struct FlowState {
     last_ts: TsNanos,
     /// DNS over TCP (port 53 on either side) rather than a TLS probe.
     dns: bool,
+    /// The initial sequence number each side's SYN carried, once seen.
+    syn_seq: [Option<u32>; 2],
     dirs: [Dir; 2],
 }
 
@@ -190,6 +192,7 @@ impl FlowTable {
                 FlowState {
                     last_ts: ts,
                     dns,
+                    syn_seq: [None, None],
                     dirs: [
                         Dir::Fresh {
                             isn: None,
@@ -209,6 +212,22 @@ impl FlowTable {
         };
         flow.last_ts = flow.last_ts.max(ts);
         if tcp.syn {
+            if flow.syn_seq[dir].is_some_and(|isn| isn != tcp.seq) {
+                // A SYN with a new ISN on a known 5-tuple is a new connection (port reuse):
+                // whatever the old one told us, this one starts from scratch.
+                flow.dirs = [
+                    Dir::Fresh {
+                        isn: None,
+                        early: Vec::new(),
+                    },
+                    Dir::Fresh {
+                        isn: None,
+                        early: Vec::new(),
+                    },
+                ];
+                flow.syn_seq = [None, None];
+            }
+            flow.syn_seq[dir] = Some(tcp.seq);
             on_syn(&mut flow.dirs[dir], tcp.seq);
         }
         if !d.payload.is_empty() {
@@ -249,7 +268,7 @@ impl FlowTable {
 fn on_syn(dir: &mut Dir, seq: u32) {
     match dir {
         Dir::Fresh { isn, .. } => *isn = Some(seq),
-        // A new SYN with another ISN on a known 5-tuple is a new connection (port reuse).
+        // The SYN arrived after data we took as the start (capture reordering): trust it.
         Dir::Collecting(s) if s.base != seq.wrapping_add(1) && s.buf.is_empty() => {
             s.base = seq.wrapping_add(1)
         }
@@ -458,6 +477,20 @@ mod tests {
             t.tcp(&d, tcp, i as i64, &mut out);
         }
         out.into_iter().map(|(_, f)| f).collect()
+    }
+
+    #[test]
+    fn port_reuse_starts_a_new_connection() {
+        let ch = hello();
+        let mut t = FlowTable::new(1024);
+        let mut out = Vec::new();
+        for (i, isn) in [999u32, 5_000_000].into_iter().enumerate() {
+            let (d, tcp) = seg(isn, true, &[]);
+            t.tcp(&d, tcp, i as i64, &mut out);
+            let (d, tcp) = seg(isn + 1, false, &ch);
+            t.tcp(&d, tcp, i as i64, &mut out);
+        }
+        assert_eq!(out.len(), 2);
     }
 
     fn want() -> Vec<Found> {

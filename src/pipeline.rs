@@ -99,6 +99,8 @@ enum Out {
 pub struct RunResult {
     pub stats: Stats,
     pub inputs: Vec<InputSummary>,
+    /// A thread panicked: a bug, reported as such (exit status 2).
+    pub internal_error: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -162,12 +164,27 @@ pub fn run(
             }
         }
     }
+    // Only a bug can leave chunks here (a worker that died): hand over what there is.
+    let mut rest: Vec<Observation> = pending.into_iter().flatten().flatten().collect();
+    rest.sort_by_key(|o| o.order);
+    rest.into_iter().for_each(&mut sink);
+    let mut internal_error = None;
     for h in handles {
-        let _ = h.join();
+        if h.join().is_err() {
+            internal_error =
+                Some("a parse worker stopped on a bug; the results are incomplete".to_owned());
+        }
     }
-    let (mut stats, inputs) = reader.join().unwrap_or_default();
+    let (mut stats, inputs) = reader.join().unwrap_or_else(|_| {
+        internal_error = Some("the reader stopped on a bug; the results are incomplete".to_owned());
+        Default::default()
+    });
     stats.flows = flow_stats;
-    RunResult { stats, inputs }
+    RunResult {
+        stats,
+        inputs,
+        internal_error,
+    }
 }
 
 fn add_flow_stats(a: &mut FlowStats, b: &FlowStats) {

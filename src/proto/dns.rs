@@ -175,8 +175,9 @@ pub fn read_name(msg: &[u8], mut pos: usize) -> Option<(String, usize)> {
 }
 
 /// Appends a label in presentation form: ASCII lower-cased; `.` and `\` escaped with a
-/// backslash; control, space and non-ASCII bytes as `\DDD` (RFC 4343), so any label prints
-/// unambiguously and never breaks the JSON or a terminal.
+/// backslash; control and non-ASCII bytes as `\DDD` (RFC 4343), so any label prints
+/// unambiguously and never breaks the JSON or a terminal. A space stays a space, as tshark
+/// prints it.
 fn push_label(out: &mut String, label: &[u8]) {
     for &b in label {
         match b {
@@ -184,7 +185,7 @@ fn push_label(out: &mut String, label: &[u8]) {
                 out.push('\\');
                 out.push(b as char);
             }
-            0x21..=0x7e => out.push(b.to_ascii_lowercase() as char),
+            0x20..=0x7e => out.push(b.to_ascii_lowercase() as char),
             _ => {
                 let _ = write!(out, "\\{b:03}");
             }

@@ -133,13 +133,13 @@ fn client_hello_names(msg: &[u8]) -> Option<Vec<String>> {
     Some(names)
 }
 
-/// Presentation form of an SNI value: lower-cased, trailing dot dropped, bytes that are not
-/// printable ASCII as `\DDD`, like DNS names.
+/// Presentation form of an SNI value: lower-cased, trailing dot dropped, control and
+/// non-ASCII bytes (and the backslash) as `\DDD`, like DNS names.
 fn sni_text(raw: &[u8]) -> String {
     let raw = raw.strip_suffix(b".").unwrap_or(raw);
     let mut s = String::with_capacity(raw.len());
     for &b in raw {
-        if (0x21..=0x7e).contains(&b) && b != b'\\' {
+        if (0x20..=0x7e).contains(&b) && b != b'\\' {
             s.push(b.to_ascii_lowercase() as char);
         } else {
             s.push_str(&format!("\\{b:03}"));

@@ -312,6 +312,16 @@ mod tests {
         );
         assert_eq!(c.lookup("www.zendesk.com").unwrap().tenant, None);
         assert_eq!(c.lookup("zendesk.com").unwrap().tenant, None);
+        // The examples of fingerprints/README.md.
+        assert_eq!(
+            c.lookup("acme.us-1.gladly.com").unwrap().tenant.as_deref(),
+            Some("acme")
+        );
+        let sf = c.lookup("acme--uat.sandbox.my.salesforce.com").unwrap();
+        assert_eq!(
+            (sf.vendor.id.as_str(), sf.tenant.as_deref()),
+            ("salesforce-service", Some("acme--uat"))
+        );
     }
 
     #[test]

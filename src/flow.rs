@@ -124,6 +124,19 @@ struct FlowState {
 }
 
 impl FlowState {
+    fn new(ts: TsNanos, dns: bool) -> FlowState {
+        let fresh = || Dir::Fresh {
+            isn: None,
+            early: Vec::new(),
+        };
+        FlowState {
+            last_ts: ts,
+            dns,
+            syn_seq: [None, None],
+            dirs: [fresh(), fresh()],
+        }
+    }
+
     fn waiting(&self) -> bool {
         self.dirs.iter().any(|d| !matches!(d, Dir::Done))
     }
@@ -187,24 +200,7 @@ impl FlowTable {
             }
             self.stats.flows_created += 1;
             let dns = d.sport == 53 || d.dport == 53;
-            self.flows.insert(
-                key,
-                FlowState {
-                    last_ts: ts,
-                    dns,
-                    syn_seq: [None, None],
-                    dirs: [
-                        Dir::Fresh {
-                            isn: None,
-                            early: Vec::new(),
-                        },
-                        Dir::Fresh {
-                            isn: None,
-                            early: Vec::new(),
-                        },
-                    ],
-                },
-            );
+            self.flows.insert(key, FlowState::new(ts, dns));
             self.stats.peak_flows = self.stats.peak_flows.max(self.flows.len() as u64);
         }
         let Some(flow) = self.flows.get_mut(&key) else {
@@ -215,17 +211,7 @@ impl FlowTable {
             if flow.syn_seq[dir].is_some_and(|isn| isn != tcp.seq) {
                 // A SYN with a new ISN on a known 5-tuple is a new connection (port reuse):
                 // whatever the old one told us, this one starts from scratch.
-                flow.dirs = [
-                    Dir::Fresh {
-                        isn: None,
-                        early: Vec::new(),
-                    },
-                    Dir::Fresh {
-                        isn: None,
-                        early: Vec::new(),
-                    },
-                ];
-                flow.syn_seq = [None, None];
+                *flow = FlowState::new(ts, flow.dns);
             }
             flow.syn_seq[dir] = Some(tcp.seq);
             on_syn(&mut flow.dirs[dir], tcp.seq);

@@ -15,7 +15,9 @@ use std::net::IpAddr;
 
 use serde_json::{json, Value};
 
-use crate::aggregate::Aggregator;
+use std::collections::BTreeMap;
+
+use crate::aggregate::{Aggregator, Usage};
 use crate::catalog::Catalog;
 use crate::pipeline::InputSummary;
 use crate::stats::Stats;
@@ -123,14 +125,7 @@ pub fn report(
         })
         .collect();
 
-    let mut by_vendor: std::collections::BTreeMap<&str, Vec<(IpAddr, &crate::aggregate::Usage)>> =
-        Default::default();
-    for (ip, vendors) in &agg.hosts {
-        for (id, u) in vendors {
-            by_vendor.entry(id.as_str()).or_default().push((*ip, u));
-        }
-    }
-    let vendors: Vec<Value> = by_vendor
+    let vendors: Vec<Value> = by_vendor(agg)
         .iter()
         .map(|(id, hs)| {
             let first = hs
@@ -193,6 +188,17 @@ pub fn report(
             },
         }
     })
+}
+
+/// The report turned round: vendor id → the hosts that used it.
+fn by_vendor<'a>(agg: &'a Aggregator) -> BTreeMap<&'a str, Vec<(IpAddr, &'a Usage)>> {
+    let mut m: BTreeMap<&str, Vec<(IpAddr, &Usage)>> = BTreeMap::new();
+    for (ip, vendors) in &agg.hosts {
+        for (id, u) in vendors {
+            m.entry(id.as_str()).or_default().push((*ip, u));
+        }
+    }
+    m
 }
 
 /// The readable summary for a terminal: per host, then per vendor.
@@ -263,16 +269,10 @@ pub fn summary(
             let _ = writeln!(s, "       names:  {}", hn.join(", "));
         }
     }
-    let mut by_vendor: std::collections::BTreeMap<&str, Vec<(IpAddr, &crate::aggregate::Usage)>> =
-        Default::default();
-    for (ip, vendors) in &agg.hosts {
-        for (id, u) in vendors {
-            by_vendor.entry(id.as_str()).or_default().push((*ip, u));
-        }
-    }
-    if !by_vendor.is_empty() {
+    let turned = by_vendor(agg);
+    if !turned.is_empty() {
         let _ = writeln!(s, "\nBY VENDOR");
-        for (id, hs) in by_vendor {
+        for (id, hs) in turned {
             let _ = writeln!(s, "  {} ({id}): {} host(s)", name(id), hs.len());
             for (ip, u) in hs {
                 let status = if u.sanctioned {

@@ -36,20 +36,8 @@ pub mod linktype {
 
     /// Whether [`super::decode`] understands this link type.
     pub fn supported(lt: i32) -> bool {
-        matches!(
-            lt,
-            NULL | ETHERNET
-                | PPP
-                | PPP_HDLC
-                | RAW_12
-                | RAW_14
-                | RAW
-                | LOOP
-                | LINUX_SLL
-                | IPV4
-                | IPV6
-                | LINUX_SLL2
-        )
+        // One source of truth: the decoder's own dispatch.
+        super::decode(lt, &[]) != Err(super::Skip::UnsupportedLinktype)
     }
 
     /// A name for warnings: libpcap's name where it has one, and the number.
@@ -683,6 +671,18 @@ mod tests {
             for n in 0..=f.len() {
                 let _ = decode(lt, &f[..n]);
             }
+        }
+    }
+
+    #[test]
+    fn supported_link_types() {
+        for lt in [
+            0, 1, 9, 12, 14, 50, 101, 105, 108, 113, 127, 228, 229, 239, 276,
+        ] {
+            assert!(linktype::supported(lt), "{lt}");
+        }
+        for lt in [147, 2, 104, 192] {
+            assert!(!linktype::supported(lt), "{lt}");
         }
     }
 

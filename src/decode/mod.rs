@@ -15,6 +15,11 @@ use etherparse::{IpNumber, LaxIpSlice, TcpSlice, UdpSlice};
 use crate::defrag::{Defrag, FragKey, Fragment};
 use crate::time::TsNanos;
 
+mod link;
+pub(crate) mod tunnel;
+
+use link::{ethernet, mpls, nflog, ppp, wlan};
+
 /// Link-layer header types, as libpcap reports them (`pcap_datalink`, DLT_* values).
 pub mod linktype {
     pub const NULL: i32 = 0;
@@ -159,7 +164,10 @@ pub fn decode_with<'a>(lt: i32, frame: &'a [u8], cx: &mut Cx) -> Result<Decoded<
         linktype::IEEE802_11 => wlan(frame, cx),
         linktype::IEEE802_11_RADIOTAP => {
             // The radiotap header gives its own length, little-endian, at bytes 2..4.
-            let len = u16::from_le_bytes([*frame.get(2).ok_or(Skip::Malformed)?, frame[3]]);
+            let len = u16::from_le_bytes([
+                *frame.get(2).ok_or(Skip::Malformed)?,
+                *frame.get(3).ok_or(Skip::Malformed)?,
+            ]);
             wlan(frame.get(len as usize..).ok_or(Skip::Malformed)?, cx)
         }
         linktype::NFLOG => nflog(frame, cx),
@@ -186,21 +194,6 @@ pub fn decode_with<'a>(lt: i32, frame: &'a [u8], cx: &mut Cx) -> Result<Decoded<
 
 fn be16(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
-}
-
-fn ethernet<'a>(frame: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
-    let mut et = be16(frame, 12).ok_or(Skip::Malformed)?;
-    let mut rest = &frame[14..];
-    let mut tags = 0;
-    while matches!(et, ETHERTYPE_VLAN | ETHERTYPE_QINQ | ETHERTYPE_QINQ_OLD) {
-        tags += 1;
-        if tags > MAX_VLAN_TAGS {
-            return Err(Skip::Malformed);
-        }
-        et = be16(rest, 2).ok_or(Skip::Malformed)?;
-        rest = &rest[4..];
-    }
-    ether_type(et, rest, cx)
 }
 
 fn ether_type<'a>(et: u16, payload: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
@@ -339,264 +332,6 @@ fn inner<'a>(
     r
 }
 
-/// PPP: an optional address/control pair (0xff 0x03), then the protocol field.
-fn ppp<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
-    let b = b.strip_prefix(&[0xff, 0x03]).unwrap_or(b);
-    // The protocol field may be compressed to one byte (RFC 1661 §6.5) when odd.
-    let (proto, rest) = match b.first() {
-        Some(p) if p & 1 == 1 => (*p as u16, &b[1..]),
-        _ => (
-            be16(b, 0).ok_or(Skip::Malformed)?,
-            b.get(2..).unwrap_or_default(),
-        ),
-    };
-    match proto {
-        0x0021 | 0x0057 => ip(rest, cx),
-        _ => Err(Skip::NotIp),
-    }
-}
-
-/// IEEE 802.11 data frames (plain, QoS, four-address) with an LLC/SNAP header; management
-/// and control frames, and protected (encrypted) data, carry nothing we can read.
-fn wlan<'a>(f: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
-    let fc = *f.first().ok_or(Skip::Malformed)?;
-    let flags = *f.get(1).ok_or(Skip::Malformed)?;
-    wlan_with(fc, flags, f, cx)
-}
-
-fn wlan_with<'a>(fc: u8, flags: u8, f: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
-    if (fc >> 2) & 0x3 != 2 || flags & 0x40 != 0 {
-        return Err(Skip::NotIp);
-    }
-    let mut hdr = 24;
-    if flags & 0x03 == 0x03 {
-        hdr += 6; // address 4
-    }
-    if fc & 0x80 != 0 {
-        hdr += 2; // QoS control
-        if flags & 0x80 != 0 {
-            hdr += 4; // HT control, with the order bit in QoS frames
-        }
-    }
-    llc(f.get(hdr..).ok_or(Skip::Malformed)?, cx)
-}
-
-/// LLC/SNAP (aa aa 03, OUI 0) followed by an EtherType.
-fn llc<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
-    if b.len() < 8 || b[..3] != [0xaa, 0xaa, 0x03] {
-        return Err(Skip::NotIp);
-    }
-    ether_type(u16::from_be_bytes([b[6], b[7]]), &b[8..], cx)
-}
-
-/// Linux NFLOG: a 4-byte header, then TLVs (little-endian length and type, padded to 4);
-/// type 9 holds the packet from its IP header on.
-fn nflog<'a>(f: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
-    let mut at = 4;
-    while let (Some(&l0), Some(&l1), Some(&t0), Some(&t1)) =
-        (f.get(at), f.get(at + 1), f.get(at + 2), f.get(at + 3))
-    {
-        let len = u16::from_le_bytes([l0, l1]) as usize;
-        let typ = u16::from_le_bytes([t0, t1]);
-        if len < 4 {
-            return Err(Skip::Malformed);
-        }
-        if typ == 9 {
-            return ip(
-                f.get(at + 4..(at + len).min(f.len()))
-                    .ok_or(Skip::Malformed)?,
-                cx,
-            );
-        }
-        at += (len + 3) & !3;
-    }
-    Err(Skip::NotIp)
-}
-
-/// MPLS: pop labels to the bottom of the stack; the payload is IP (told by its version
-/// nibble) or, for pseudowires with a control word (first nibble 0), Ethernet.
-fn mpls<'a>(mut b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
-    for _ in 0..16 {
-        let entry = b.get(..4).ok_or(Skip::Malformed)?;
-        b = &b[4..];
-        if entry[2] & 1 == 1 {
-            return match b.first().map(|x| x >> 4) {
-                Some(4) | Some(6) => ip(b, cx),
-                Some(0) => ethernet(b.get(4..).ok_or(Skip::Malformed)?, cx),
-                _ => Err(Skip::NotIp),
-            };
-        }
-    }
-    Err(Skip::Malformed)
-}
-
-pub(crate) mod tunnel {
-    //! Tunnel headers: each function takes the tunnel's payload and decodes what it carries.
-    //! A UDP port that merely looks like a tunnel's but does not parse as one falls back to
-    //! plain UDP in the caller.
-
-    use super::*;
-
-    pub const VXLAN: u16 = 4789;
-    pub const GENEVE: u16 = 6081;
-    pub const GTP_U: u16 = 2152;
-    pub const TEREDO: u16 = 3544;
-    pub const GRE_IN_UDP: u16 = 4754;
-    pub const CAPWAP_DATA: u16 = 5247;
-
-    /// Tries the UDP-carried tunnels; None when neither port is one of them.
-    pub fn udp<'a>(
-        sport: u16,
-        dport: u16,
-        b: &'a [u8],
-        cx: &mut Cx,
-    ) -> Option<Result<Decoded<'a>, Skip>> {
-        let is = |p: u16| sport == p || dport == p;
-        let r = if is(VXLAN) {
-            inner(cx, |cx| vxlan(b, cx))
-        } else if is(GENEVE) {
-            inner(cx, |cx| geneve(b, cx))
-        } else if is(GTP_U) {
-            inner(cx, |cx| gtp_u(b, cx))
-        } else if is(TEREDO) {
-            inner(cx, |cx| teredo(b, cx))
-        } else if dport == GRE_IN_UDP {
-            inner(cx, |cx| gre(b, cx))
-        } else if is(CAPWAP_DATA) {
-            inner(cx, |cx| capwap(b, cx))
-        } else {
-            return None;
-        };
-        Some(r)
-    }
-
-    /// RFC 7348: 8-byte header with the I flag, then an Ethernet frame.
-    fn vxlan<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
-        if b.len() < 8 + 14 || b[0] & 0x08 == 0 {
-            return Err(Skip::Malformed);
-        }
-        ethernet(&b[8..], cx)
-    }
-
-    /// RFC 8926: 8 bytes plus options, protocol type as an EtherType.
-    fn geneve<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
-        if b.len() < 8 || b[0] >> 6 != 0 {
-            return Err(Skip::Malformed);
-        }
-        let opt = (b[0] & 0x3f) as usize * 4;
-        let proto = be16(b, 2).ok_or(Skip::Malformed)?;
-        ether_type(proto, b.get(8 + opt..).ok_or(Skip::Malformed)?, cx)
-    }
-
-    /// 3GPP TS 29.281: version 1, G-PDU (type 255); optional fields and extension headers.
-    fn gtp_u<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
-        let flags = *b.first().ok_or(Skip::Malformed)?;
-        if flags >> 5 != 1 || flags & 0x10 == 0 || b.get(1) != Some(&0xff) {
-            return Err(Skip::NotIp);
-        }
-        let mut at = 8;
-        if flags & 0x07 != 0 {
-            // Sequence number, N-PDU number, next extension header type.
-            let mut next = *b.get(at + 3).ok_or(Skip::Malformed)?;
-            at += 4;
-            while next != 0 {
-                let units = *b.get(at).ok_or(Skip::Malformed)? as usize;
-                if units == 0 {
-                    return Err(Skip::Malformed);
-                }
-                at += units * 4;
-                next = *b.get(at - 1).ok_or(Skip::Malformed)?;
-            }
-        }
-        let rest = b.get(at..).ok_or(Skip::Malformed)?;
-        match rest.first().map(|x| x >> 4) {
-            Some(4) | Some(6) => ip(rest, cx),
-            _ => Err(Skip::NotIp),
-        }
-    }
-
-    /// RFC 5415 CAPWAP data channel: preamble, HLEN in 4-byte words, then an 802.3 or
-    /// native 802.11 frame (T flag, with WBID 1).
-    fn capwap<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
-        if b.len() < 8 || b[0] != 0 {
-            return Err(Skip::Malformed);
-        }
-        let hlen = ((b[1] >> 3) as usize) * 4;
-        let native = b[2] & 0x01 != 0;
-        let frame = b.get(hlen..).ok_or(Skip::Malformed)?;
-        if native {
-            // Some access points (Cisco's among them) send the two frame-control bytes
-            // swapped; Wireshark swaps them back by default, and so do we when only the
-            // swapped order reads as a data frame.
-            let (a, b) = (
-                *frame.first().ok_or(Skip::Malformed)?,
-                *frame.get(1).ok_or(Skip::Malformed)?,
-            );
-            let is_data = |fc: u8| (fc >> 2) & 0x3 == 2;
-            if !is_data(a) && is_data(b) {
-                wlan_with(b, a, frame, cx)
-            } else {
-                wlan(frame, cx)
-            }
-        } else {
-            ethernet(frame, cx)
-        }
-    }
-
-    /// RFC 4380: optional authentication and origin indication headers, then IPv6.
-    fn teredo<'a>(mut b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
-        if b.starts_with(&[0, 1]) {
-            let id_len = *b.get(2).ok_or(Skip::Malformed)? as usize;
-            let au_len = *b.get(3).ok_or(Skip::Malformed)? as usize;
-            b = b.get(4 + id_len + au_len + 9..).ok_or(Skip::Malformed)?;
-        }
-        if b.starts_with(&[0, 0]) {
-            b = b.get(8..).ok_or(Skip::Malformed)?;
-        }
-        if b.first().map(|x| x >> 4) != Some(6) || b.len() < 40 {
-            return Err(Skip::NotIp);
-        }
-        ip(b, cx)
-    }
-
-    /// RFC 2784/2890 GRE, PPTP's enhanced GRE (version 1, PPP inside), and ERSPAN I/II/III.
-    pub fn gre<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
-        let flags = be16(b, 0).ok_or(Skip::Malformed)?;
-        let proto = be16(b, 2).ok_or(Skip::Malformed)?;
-        let version = flags & 0x7;
-        let mut at = 4;
-        if flags & 0x8000 != 0 {
-            at += 4; // checksum + reserved
-        }
-        if flags & 0x2000 != 0 {
-            at += 4; // key (PPTP: payload length + call id)
-        }
-        let seq = flags & 0x1000 != 0;
-        if seq {
-            at += 4;
-        }
-        if version == 1 && flags & 0x0080 != 0 {
-            at += 4; // acknowledgment number
-        }
-        let rest = b.get(at..).ok_or(Skip::Malformed)?;
-        match proto {
-            0x880b => ppp(rest, cx),
-            // ERSPAN type II: with a sequence number, 8-byte header; type I: none.
-            0x88be if seq => ethernet(rest.get(8..).ok_or(Skip::Malformed)?, cx),
-            0x88be => ethernet(rest, cx),
-            // ERSPAN type III: 12-byte header, plus 8 bytes of platform data when O is set.
-            0x22eb => {
-                let o = rest.get(11).ok_or(Skip::Malformed)? & 1 == 1;
-                ethernet(
-                    rest.get(if o { 20 } else { 12 }..).ok_or(Skip::Malformed)?,
-                    cx,
-                )
-            }
-            _ => ether_type(proto, rest, cx),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -666,6 +401,10 @@ mod tests {
             linktype::NULL,
             linktype::LINUX_SLL,
             linktype::LINUX_SLL2,
+            linktype::IEEE802_11_RADIOTAP,
+            linktype::IEEE802_11,
+            linktype::NFLOG,
+            linktype::PPP,
             999,
         ] {
             for n in 0..=f.len() {

@@ -312,8 +312,12 @@ count_ok() {   # count_ok <got> <N|N+>
 }
 
 write_truth() {
-    rm -rf "$OUT"; mkdir -p "$OUT"
-    local f bad=0
+    # Replace only this script's own files: captures/more/ and its MANIFEST rows belong to
+    # record-more.sh.
+    mkdir -p "$OUT"
+    find "$OUT" -maxdepth 1 -type f -delete
+    local f bad=0 keep
+    keep=$(grep -P '^more/' "$HERE/MANIFEST.tsv" 2>/dev/null || true)
     printf 'file\tlink_type\tformat\tpackets\tbytes\ttruth_tls_rows\ttruth_dns_rows\tsplit_clienthello\texercises\tclient_ips\tserver_ips\tdns_query_names\ttls_sni_names\ttshark_extra_for_truth\n' >"$HERE/MANIFEST.tsv"
     for f in $(printf '%s\n' "${!EXERCISE[@]}" | sort); do
         [ -s "$WORK/$f" ] || die "capture $f missing"
@@ -338,6 +342,7 @@ write_truth() {
             bad=1
         fi
     done
+    [ -z "$keep" ] || printf '%s\n' "$keep" >>"$HERE/MANIFEST.tsv"
     [ $bad = 0 ] || die "some captures do not have the expected truth rows"
 }
 

@@ -20,7 +20,12 @@ pub fn capture(name: &str) -> PathBuf {
 
 /// Every capture in testdata/captures that has a truth file.
 pub fn captures_with_truth() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("testdata/captures"))
+    captures_with_truth_in("testdata/captures")
+}
+
+/// Every capture in a folder of the repository that has a truth file.
+pub fn captures_with_truth_in(dir: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
         .expect("testdata/captures exists")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {

@@ -465,6 +465,55 @@ mod tests {
         out.into_iter().map(|(_, f)| f).collect()
     }
 
+    fn dns_query(name: &str) -> Vec<u8> {
+        let mut m = vec![0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
+        for l in name.split('.') {
+            m.push(l.len() as u8);
+            m.extend_from_slice(l.as_bytes());
+        }
+        m.extend_from_slice(&[0, 0, 1, 0, 1]);
+        let mut framed = (m.len() as u16).to_be_bytes().to_vec();
+        framed.extend_from_slice(&m);
+        framed
+    }
+
+    fn dns_names(found: &[(usize, Found)]) -> Vec<String> {
+        found
+            .iter()
+            .filter_map(|(_, f)| match f {
+                Found::Dns(m) => Some(m.questions[0].name.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn dns_over_tcp_framing() {
+        let mut stream = dns_query("a.example");
+        stream.extend(dns_query("b.example"));
+        stream.extend(dns_query("c.example"));
+        let mut t = FlowTable::new(64);
+        let mut out = Vec::new();
+        fn mk(seq: u32, p: &[u8]) -> (Decoded<'_>, TcpInfo) {
+            let (mut d, tcp) = seg(seq, false, p);
+            d.dport = 53;
+            (d, tcp)
+        }
+        // Two messages and the first bytes of the third in one segment, the rest in another.
+        let cut = stream.len() - 5;
+        for (seq, part) in [(1u32, &stream[..cut]), (1 + cut as u32, &stream[cut..])] {
+            let (d, tcp) = mk(seq, part);
+            t.tcp(&d, tcp, 0, &mut out);
+        }
+        assert_eq!(dns_names(&out), ["a.example", "b.example", "c.example"]);
+        // After a gap the stream resynchronises on the next segment, as tshark does.
+        out.clear();
+        let later = dns_query("d.example");
+        let (d, tcp) = mk(10_000, &later);
+        t.tcp(&d, tcp, 0, &mut out);
+        assert_eq!(dns_names(&out), ["d.example"]);
+    }
+
     #[test]
     fn port_reuse_starts_a_new_connection() {
         let ch = hello();

@@ -18,6 +18,7 @@
 use std::io::IsTerminal;
 use std::net::IpAddr;
 use std::ops::Range;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Receiver, Sender};
@@ -38,7 +39,9 @@ const QUEUE_DEPTH: usize = 8;
 /// Flow table cap, split across workers.
 pub const FLOW_TABLE_CAP: usize = 1 << 20;
 
-/// A packet the reader kept, with its payload in the batch's byte buffer.
+/// A packet the reader kept. Its payload stays where the file reader put it: a range of one
+/// of the batch's shared blocks (no copy), or of the batch's own bytes for the rare payload
+/// that exists only in memory (a reassembled IP datagram).
 #[derive(Clone, Debug)]
 struct Pkt {
     order: u64,
@@ -49,13 +52,41 @@ struct Pkt {
     dport: u16,
     transport: Transport,
     payload: Range<usize>,
+    /// Index into `WorkBatch::blocks`, or [`OWN_BYTES`] for `WorkBatch::data`.
+    block: u32,
     truncated: bool,
 }
 
+const OWN_BYTES: u32 = u32::MAX;
+
 struct WorkBatch {
     now: TsNanos,
+    blocks: Vec<Arc<Vec<u8>>>,
     data: Vec<u8>,
     pkts: Vec<Pkt>,
+}
+
+impl WorkBatch {
+    fn new() -> WorkBatch {
+        WorkBatch {
+            now: 0,
+            blocks: Vec::new(),
+            data: Vec::new(),
+            pkts: Vec::new(),
+        }
+    }
+
+    fn payload(&self, p: &Pkt) -> &[u8] {
+        let bytes = match p.block {
+            OWN_BYTES => &self.data[..],
+            i => self
+                .blocks
+                .get(i as usize)
+                .map(|b| &b[..])
+                .unwrap_or_default(),
+        };
+        bytes.get(p.payload.clone()).unwrap_or_default()
+    }
 }
 
 /// What an observation is about.
@@ -224,14 +255,7 @@ struct Chunker {
 
 impl Chunker {
     fn new(txs: Vec<Sender<WorkBatch>>) -> Chunker {
-        let batches = txs
-            .iter()
-            .map(|_| WorkBatch {
-                now: 0,
-                data: Vec::new(),
-                pkts: Vec::new(),
-            })
-            .collect();
+        let batches = txs.iter().map(|_| WorkBatch::new()).collect();
         Chunker {
             txs,
             batches,
@@ -241,12 +265,26 @@ impl Chunker {
         }
     }
 
-    fn push(&mut self, d: &decode::Decoded, order: u64, ts: TsNanos) {
+    /// Queues a packet for its worker. `block` is the shared block the payload lies in, if
+    /// any; then only its position travels.
+    fn push(&mut self, d: &decode::Decoded, order: u64, ts: TsNanos, block: Option<&Arc<Vec<u8>>>) {
         self.now = self.now.max(ts);
         let w = shard(&d.src, &d.dst, self.txs.len());
         let b = &mut self.batches[w];
-        let start = b.data.len();
-        b.data.extend_from_slice(d.payload);
+        let (block_idx, range) =
+            match block.and_then(|blk| offset_in(blk, d.payload).map(|r| (blk, r))) {
+                Some((blk, r)) => {
+                    if !b.blocks.last().is_some_and(|last| Arc::ptr_eq(last, blk)) {
+                        b.blocks.push(Arc::clone(blk));
+                    }
+                    ((b.blocks.len() - 1) as u32, r)
+                }
+                None => {
+                    let start = b.data.len();
+                    b.data.extend_from_slice(d.payload);
+                    (OWN_BYTES, start..b.data.len())
+                }
+            };
         b.pkts.push(Pkt {
             order,
             ts,
@@ -255,7 +293,8 @@ impl Chunker {
             sport: d.sport,
             dport: d.dport,
             transport: d.transport,
-            payload: start..b.data.len(),
+            payload: range,
+            block: block_idx,
             truncated: d.truncated,
         });
         self.in_chunk += 1;
@@ -274,7 +313,8 @@ impl Chunker {
                 b,
                 WorkBatch {
                     now: 0,
-                    data: Vec::with_capacity(b.data.capacity()),
+                    blocks: Vec::new(),
+                    data: Vec::new(),
                     pkts: Vec::with_capacity(b.pkts.capacity()),
                 },
             );
@@ -285,6 +325,15 @@ impl Chunker {
         }
         self.in_chunk = 0;
     }
+}
+
+/// Where `part` lies inside `block`, if it does (compared by address: `part` was sliced out
+/// of the block by the decoder).
+fn offset_in(block: &[u8], part: &[u8]) -> Option<Range<usize>> {
+    let base = block.as_ptr() as usize;
+    let start = (part.as_ptr() as usize).checked_sub(base)?;
+    let end = start.checked_add(part.len())?;
+    (end <= block.len()).then_some(start..end)
 }
 
 fn wanted(d: &decode::Decoded) -> bool {
@@ -342,11 +391,7 @@ fn read_all(
                 Next::Record(r) => r,
                 Next::End => break,
                 Next::Cut(why) => {
-                    let msg = format!(
-                        "record {}: {why}; the {} records before it were read",
-                        reader.records + 1,
-                        reader.records
-                    );
+                    let msg = format!("{why}; the {} records before it were read", reader.records);
                     tracing::warn!("{}: {msg}", input.shown);
                     sum.error = Some(msg);
                     break;
@@ -359,10 +404,11 @@ fn read_all(
                 stats.snapped += 1;
             }
             let mut cx = decode::Cx::new(Some(&mut defrag), rec.ts);
-            let decoded = decode::decode_with(lt, rec.data, &mut cx);
+            // pcapng interfaces may each have their own link type.
+            let decoded = decode::decode_with(rec.linktype, rec.data, &mut cx);
             let reassembled = cx.reassembled.take();
             match decoded {
-                Ok(d) => keep(&mut chunker, &mut stats, &d, order, rec.ts),
+                Ok(d) => keep(&mut chunker, &mut stats, &d, order, rec.ts, rec.block),
                 // A fragment is not a loss: it waits for its datagram.
                 Err(decode::Skip::Fragment) => {}
                 Err(skip) => stats.count_skip(skip),
@@ -370,7 +416,7 @@ fn read_all(
             if let Some(packet) = reassembled {
                 let mut cx = decode::Cx::new(Some(&mut defrag), rec.ts);
                 match decode::decode_ip(&packet, &mut cx) {
-                    Ok(d) => keep(&mut chunker, &mut stats, &d, order, rec.ts),
+                    Ok(d) => keep(&mut chunker, &mut stats, &d, order, rec.ts, None),
                     Err(skip) => stats.count_skip(skip),
                 }
             }
@@ -391,12 +437,19 @@ fn read_all(
     (stats, summaries)
 }
 
-fn keep(chunker: &mut Chunker, stats: &mut Stats, d: &decode::Decoded, order: u64, ts: TsNanos) {
+fn keep(
+    chunker: &mut Chunker,
+    stats: &mut Stats,
+    d: &decode::Decoded,
+    order: u64,
+    ts: TsNanos,
+    block: Option<&Arc<Vec<u8>>>,
+) {
     if d.truncated {
         stats.truncated += 1;
     }
     if wanted(d) {
-        chunker.push(d, order, ts);
+        chunker.push(d, order, ts, block);
     }
 }
 
@@ -418,7 +471,7 @@ fn worker(w: usize, rx: Receiver<WorkBatch>, out: Sender<(usize, Out)>, cap: usi
         table.advance(batch.now);
         let mut obs = Vec::new();
         for p in &batch.pkts {
-            let payload = batch.data.get(p.payload.clone()).unwrap_or_default();
+            let payload = batch.payload(p);
             let d = decode::Decoded {
                 src: p.src,
                 dst: p.dst,

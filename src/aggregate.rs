@@ -5,24 +5,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
-use serde_json::{json, Map, Value};
-
 use crate::catalog::{Catalog, Match};
+use crate::output::JsonLine;
 use crate::pipeline::{Observation, What};
 use crate::policy::Policy;
-use crate::time::{rfc3339, TsNanos};
+use crate::time::TsNanos;
 
 /// Distinct hostnames kept per host and vendor; more are counted, not kept, so a host that
 /// asks for a million tenant names cannot grow the report without bound.
 const MAX_HOSTNAMES: usize = 64;
-
-/// An event, ready to write: CONTRACT.md's fields plus ours.
-pub struct Event {
-    pub json: Value,
-    pub client: IpAddr,
-    pub vendor: Option<String>,
-    pub sanctioned: Option<bool>,
-}
 
 #[derive(Clone, Debug, Default)]
 pub struct Usage {
@@ -61,154 +52,108 @@ impl<'a> Aggregator<'a> {
         }
     }
 
-    /// Turns an observation into its event and records it in the report.
-    pub fn observe(&mut self, o: Observation) -> Option<Event> {
-        let ts = rfc3339(o.ts);
-        let transport = if o.tcp { "tcp" } else { "udp" };
-        let mut j = Map::new();
-        j.insert("ts".into(), ts.into());
-        let (kind, client, server, cport, sport, hostname, m, extra): (
-            &'static str,
-            _,
-            _,
-            _,
-            _,
-            String,
-            Option<Match>,
-            Vec<(&str, Value)>,
-        ) = match &o.what {
-            What::DnsQuery { name, qtype } => {
-                if name.is_empty() {
-                    // The root name: not a hostname (priming queries, NS .).
-                    return None;
+    /// Turns an observation into its event, records it in the report, and, when `line` is
+    /// given, writes the event there as one JSON object (no newline). Returns false when the
+    /// observation makes no event (the root name).
+    pub fn observe(&mut self, o: &Observation, line: Option<&mut Vec<u8>>) -> bool {
+        // Who is the client: the sender, except for a DNS response, whose client is the
+        // host that asked (the response's destination).
+        let answer = matches!(o.what, What::DnsAnswer { .. });
+        let (client, server, cport, sport) = if answer {
+            (o.dst, o.src, o.dport, o.sport)
+        } else {
+            (o.src, o.dst, o.sport, o.dport)
+        };
+        let (kind, hostname, m, via): (&'static str, &str, Option<Match>, Option<&str>) =
+            match &o.what {
+                What::DnsQuery { name, .. } => ("dns", name, self.catalog.lookup(name), None),
+                What::TlsHello { name } => ("tls", name, self.catalog.lookup(name), None),
+                What::Proxy { target } => {
+                    // The target a client asked its proxy for: `http` (CONNECT) or `socks`.
+                    let kind = if target.method == "CONNECT" {
+                        "http"
+                    } else {
+                        "socks"
+                    };
+                    let m = if target.is_name {
+                        self.catalog.lookup(&target.host)
+                    } else {
+                        None
+                    };
+                    (kind, &target.host, m, None)
                 }
-                let m = self.catalog.lookup(name);
-                (
-                    "dns",
-                    o.src,
-                    o.dst,
-                    o.sport,
-                    o.dport,
-                    name.clone(),
-                    m,
-                    vec![("qtype", json!(qtype_name(*qtype)))],
-                )
-            }
-            What::TlsHello { name } => {
-                let m = self.catalog.lookup(name);
-                (
-                    "tls",
-                    o.src,
-                    o.dst,
-                    o.sport,
-                    o.dport,
-                    name.clone(),
-                    m,
-                    vec![],
-                )
-            }
-            What::Proxy { target } => {
-                // The target a client asked its proxy for: `http` (CONNECT) or `socks`.
-                let kind = if target.method == "CONNECT" {
-                    "http"
-                } else {
-                    "socks"
-                };
-                let m = if target.is_name {
-                    self.catalog.lookup(&target.host)
-                } else {
-                    None
-                };
-                let extra = vec![
-                    ("method", json!(target.method)),
-                    ("target_port", json!(target.port)),
-                ];
-                (
-                    kind,
-                    o.src,
-                    o.dst,
-                    o.sport,
-                    o.dport,
-                    target.host.clone(),
-                    m,
-                    extra,
-                )
-            }
-            What::DnsAnswer { msg } => {
-                let qname = msg
-                    .questions
-                    .first()
-                    .map(|q| q.name.clone())
-                    .unwrap_or_default();
-                if qname.is_empty() {
-                    return None;
-                }
-                // The chain: the question, then each CNAME target in order. The first
-                // name that belongs to a vendor attributes the whole answer, which is how
-                // `help.acme-corp.example CNAME acme.zendesk.com` counts as Zendesk.
-                let mut via = None;
-                let mut m = self.catalog.lookup(&qname);
-                if m.is_none() {
-                    for (_, target) in &msg.cnames {
-                        if let Some(found) = self.catalog.lookup(target) {
-                            via = Some(target.clone());
-                            m = Some(found);
-                            break;
+                What::DnsAnswer { msg } => {
+                    let qname = msg
+                        .questions
+                        .first()
+                        .map(|q| q.name.as_str())
+                        .unwrap_or_default();
+                    // The chain: the question, then each CNAME target in order. The first name
+                    // that belongs to a vendor attributes the whole answer, which is how
+                    // `help.acme-corp.example CNAME acme.zendesk.com` counts as Zendesk.
+                    let mut via = None;
+                    let mut m = self.catalog.lookup(qname);
+                    if m.is_none() {
+                        for (_, target) in &msg.cnames {
+                            if let Some(found) = self.catalog.lookup(target) {
+                                via = Some(target.as_str());
+                                m = Some(found);
+                                break;
+                            }
                         }
                     }
+                    ("dns_answer", qname, m, via)
                 }
-                let cnames: Vec<&str> = msg.cnames.iter().map(|(_, t)| t.as_str()).collect();
-                let answers: Vec<String> = msg.addrs.iter().map(|(_, a)| a.to_string()).collect();
-                let mut extra = vec![
-                    ("rcode", json!(msg.rcode)),
-                    ("cnames", json!(cnames)),
-                    ("answers", json!(answers)),
-                ];
-                if let Some(v) = via {
-                    extra.push(("via", json!(v)));
+            };
+        if hostname.is_empty() {
+            // The root name: not a hostname (priming queries, NS .).
+            return false;
+        }
+        let sanctioned = m
+            .as_ref()
+            .map(|m| self.policy.sanctioned(&m.vendor.id, client));
+
+        if let Some(buf) = line {
+            let mut j = JsonLine::new(buf);
+            j.ts("ts", o.ts);
+            j.str("kind", kind);
+            j.display("src_ip", &client);
+            j.num("src_port", cport as u64);
+            j.display("dst_ip", &server);
+            j.num("dst_port", sport as u64);
+            j.str("transport", if o.tcp { "tcp" } else { "udp" });
+            j.str("hostname", hostname);
+            j.opt_str("vendor", m.as_ref().map(|m| m.vendor.id.as_str()));
+            j.opt_bool("sanctioned", sanctioned);
+            if let Some(m) = &m {
+                j.str("vendor_name", &m.vendor.name);
+                j.str("category", &m.vendor.category);
+                j.str("matched", m.pattern);
+                j.str("strength", if m.strong { "strong" } else { "weak" });
+                j.opt_str("tenant", m.tenant.as_deref());
+            }
+            match &o.what {
+                What::DnsQuery { qtype, .. } => match qtype_name(*qtype) {
+                    Some(n) => j.str("qtype", n),
+                    None => j.num("qtype", *qtype as u64),
+                },
+                What::Proxy { target } => {
+                    j.str("method", target.method);
+                    j.num("target_port", target.port as u64);
                 }
-                // The client is the host that asked: the response's destination.
-                (
-                    "dns_answer",
-                    o.dst,
-                    o.src,
-                    o.dport,
-                    o.sport,
-                    qname,
-                    m,
-                    extra,
-                )
+                What::DnsAnswer { msg } => {
+                    j.num("rcode", msg.rcode as u64);
+                    j.str_array("cnames", msg.cnames.iter().map(|(_, t)| t.as_str()));
+                    j.display_array("answers", msg.addrs.iter().map(|(_, a)| a));
+                    if let Some(v) = via {
+                        j.str("via", v);
+                    }
+                }
+                What::TlsHello { .. } => {}
             }
-        };
-        j.insert("kind".into(), kind.into());
-        j.insert("src_ip".into(), client.to_string().into());
-        j.insert("dst_ip".into(), server.to_string().into());
-        j.insert("src_port".into(), cport.into());
-        j.insert("dst_port".into(), sport.into());
-        j.insert("transport".into(), transport.into());
-        j.insert("hostname".into(), hostname.clone().into());
-        let (vendor, sanctioned) = match &m {
-            Some(m) => {
-                let ok = self.policy.sanctioned(&m.vendor.id, client);
-                (Some(m.vendor.id.clone()), Some(ok))
-            }
-            None => (None, None),
-        };
-        j.insert("vendor".into(), json!(vendor));
-        j.insert("sanctioned".into(), json!(sanctioned));
-        if let Some(m) = &m {
-            j.insert("vendor_name".into(), m.vendor.name.clone().into());
-            j.insert("category".into(), m.vendor.category.clone().into());
-            j.insert("matched".into(), m.pattern.into());
-            j.insert(
-                "strength".into(),
-                if m.strong { "strong" } else { "weak" }.into(),
-            );
-            j.insert("tenant".into(), json!(m.tenant));
+            j.end();
         }
-        for (k, v) in extra {
-            j.insert(k.into(), v);
-        }
+
         self.events += 1;
         *self.events_by_kind.entry(kind).or_default() += 1;
         if let (Some(m), Some(ok)) = (&m, sanctioned) {
@@ -231,28 +176,24 @@ impl<'a> Aggregator<'a> {
             *u.by_kind.entry(kind).or_default() += 1;
             u.strong |= m.strong;
             u.sanctioned = ok;
-            if u.hostnames.len() < MAX_HOSTNAMES || u.hostnames.contains(&hostname) {
-                u.hostnames.insert(hostname);
+            if u.hostnames.contains(hostname) {
+            } else if u.hostnames.len() < MAX_HOSTNAMES {
+                u.hostnames.insert(hostname.to_owned());
             } else {
                 u.hostnames_dropped += 1;
             }
             if let Some(t) = &m.tenant {
-                if u.tenants.len() < MAX_HOSTNAMES {
+                if u.tenants.len() < MAX_HOSTNAMES && !u.tenants.contains(t) {
                     u.tenants.insert(t.clone());
                 }
             }
         }
-        Some(Event {
-            json: Value::Object(j),
-            client,
-            vendor,
-            sanctioned,
-        })
+        true
     }
 }
 
-fn qtype_name(t: u16) -> Value {
-    let s = match t {
+fn qtype_name(t: u16) -> Option<&'static str> {
+    Some(match t {
         1 => "A",
         2 => "NS",
         5 => "CNAME",
@@ -265,7 +206,6 @@ fn qtype_name(t: u16) -> Value {
         64 => "SVCB",
         65 => "HTTPS",
         255 => "ANY",
-        _ => return json!(t),
-    };
-    json!(s)
+        _ => return None,
+    })
 }

@@ -84,13 +84,13 @@ fn scan(a: ScanArgs) -> Result<u8, Fatal> {
 
     let mut agg = Aggregator::new(&catalog, &policy);
     let mut write_err: Option<std::io::Error> = None;
+    let mut line = Vec::with_capacity(512);
     let result = pipeline::run(&inputs, c.threads as usize, !c.quiet, |obs| {
-        if let Some(ev) = agg.observe(obs) {
+        let want_line = events.is_some() && write_err.is_none();
+        if agg.observe(&obs, want_line.then_some(&mut line)) && want_line {
             if let Some(sink) = events.as_mut() {
-                if write_err.is_none() {
-                    if let Err(e) = sink.write_line(&ev.json) {
-                        write_err = Some(e);
-                    }
+                if let Err(e) = sink.write_line(&line) {
+                    write_err = Some(e);
                 }
             }
         }

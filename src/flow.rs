@@ -82,16 +82,21 @@ pub struct FlowStats {
 
 #[derive(Debug)]
 enum Dir {
-    /// No stream start known yet. Without a SYN, data segments that do not look like a
-    /// stream start wait in `early` (a few at most) in case the start arrives late.
-    Fresh {
-        isn: Option<u32>,
-        early: Vec<(u32, Vec<u8>)>,
-    },
+    /// No data seen yet; the SYN's sequence number once seen.
+    Fresh { isn: Option<u32> },
+    /// No SYN seen, and the data so far does not look like a stream start: a few segments
+    /// wait here in case the start arrives late (boxed: most flows never need it, and the
+    /// table entry stays small).
+    Early(Box<Early>),
     /// Collecting the start of the stream.
     Collecting(Box<Stream>),
     /// Nothing more to learn from this direction.
     Done,
+}
+
+#[derive(Debug, Default)]
+struct Early {
+    segments: Vec<(u32, Vec<u8>)>,
 }
 
 #[derive(Debug)]
@@ -125,10 +130,7 @@ struct FlowState {
 
 impl FlowState {
     fn new(ts: TsNanos, dns: bool) -> FlowState {
-        let fresh = || Dir::Fresh {
-            isn: None,
-            early: Vec::new(),
-        };
+        let fresh = || Dir::Fresh { isn: None };
         FlowState {
             last_ts: ts,
             dns,
@@ -151,9 +153,12 @@ pub struct FlowTable {
 
 impl FlowTable {
     pub fn new(cap: usize) -> FlowTable {
+        let cap = cap.max(16);
         FlowTable {
-            flows: HashMap::new(),
-            cap: cap.max(16),
+            // Allocated once at full size: growing by doubling would briefly hold both tables
+            // at the worst moment, under a flood. Untouched buckets cost no resident memory.
+            flows: HashMap::with_capacity(cap),
+            cap,
             next_sweep: i64::MIN,
             stats: FlowStats::default(),
         }
@@ -253,7 +258,9 @@ impl FlowTable {
 
 fn on_syn(dir: &mut Dir, seq: u32) {
     match dir {
-        Dir::Fresh { isn, .. } => *isn = Some(seq),
+        Dir::Fresh { isn } => *isn = Some(seq),
+        // The SYN came late, after data: the stream starts right after it.
+        Dir::Early(_) => *dir = Dir::Fresh { isn: Some(seq) },
         // The SYN arrived after data we took as the start (capture reordering): trust it.
         Dir::Collecting(s) if s.base != seq.wrapping_add(1) && s.buf.is_empty() => {
             s.base = seq.wrapping_add(1)
@@ -275,8 +282,14 @@ fn on_data(
     stats: &mut FlowStats,
     mut emit: impl FnMut(Found),
 ) {
-    if let Dir::Fresh { isn, early } = dir {
-        let base = match *isn {
+    let starting = !matches!(dir, Dir::Collecting(_) | Dir::Done);
+    let (isn, early) = match dir {
+        Dir::Fresh { isn } => (*isn, None),
+        Dir::Early(e) => (None, Some(e)),
+        Dir::Collecting(_) | Dir::Done => (None, None),
+    };
+    if starting {
+        let base = match isn {
             Some(isn) => isn.wrapping_add(1),
             // No SYN seen: the capture began mid-connection, or the SYN is late. Take this
             // segment as the start if it looks like one; otherwise look at a few more.
@@ -287,15 +300,19 @@ fn on_data(
                 seq
             }
             None => {
-                if early.len() + 1 >= MAX_HEADLESS_SEGMENTS as usize {
+                let mut e = early.map(std::mem::take).unwrap_or_default();
+                if e.segments.len() + 1 >= MAX_HEADLESS_SEGMENTS as usize {
                     *dir = Dir::Done;
                 } else {
-                    early.push((seq, data.to_vec()));
+                    e.segments.push((seq, data.to_vec()));
+                    *dir = Dir::Early(e);
                 }
                 return;
             }
         };
-        let ooo = std::mem::take(early);
+        let ooo = early
+            .map(|e| std::mem::take(&mut e.segments))
+            .unwrap_or_default();
         *dir = Dir::Collecting(Box::new(Stream {
             base,
             buf: Vec::new(),

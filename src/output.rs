@@ -23,6 +23,104 @@ use crate::pipeline::InputSummary;
 use crate::stats::Stats;
 use crate::time::rfc3339;
 
+/// Writes one JSON object field by field into a byte buffer, in a fixed field order and
+/// without building a tree: the event path runs once per observation.
+pub struct JsonLine<'a> {
+    buf: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl<'a> JsonLine<'a> {
+    pub fn new(buf: &'a mut Vec<u8>) -> JsonLine<'a> {
+        buf.clear();
+        buf.push(b'{');
+        JsonLine { buf, first: true }
+    }
+
+    fn key(&mut self, k: &str) {
+        if !self.first {
+            self.buf.push(b',');
+        }
+        self.first = false;
+        self.buf.push(b'"');
+        self.buf.extend_from_slice(k.as_bytes());
+        self.buf.extend_from_slice(b"\":");
+    }
+
+    fn string(&mut self, v: &str) {
+        // serde_json's escaping: quotes, backslashes and control characters.
+        let _ = serde_json::to_writer(&mut *self.buf, v);
+    }
+
+    pub fn str(&mut self, k: &str, v: &str) {
+        self.key(k);
+        self.string(v);
+    }
+
+    pub fn opt_str(&mut self, k: &str, v: Option<&str>) {
+        self.key(k);
+        match v {
+            Some(v) => self.string(v),
+            None => self.buf.extend_from_slice(b"null"),
+        }
+    }
+
+    pub fn opt_bool(&mut self, k: &str, v: Option<bool>) {
+        self.key(k);
+        self.buf.extend_from_slice(match v {
+            Some(true) => b"true",
+            Some(false) => b"false",
+            None => b"null",
+        });
+    }
+
+    pub fn num(&mut self, k: &str, v: u64) {
+        self.key(k);
+        let _ = write!(self.buf, "{v}");
+    }
+
+    /// A value whose Display form needs no escaping (addresses).
+    pub fn display(&mut self, k: &str, v: &impl std::fmt::Display) {
+        self.key(k);
+        let _ = write!(self.buf, "\"{v}\"");
+    }
+
+    pub fn ts(&mut self, k: &str, ts: crate::time::TsNanos) {
+        self.key(k);
+        self.buf.push(b'"');
+        self.buf.extend_from_slice(rfc3339(ts).as_bytes());
+        self.buf.push(b'"');
+    }
+
+    pub fn str_array<'s>(&mut self, k: &str, items: impl Iterator<Item = &'s str>) {
+        self.key(k);
+        self.buf.push(b'[');
+        for (i, s) in items.enumerate() {
+            if i > 0 {
+                self.buf.push(b',');
+            }
+            self.string(s);
+        }
+        self.buf.push(b']');
+    }
+
+    pub fn display_array<T: std::fmt::Display>(&mut self, k: &str, items: impl Iterator<Item = T>) {
+        self.key(k);
+        self.buf.push(b'[');
+        for (i, v) in items.enumerate() {
+            if i > 0 {
+                self.buf.push(b',');
+            }
+            let _ = write!(self.buf, "\"{v}\"");
+        }
+        self.buf.push(b']');
+    }
+
+    pub fn end(self) {
+        self.buf.push(b'}');
+    }
+}
+
 /// A line-oriented sink that treats a closed pipe (`| head`) as the reader being done, not
 /// as an error.
 pub struct Sink {
@@ -44,13 +142,12 @@ impl Sink {
         })
     }
 
-    pub fn write_line(&mut self, v: &Value) -> io::Result<()> {
+    /// Writes one line (the newline is added).
+    pub fn write_line(&mut self, line: &[u8]) -> io::Result<()> {
         let Some(out) = self.out.as_mut() else {
             return Ok(());
         };
-        let r = serde_json::to_writer(&mut *out, v)
-            .map_err(io::Error::from)
-            .and_then(|_| out.write_all(b"\n"));
+        let r = out.write_all(line).and_then(|_| out.write_all(b"\n"));
         self.check(r)
     }
 

@@ -36,8 +36,12 @@ use crate::time::TsNanos;
 const CHUNK_PACKETS: usize = 2048;
 /// Chunks in flight per worker.
 const QUEUE_DEPTH: usize = 8;
-/// Flow table cap, split across workers.
-pub const FLOW_TABLE_CAP: usize = 1 << 20;
+/// Flow table cap, split across workers. 262,144 connections waiting for or past their
+/// ClientHello at once; at about 110 bytes an entry (plus a small buffer for the ones still
+/// collecting) a flood of half-open connections stays near 60 MiB. When full, the least
+/// recently seen quarter is evicted, so short well-formed connections in the middle of a
+/// flood keep their state.
+pub const FLOW_TABLE_CAP: usize = 1 << 18;
 
 /// A packet the reader kept. Its payload stays where the file reader put it: a range of one
 /// of the batch's shared blocks (no copy), or of the batch's own bytes for the rare payload

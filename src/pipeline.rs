@@ -35,7 +35,7 @@ use crate::time::TsNanos;
 /// the reorder buffer in the aggregator stays small.
 const CHUNK_PACKETS: usize = 2048;
 /// Chunks in flight per worker.
-const QUEUE_DEPTH: usize = 8;
+const QUEUE_DEPTH: usize = 4;
 /// Flow table cap, split across workers. 262,144 connections waiting for or past their
 /// ClientHello at once; at about 110 bytes an entry (plus a small buffer for the ones still
 /// collecting) a flood of half-open connections stays near 60 MiB. When full, the least

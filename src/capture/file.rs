@@ -20,6 +20,8 @@ use crate::time::TsNanos;
 
 /// Bytes read per block; a record larger than this gets a block of its own size.
 pub const BLOCK_SIZE: usize = 1 << 20;
+/// Blocks kept for reuse once the workers are done with them; bounds the reader's memory.
+const POOL_BLOCKS: usize = 16;
 /// libpcap's bound on a record's captured length (its MAXIMUM_SNAPLEN), unless the file's
 /// own snaplen is larger; a larger length means a corrupt record.
 const MAX_CAPLEN: u32 = 262_144;
@@ -63,6 +65,8 @@ struct PacketAt {
 pub struct FileReader {
     src: Box<dyn Read + Send>,
     block: Arc<Vec<u8>>,
+    /// Earlier blocks, possibly still held by batches in flight.
+    pool: Vec<Arc<Vec<u8>>>,
     pos: usize,
     eof: bool,
     fmt: Format,
@@ -121,6 +125,7 @@ impl FileReader {
         let mut r = FileReader {
             src,
             block: Arc::new(Vec::new()),
+            pool: Vec::new(),
             pos: 0,
             eof: false,
             fmt: Format::Pcapng {
@@ -188,19 +193,14 @@ impl FileReader {
         }
         let size = BLOCK_SIZE.max(n);
         let rest = self.block.len() - self.pos;
-        // Reuse the block when no batch still holds it; otherwise start a new one.
-        let mut buf = match Arc::get_mut(&mut self.block) {
-            Some(v) if v.capacity() >= size => {
-                v.copy_within(self.pos.., 0);
-                v.truncate(rest);
-                std::mem::take(v)
-            }
-            _ => {
-                let mut v = Vec::with_capacity(size);
-                v.extend_from_slice(&self.block[self.pos..]);
-                v
-            }
-        };
+        // Reuse a block no batch holds any more (fresh pages cost a page fault and zeroing
+        // each); otherwise start a new one.
+        let mut buf = self.recycled(size);
+        buf.extend_from_slice(&self.block[self.pos..]);
+        let old = std::mem::take(&mut self.block);
+        if self.pool.len() < POOL_BLOCKS && old.capacity() >= BLOCK_SIZE {
+            self.pool.push(old);
+        }
         self.pos = 0;
         // read_to_end fills the spare capacity without zeroing it first.
         let want = size - rest;
@@ -210,6 +210,21 @@ impl FileReader {
             self.eof = true;
         }
         Ok(())
+    }
+
+    /// An empty buffer of at least `size` bytes' capacity, from the pool when one is free.
+    fn recycled(&mut self, size: usize) -> Vec<u8> {
+        for i in 0..self.pool.len() {
+            if let Some(v) = Arc::get_mut(&mut self.pool[i]) {
+                if v.capacity() >= size {
+                    let mut v = std::mem::take(v);
+                    v.clear();
+                    self.pool.swap_remove(i);
+                    return v;
+                }
+            }
+        }
+        Vec::with_capacity(size)
     }
 
     fn cut(&self, what: String) -> Next<'_> {

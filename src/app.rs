@@ -1,15 +1,21 @@
 //! Runs a command: validates the configuration, drives the pipeline, writes the outputs, and
 //! decides the exit status (see the README's table).
 
+use std::cell::RefCell;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::aggregate::Aggregator;
 use crate::capture;
+use crate::capture::live::{KernelStats, LiveOptions, LiveSource};
 use crate::catalog::{self, Catalog};
-use crate::cli::{Cli, Command, CommonArgs, ScanArgs, VendorsArgs};
-use crate::output::{self, Sink};
+use crate::cli::{Cli, Command, CommonArgs, LiveArgs, ScanArgs, VendorsArgs};
+use crate::output::{self, JsonLine, Sink};
 use crate::pipeline;
 use crate::policy::Policy;
+use crate::stats::{LiveCounters, Stats};
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_UNSANCTIONED: u8 = 1;
@@ -22,6 +28,7 @@ pub struct Fatal(pub String);
 pub fn run(cli: Cli) -> Result<u8, Fatal> {
     match cli.command {
         Command::Scan(a) => scan(a),
+        Command::Live(a) => live(a),
         Command::Vendors(a) => vendors(a),
     }
 }
@@ -57,17 +64,196 @@ fn load_policy(c: &CommonArgs, catalog: &Catalog) -> Result<Policy, Fatal> {
     Ok(policy)
 }
 
-fn open_sink(path: &Option<String>, what: &str) -> Result<Option<Sink>, Fatal> {
-    match path {
-        None => Ok(None),
-        Some(p) => Sink::create(p)
-            .map(Some)
-            .map_err(|e| Fatal(format!("cannot write {what} to {p}: {e}"))),
+fn scan(a: ScanArgs) -> Result<u8, Fatal> {
+    let (inputs, missing) = capture::expand(&a.paths);
+    for (p, why) in &missing {
+        tracing::error!("{p}: {why}");
+    }
+    analyze(
+        &a.common,
+        |_| Ok(pipeline::Source::Files(inputs)),
+        missing,
+        None,
+    )
+}
+
+fn live(a: LiveArgs) -> Result<u8, Fatal> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let hup = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .map_err(|e| Fatal(format!("installing signal handlers: {e}")))?;
+    }
+    signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&hup))
+        .map_err(|e| Fatal(format!("installing signal handlers: {e}")))?;
+    let opts = LiveOptions {
+        interfaces: a.interfaces.clone(),
+        filter: a.filter.clone(),
+        snaplen: a.snaplen,
+        promisc: !a.no_promisc,
+        buffer_size: a.buffer_mib.saturating_mul(1024 * 1024),
+        immediate: !a.no_immediate,
+    };
+    let settings = LiveSettings {
+        report_interval: Duration::from_secs(a.report_interval.max(1)),
+        stats_interval: Duration::from_secs(a.stats_interval.max(1)),
+        hup,
+        interfaces: a.interfaces.clone(),
+    };
+    analyze(
+        &a.common,
+        move |_| {
+            let src = LiveSource::open(&opts, stop).map_err(Fatal)?;
+            eprintln!(
+                "shadowdesk: capturing on {} (filter: {})",
+                opts.interfaces.join(", "),
+                if opts.filter.trim().is_empty() {
+                    "none"
+                } else {
+                    &opts.filter
+                }
+            );
+            Ok(pipeline::Source::Live(src))
+        },
+        Vec::new(),
+        Some(settings),
+    )
+}
+
+/// Live-only behaviour of the aggregator thread.
+struct LiveSettings {
+    report_interval: Duration,
+    stats_interval: Duration,
+    /// Set by SIGHUP: reopen the output files (logrotate moved them).
+    hup: Arc<AtomicBool>,
+    interfaces: Vec<String>,
+}
+
+/// What the aggregator thread owns while the pipeline runs.
+struct Outputs<'a> {
+    agg: Aggregator<'a>,
+    events: Option<Sink>,
+    write_err: Option<std::io::Error>,
+    line: Vec<u8>,
+    events_written: u64,
+    last_report: Instant,
+    last_stats: Instant,
+    last_drops: u64,
+}
+
+impl Outputs<'_> {
+    fn observe(&mut self, obs: &pipeline::Observation) {
+        let want_line = self.events.is_some() && self.write_err.is_none();
+        if self.agg.observe(obs, want_line.then_some(&mut self.line)) && want_line {
+            if let Some(sink) = self.events.as_mut() {
+                match sink.write_line(&self.line) {
+                    Ok(()) => self.events_written += 1,
+                    Err(e) => self.write_err = Some(e),
+                }
+            }
+        }
+    }
+
+    /// Live capture, after each chunk: reopen files on SIGHUP, rewrite the report and emit a
+    /// `stats` event when their intervals have passed.
+    fn tick(
+        &mut self,
+        l: &LiveSettings,
+        counters: &LiveCounters,
+        c: &CommonArgs,
+        catalog: &Catalog,
+    ) {
+        if l.hup.swap(false, Ordering::Relaxed) {
+            if let (Some(p), Some(_)) = (
+                c.events.as_deref().filter(|p| *p != "-"),
+                self.events.as_ref(),
+            ) {
+                match Sink::create(p, true, true) {
+                    Ok(s) => {
+                        self.events = Some(s);
+                        tracing::info!("SIGHUP: reopened {p}");
+                    }
+                    Err(e) => tracing::error!("SIGHUP: cannot reopen {p}: {e}"),
+                }
+            }
+        }
+        let kernel = KernelStats {
+            received: counters.kernel_received.load(Ordering::Relaxed),
+            dropped: counters.kernel_dropped.load(Ordering::Relaxed),
+            if_dropped: counters.if_dropped.load(Ordering::Relaxed),
+        };
+        if self.last_stats.elapsed() >= l.stats_interval {
+            self.last_stats = Instant::now();
+            let drops = kernel.dropped + kernel.if_dropped;
+            if drops > self.last_drops {
+                tracing::warn!(
+                    "the kernel and interfaces dropped {} packets in the last {} s ({} in all): \
+                     raise --buffer-mib, narrow --filter, or give the sensor more CPU",
+                    drops - self.last_drops,
+                    l.stats_interval.as_secs(),
+                    drops
+                );
+            }
+            self.last_drops = drops;
+            if let Some(sink) = self.events.as_mut() {
+                let mut j = JsonLine::new(&mut self.line);
+                j.ts("ts", now_nanos());
+                j.str("kind", "stats");
+                j.num("packets_received", kernel.received);
+                j.num("packets_dropped_kernel", kernel.dropped);
+                j.num("packets_dropped_interface", kernel.if_dropped);
+                j.num("packets_analysed", counters.packets.load(Ordering::Relaxed));
+                j.num("flows_tracked", counters.flows.load(Ordering::Relaxed));
+                j.num("flows_evicted", counters.evicted.load(Ordering::Relaxed));
+                j.num("events_written", self.events_written);
+                j.end();
+                if let Err(e) = sink.write_line(&self.line) {
+                    self.write_err.get_or_insert(e);
+                }
+            }
+        }
+        if self.last_report.elapsed() >= l.report_interval {
+            self.last_report = Instant::now();
+            if let Some(p) = &c.report {
+                let stats = Stats {
+                    packets: counters.packets.load(Ordering::Relaxed),
+                    kernel: Some(kernel),
+                    ..Stats::default()
+                };
+                let inputs: Vec<pipeline::InputSummary> = l
+                    .interfaces
+                    .iter()
+                    .map(|i| pipeline::InputSummary {
+                        path: format!("interface:{i}"),
+                        packets: 0,
+                        linktype: None,
+                        error: None,
+                        fatal: false,
+                    })
+                    .collect();
+                let doc = output::report(&self.agg, catalog, &inputs, &stats);
+                if let Err(e) = output::write_report(p, &doc) {
+                    tracing::error!("writing the report to {p}: {e}");
+                }
+            }
+        }
     }
 }
 
-fn scan(a: ScanArgs) -> Result<u8, Fatal> {
-    let c = &a.common;
+fn now_nanos() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0)
+}
+
+/// The analysis shared by `scan` and `live`: configuration, pipeline, outputs, exit status.
+fn analyze(
+    c: &CommonArgs,
+    source: impl FnOnce(()) -> Result<pipeline::Source, Fatal>,
+    missing: Vec<(String, String)>,
+    live: Option<LiveSettings>,
+) -> Result<u8, Fatal> {
     if c.events.as_deref() == Some("-") && c.report.as_deref() == Some("-") {
         return Err(Fatal(
             "--events - and --report - cannot both use standard output".into(),
@@ -75,26 +261,52 @@ fn scan(a: ScanArgs) -> Result<u8, Fatal> {
     }
     let catalog = load_catalog(c.fingerprints.as_deref())?;
     let policy = load_policy(c, &catalog)?;
-    let (inputs, missing) = capture::expand(&a.paths);
-    for (p, why) in &missing {
-        tracing::error!("{p}: {why}");
+    // Live: append (a restart or a rotation never clobbers a file) and flush every line.
+    let events = match &c.events {
+        None => None,
+        Some(p) => Some(
+            Sink::create(p, live.is_some(), live.is_some())
+                .map_err(|e| Fatal(format!("cannot write events to {p}: {e}")))?,
+        ),
+    };
+    // Fail on an unwritable report path now, not after hours of capture.
+    if let Some(p) = c.report.as_deref().filter(|p| *p != "-") {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(p)
+            .map_err(|e| Fatal(format!("cannot write the report to {p}: {e}")))?;
     }
-    let mut events = open_sink(&c.events, "events")?;
-    let mut report_sink = open_sink(&c.report, "the report")?;
+    let source = source(())?;
 
-    let mut agg = Aggregator::new(&catalog, &policy);
-    let mut write_err: Option<std::io::Error> = None;
-    let mut line = Vec::with_capacity(512);
-    let result = pipeline::run(&inputs, c.threads as usize, !c.quiet, |obs| {
-        let want_line = events.is_some() && write_err.is_none();
-        if agg.observe(&obs, want_line.then_some(&mut line)) && want_line {
-            if let Some(sink) = events.as_mut() {
-                if let Err(e) = sink.write_line(&line) {
-                    write_err = Some(e);
-                }
-            }
-        }
+    let st = RefCell::new(Outputs {
+        agg: Aggregator::new(&catalog, &policy),
+        events,
+        write_err: None,
+        line: Vec::with_capacity(512),
+        events_written: 0,
+        last_report: Instant::now(),
+        last_stats: Instant::now(),
+        last_drops: 0,
     });
+    // The pipeline calls both closures on this thread, one after the other, never nested.
+    let result = pipeline::run(
+        source,
+        c.threads as usize,
+        !c.quiet,
+        |obs| st.borrow_mut().observe(&obs),
+        |counters| {
+            if let Some(l) = &live {
+                st.borrow_mut().tick(l, counters, c, &catalog);
+            }
+        },
+    );
+    let Outputs {
+        agg,
+        mut events,
+        mut write_err,
+        ..
+    } = st.into_inner();
     if let Some(sink) = events.as_mut() {
         if let Err(e) = sink.flush() {
             write_err.get_or_insert(e);
@@ -113,11 +325,10 @@ fn scan(a: ScanArgs) -> Result<u8, Fatal> {
             fatal: true,
         });
     }
-    if let Some(sink) = report_sink.as_mut() {
+    if let Some(p) = &c.report {
         let doc = output::report(&agg, &catalog, &all_inputs, &result.stats);
-        sink.write_pretty(&doc)
-            .and_then(|_| sink.flush())
-            .map_err(|e| Fatal(format!("writing the report: {e}")))?;
+        output::write_report(p, &doc)
+            .map_err(|e| Fatal(format!("writing the report to {p}: {e}")))?;
     }
     if c.events.is_none() && c.report.is_none() {
         let text = output::summary(&agg, &catalog, &all_inputs, &result.stats);

@@ -20,6 +20,9 @@ pub struct Cli {
 pub enum Command {
     /// Scan pcap/pcapng files, folders (recursive) or - (standard input).
     Scan(ScanArgs),
+    /// Capture live on one or more interfaces until SIGINT/SIGTERM, streaming events;
+    /// then write the final report.
+    Live(LiveArgs),
     /// List the vendor catalog.
     Vendors(VendorsArgs),
 }
@@ -29,6 +32,37 @@ pub struct ScanArgs {
     /// Capture files, folders, or - for standard input.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LiveArgs {
+    /// Interface to capture on (repeat for several).
+    #[arg(short = 'i', long = "interface", value_name = "IFACE", required = true)]
+    pub interfaces: Vec<String>,
+    /// BPF capture filter; '' for none. The default keeps TCP, UDP, GRE and IP-in-IP, and
+    /// every VLAN-tagged, MPLS or PPPoE frame; it drops ICMP, ARP and other chatter.
+    #[arg(long, value_name = "BPF", default_value = crate::capture::live::DEFAULT_FILTER)]
+    pub filter: String,
+    /// Bytes captured per packet.
+    #[arg(long, value_name = "BYTES", default_value_t = 65535)]
+    pub snaplen: i32,
+    /// Do not put the interfaces in promiscuous mode.
+    #[arg(long)]
+    pub no_promisc: bool,
+    /// Kernel capture buffer per interface, MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    pub buffer_mib: i32,
+    /// Let the kernel batch packets instead of delivering each at once.
+    #[arg(long)]
+    pub no_immediate: bool,
+    /// Rewrite the --report file (atomically) this often.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub report_interval: u64,
+    /// Write a `stats` event (packets, kernel drops, flows, evictions) this often.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub stats_interval: u64,
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -126,19 +126,29 @@ impl<'a> JsonLine<'a> {
 pub struct Sink {
     out: Option<Box<dyn Write + Send>>,
     pub closed: bool,
+    flush_lines: bool,
 }
 
 impl Sink {
-    /// `-` is standard output.
-    pub fn create(path: &str) -> io::Result<Sink> {
+    /// `-` is standard output. `append` keeps what a file holds (live capture: a restart or
+    /// a log rotation never clobbers events); `flush_lines` flushes after every line, so a
+    /// shipper tailing the file sees each event as soon as it is known.
+    pub fn create(path: &str, append: bool, flush_lines: bool) -> io::Result<Sink> {
         let out: Box<dyn Write + Send> = if path == "-" {
             Box::new(BufWriter::with_capacity(1 << 16, io::stdout()))
         } else {
-            Box::new(BufWriter::with_capacity(1 << 16, File::create(path)?))
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .write(true)
+                .append(append)
+                .truncate(!append)
+                .open(path)?;
+            Box::new(BufWriter::with_capacity(1 << 16, f))
         };
         Ok(Sink {
             out: Some(out),
             closed: false,
+            flush_lines,
         })
     }
 
@@ -147,7 +157,10 @@ impl Sink {
         let Some(out) = self.out.as_mut() else {
             return Ok(());
         };
-        let r = out.write_all(line).and_then(|_| out.write_all(b"\n"));
+        let mut r = out.write_all(line).and_then(|_| out.write_all(b"\n"));
+        if self.flush_lines && r.is_ok() {
+            r = out.flush();
+        }
         self.check(r)
     }
 
@@ -179,6 +192,28 @@ impl Sink {
             other => other,
         }
     }
+}
+
+/// Writes the report: to standard output for `-`, else to a temporary file beside the
+/// target and renamed over it, so a reader never sees half a report.
+pub fn write_report(path: &str, doc: &Value) -> io::Result<()> {
+    if path == "-" {
+        let mut out = io::stdout().lock();
+        let r = serde_json::to_writer_pretty(&mut out, doc)
+            .map_err(io::Error::from)
+            .and_then(|_| out.write_all(b"\n"))
+            .and_then(|_| out.flush());
+        return match r {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
+        };
+    }
+    let tmp = format!("{path}.tmp{}", std::process::id());
+    let mut f = BufWriter::new(File::create(&tmp)?);
+    serde_json::to_writer_pretty(&mut f, doc).map_err(io::Error::from)?;
+    f.write_all(b"\n")?;
+    f.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    std::fs::rename(&tmp, path)
 }
 
 /// The report document. Hosts with no vendor traffic are left out of `hosts` (counted in
@@ -275,6 +310,11 @@ pub fn report(
             "flows_evicted_cap": f.evicted_cap,
             "flow_buffer_overflows": f.buffer_overflows,
             "out_of_order_dropped": f.ooo_dropped,
+            "capture": stats.kernel.map(|k| json!({
+                "packets_received": k.received,
+                "packets_dropped_kernel": k.dropped,
+                "packets_dropped_interface": k.if_dropped,
+            })),
             "ip_fragments": stats.defrag.fragments,
             "ip_datagrams_reassembled": stats.defrag.reassembled,
             "ip_fragments_dropped": {

@@ -18,17 +18,19 @@
 use std::io::IsTerminal;
 use std::net::IpAddr;
 use std::ops::Range;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Receiver, Sender};
 
-use crate::capture::{InputPath, Next, Reader};
+use crate::capture::live::LiveSource;
+use crate::capture::{InputPath, Next, Reader, Record};
 use crate::decode::{self, Transport};
 use crate::defrag::Defrag;
 use crate::flow::{FlowStats, FlowTable, Found};
 use crate::proto::dns;
-use crate::stats::Stats;
+use crate::stats::{LiveCounters, Stats};
 use crate::time::TsNanos;
 
 /// Packets per chunk: large enough that per-chunk channel costs vanish, small enough that
@@ -36,6 +38,8 @@ use crate::time::TsNanos;
 const CHUNK_PACKETS: usize = 2048;
 /// Chunks in flight per worker.
 const QUEUE_DEPTH: usize = 4;
+/// Live capture: the longest a packet waits in a partial chunk before it is sent on.
+const LIVE_FLUSH: Duration = Duration::from_millis(200);
 /// Flow table cap, split across workers. 262,144 connections waiting for or past their
 /// ClientHello at once; at about 110 bytes an entry (plus a small buffer for the ones still
 /// collecting) a flood of half-open connections stays near 60 MiB. When full, the least
@@ -148,14 +152,23 @@ pub struct InputSummary {
     pub fatal: bool,
 }
 
-/// Runs the pipeline over `inputs` with `threads` workers and hands every observation, in
-/// packet order, to `sink` on the calling thread.
+/// Where packets come from.
+pub enum Source {
+    Files(Vec<InputPath>),
+    Live(LiveSource),
+}
+
+/// Runs the pipeline over `source` with `threads` workers and hands every observation, in
+/// packet order, to `sink` on the calling thread; `on_chunk` runs after each chunk (for live
+/// capture: at least every few hundred milliseconds), with the live counters.
 pub fn run(
-    inputs: &[InputPath],
+    source: Source,
     threads: usize,
     progress: bool,
     mut sink: impl FnMut(Observation),
+    mut on_chunk: impl FnMut(&LiveCounters),
 ) -> RunResult {
+    let live = Arc::new(LiveCounters::default());
     let threads = threads.max(1);
     let (out_tx, out_rx) = bounded::<(usize, Out)>(threads * QUEUE_DEPTH * 2);
     let mut work_txs = Vec::new();
@@ -165,18 +178,22 @@ pub fn run(
         work_txs.push(tx);
         let out = out_tx.clone();
         let cap = FLOW_TABLE_CAP / threads;
+        let counters = Arc::clone(&live);
         handles.push(
             std::thread::Builder::new()
                 .name(format!("worker-{w}"))
-                .spawn(move || worker(w, rx, out, cap))
+                .spawn(move || worker(w, rx, out, cap, counters))
                 .expect("spawning a worker thread"),
         );
     }
     drop(out_tx);
-    let inputs = inputs.to_vec();
+    let counters = Arc::clone(&live);
     let reader = std::thread::Builder::new()
         .name("reader".into())
-        .spawn(move || read_all(&inputs, work_txs, progress))
+        .spawn(move || match source {
+            Source::Files(inputs) => read_all(&inputs, work_txs, progress, counters),
+            Source::Live(src) => read_live(src, work_txs, counters),
+        })
         .expect("spawning the reader thread");
 
     let mut pending: Vec<std::collections::VecDeque<Vec<Observation>>> =
@@ -197,6 +214,7 @@ pub fn run(
             for o in merged.drain(..) {
                 sink(o);
             }
+            on_chunk(&live);
         }
     }
     // Only a bug can leave chunks here (a worker that died): hand over what there is.
@@ -309,7 +327,14 @@ impl Chunker {
 
     /// Sends the chunk to every worker, empty or not, so the aggregator can merge in order.
     fn flush(&mut self) {
-        if self.in_chunk == 0 || self.broken {
+        if self.in_chunk > 0 {
+            self.flush_always();
+        }
+    }
+
+    /// Sends the chunk even when it holds no packet: it still carries the clock.
+    fn flush_always(&mut self) {
+        if self.broken {
             return;
         }
         for (tx, b) in self.txs.iter().zip(self.batches.iter_mut()) {
@@ -347,16 +372,84 @@ fn wanted(d: &decode::Decoded) -> bool {
     }
 }
 
+/// The reader's per-record work, shared by files and live capture: decode (with fragment
+/// reassembly), count, and queue what the workers need.
+struct ReaderCore {
+    chunker: Chunker,
+    defrag: Defrag,
+    stats: Stats,
+    order: u64,
+    live: Arc<LiveCounters>,
+}
+
+impl ReaderCore {
+    fn record(&mut self, rec: &Record) {
+        self.order += 1;
+        let stats = &mut self.stats;
+        stats.packets += 1;
+        stats.bytes += rec.data.len() as u64;
+        if (rec.data.len() as u32) < rec.wire_len {
+            stats.snapped += 1;
+        }
+        let mut cx = decode::Cx::new(Some(&mut self.defrag), rec.ts);
+        // pcapng interfaces, and live interfaces, may each have their own link type.
+        let decoded = decode::decode_with(rec.linktype, rec.data, &mut cx);
+        let reassembled = cx.reassembled.take();
+        match decoded {
+            Ok(d) => keep(&mut self.chunker, stats, &d, self.order, rec.ts, rec.block),
+            // A fragment is not a loss: it waits for its datagram.
+            Err(decode::Skip::Fragment) => {}
+            Err(skip) => stats.count_skip(skip),
+        }
+        if let Some(packet) = reassembled {
+            let mut cx = decode::Cx::new(Some(&mut self.defrag), rec.ts);
+            match decode::decode_ip(&packet, &mut cx) {
+                Ok(d) => keep(&mut self.chunker, stats, &d, self.order, rec.ts, None),
+                Err(skip) => stats.count_skip(skip),
+            }
+        }
+    }
+
+    /// Live capture: time passed with no packet. Sends the chunk so far (even empty) with the
+    /// wall clock, so flows age and the aggregator wakes on a quiet link.
+    fn idle(&mut self) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as i64)
+            .unwrap_or(0);
+        self.chunker.now = self.chunker.now.max(now);
+        self.chunker.flush_always();
+        self.publish();
+    }
+
+    fn publish(&self) {
+        self.live
+            .packets
+            .store(self.stats.packets, Ordering::Relaxed);
+    }
+
+    fn finish(mut self) -> Stats {
+        self.chunker.flush();
+        self.publish();
+        self.stats.defrag = self.defrag.stats.clone();
+        self.stats
+    }
+}
+
 fn read_all(
     inputs: &[InputPath],
     txs: Vec<Sender<WorkBatch>>,
     progress: bool,
+    live: Arc<LiveCounters>,
 ) -> (Stats, Vec<InputSummary>) {
-    let mut stats = Stats::default();
+    let mut core = ReaderCore {
+        chunker: Chunker::new(txs),
+        defrag: Defrag::default(),
+        stats: Stats::default(),
+        order: 0,
+        live,
+    };
     let mut summaries = Vec::new();
-    let mut chunker = Chunker::new(txs);
-    let mut order = 0u64;
-    let mut defrag = Defrag::default();
     let started = Instant::now();
     let progress = progress && std::io::stderr().is_terminal();
     let mut next_progress = started + Duration::from_millis(500);
@@ -391,9 +484,10 @@ fn read_all(
             continue;
         }
         loop {
-            let rec = match reader.next_record() {
-                Next::Record(r) => r,
+            match reader.next_record() {
+                Next::Record(r) => core.record(&r),
                 Next::End => break,
+                Next::Idle => continue,
                 Next::Cut(why) => {
                     let msg = format!("{why}; the {} records before it were read", reader.records);
                     tracing::warn!("{}: {msg}", input.shown);
@@ -401,43 +495,78 @@ fn read_all(
                     break;
                 }
             };
-            order += 1;
-            stats.packets += 1;
-            stats.bytes += rec.data.len() as u64;
-            if (rec.data.len() as u32) < rec.wire_len {
-                stats.snapped += 1;
-            }
-            let mut cx = decode::Cx::new(Some(&mut defrag), rec.ts);
-            // pcapng interfaces may each have their own link type.
-            let decoded = decode::decode_with(rec.linktype, rec.data, &mut cx);
-            let reassembled = cx.reassembled.take();
-            match decoded {
-                Ok(d) => keep(&mut chunker, &mut stats, &d, order, rec.ts, rec.block),
-                // A fragment is not a loss: it waits for its datagram.
-                Err(decode::Skip::Fragment) => {}
-                Err(skip) => stats.count_skip(skip),
-            }
-            if let Some(packet) = reassembled {
-                let mut cx = decode::Cx::new(Some(&mut defrag), rec.ts);
-                match decode::decode_ip(&packet, &mut cx) {
-                    Ok(d) => keep(&mut chunker, &mut stats, &d, order, rec.ts, None),
-                    Err(skip) => stats.count_skip(skip),
-                }
-            }
-            if progress && stats.packets % 4096 == 0 && Instant::now() >= next_progress {
+            if progress && core.stats.packets % 4096 == 0 && Instant::now() >= next_progress {
                 next_progress += Duration::from_millis(500);
-                show_progress(&stats, started);
+                show_progress(&core.stats, started);
             }
         }
         sum.packets = reader.records;
         summaries.push(sum);
     }
-    chunker.flush();
-    stats.defrag = defrag.stats.clone();
+    let stats = core.finish();
     if progress {
         show_progress(&stats, started);
         eprintln!();
     }
+    (stats, summaries)
+}
+
+fn read_live(
+    mut src: LiveSource,
+    txs: Vec<Sender<WorkBatch>>,
+    live: Arc<LiveCounters>,
+) -> (Stats, Vec<InputSummary>) {
+    let mut core = ReaderCore {
+        chunker: Chunker::new(txs),
+        defrag: Defrag::default(),
+        stats: Stats::default(),
+        order: 0,
+        live: Arc::clone(&live),
+    };
+    let mut last_flush = Instant::now();
+    loop {
+        match src.next_record() {
+            Next::Record(r) => core.record(&r),
+            Next::Idle => {
+                core.idle();
+                last_flush = Instant::now();
+            }
+            Next::End => break,
+            Next::Cut(_) => break,
+        }
+        // A busy link still delivers its events promptly.
+        if last_flush.elapsed() >= LIVE_FLUSH {
+            core.idle();
+            last_flush = Instant::now();
+        }
+        let k = src.kernel_total();
+        live.kernel_received.store(k.received, Ordering::Relaxed);
+        live.kernel_dropped.store(k.dropped, Ordering::Relaxed);
+        live.if_dropped.store(k.if_dropped, Ordering::Relaxed);
+    }
+    let k = src.kernel_total();
+    live.kernel_received.store(k.received, Ordering::Relaxed);
+    live.kernel_dropped.store(k.dropped, Ordering::Relaxed);
+    live.if_dropped.store(k.if_dropped, Ordering::Relaxed);
+    let packets: Vec<u64> = src.kernel.iter().map(|k| k.received).collect();
+    let summaries = src
+        .names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| InputSummary {
+            path: format!("interface:{name}"),
+            packets: packets[i],
+            linktype: Some(decode::linktype::name(src.linktypes[i])),
+            error: src
+                .failures
+                .iter()
+                .find(|f| f.starts_with(&format!("interface {name}:")))
+                .cloned(),
+            fatal: false,
+        })
+        .collect();
+    let mut stats = core.finish();
+    stats.kernel = Some(k);
     (stats, summaries)
 }
 
@@ -468,9 +597,16 @@ fn show_progress(stats: &Stats, started: Instant) {
     );
 }
 
-fn worker(w: usize, rx: Receiver<WorkBatch>, out: Sender<(usize, Out)>, cap: usize) {
+fn worker(
+    w: usize,
+    rx: Receiver<WorkBatch>,
+    out: Sender<(usize, Out)>,
+    cap: usize,
+    live: Arc<LiveCounters>,
+) {
     let mut table = FlowTable::new(cap);
     let mut found = Vec::new();
+    let (mut shown_flows, mut shown_evicted) = (0u64, 0u64);
     for batch in rx.iter() {
         table.advance(batch.now);
         let mut obs = Vec::new();
@@ -510,6 +646,15 @@ fn worker(w: usize, rx: Receiver<WorkBatch>, out: Sender<(usize, Out)>, cap: usi
                 }
             }
         }
+        // Publish this worker's share of the live counters as differences, so the sum over
+        // workers needs no lock.
+        let flows = table.len() as u64;
+        let evicted = table.stats.evicted_idle + table.stats.evicted_cap;
+        live.flows
+            .fetch_add(flows.wrapping_sub(shown_flows), Ordering::Relaxed);
+        live.evicted
+            .fetch_add(evicted - shown_evicted, Ordering::Relaxed);
+        (shown_flows, shown_evicted) = (flows, evicted);
         if out.send((w, Out::Chunk(obs))).is_err() {
             return;
         }

@@ -1,6 +1,9 @@
 //! Run counters, merged once at the end (never shared between threads on the packet path).
 
 use std::collections::BTreeMap;
+use std::sync::atomic::AtomicU64;
+
+use crate::capture::live::KernelStats;
 
 use crate::decode::Skip;
 use crate::defrag::DefragStats;
@@ -17,10 +20,26 @@ pub struct Stats {
     pub skipped: BTreeMap<&'static str, u64>,
     pub flows: FlowStats,
     pub defrag: DefragStats,
+    /// Live capture: libpcap's counters at the end.
+    pub kernel: Option<KernelStats>,
 }
 
 impl Stats {
     pub fn count_skip(&mut self, s: Skip) {
         *self.skipped.entry(s.name()).or_default() += 1;
     }
+}
+
+/// Counters the aggregator reads while a live capture runs (for `stats` events). Written once
+/// per chunk or batch, never per packet.
+#[derive(Debug, Default)]
+pub struct LiveCounters {
+    pub packets: AtomicU64,
+    pub kernel_received: AtomicU64,
+    pub kernel_dropped: AtomicU64,
+    pub if_dropped: AtomicU64,
+    /// Flows in the workers' tables.
+    pub flows: AtomicU64,
+    /// Flows evicted while still waiting (idle or table cap).
+    pub evicted: AtomicU64,
 }

@@ -523,6 +523,7 @@ mod tests {
                 }
                 Next::End => return (out, None),
                 Next::Cut(e) => return (out, Some(e)),
+                Next::Idle => {}
             }
         }
     }

@@ -15,6 +15,7 @@ use crate::time::TsNanos;
 
 pub mod file;
 pub mod libpcap;
+pub mod live;
 
 pub use file::FileReader as Reader;
 
@@ -121,6 +122,8 @@ pub struct Record<'a> {
 
 pub enum Next<'a> {
     Record(Record<'a>),
+    /// Live capture only: time passed without a packet.
+    Idle,
     End,
     /// The file stops inside a record or is corrupt there; `String` says how.
     Cut(String),

@@ -20,6 +20,7 @@ fn ours(p: &Path) -> Result<(Vec<Rec>, bool), String> {
             Next::Record(x) => v.push((x.ts, x.linktype, x.data.to_vec(), x.wire_len)),
             Next::End => return Ok((v, false)),
             Next::Cut(_) => return Ok((v, true)),
+            Next::Idle => {}
         }
     }
 }
@@ -35,6 +36,7 @@ fn theirs(p: &Path) -> Result<(Vec<Rec>, bool), String> {
             Next::Record(x) => v.push((x.ts, x.linktype, x.data.to_vec(), x.wire_len)),
             Next::End => return Ok((v, false)),
             Next::Cut(_) => return Ok((v, true)),
+            Next::Idle => {}
         }
     }
 }

@@ -68,6 +68,7 @@ impl<'a> Aggregator<'a> {
             match &o.what {
                 What::DnsQuery { name, .. } => ("dns", name, self.catalog.lookup(name), None),
                 What::TlsHello { name } => ("tls", name, self.catalog.lookup(name), None),
+                What::QuicHello { name } => ("quic", name, self.catalog.lookup(name), None),
                 What::Proxy { target } => {
                     // The target a client asked its proxy for: `http` (CONNECT) or `socks`.
                     let kind = if target.method == "CONNECT" {
@@ -149,7 +150,7 @@ impl<'a> Aggregator<'a> {
                         j.str("via", v);
                     }
                 }
-                What::TlsHello { .. } => {}
+                What::TlsHello { .. } | What::QuicHello { .. } => {}
             }
             j.end();
         }

@@ -17,7 +17,7 @@ use hashbrown::HashMap;
 
 use crate::decode::{Decoded, TcpInfo, Transport};
 use crate::proto::preamble::{self, Preamble, ProxyTarget};
-use crate::proto::{dns, tls};
+use crate::proto::{dns, quic, tls};
 use crate::time::TsNanos;
 
 /// A flow still waiting for its ClientHello after this much packet time is given up.
@@ -442,6 +442,164 @@ fn drain_dns(s: &mut Stream, emit: &mut impl FnMut(Found)) -> bool {
     }
     consume(s, pos);
     false
+}
+
+/// QUIC connections whose client Initials are still being read, per worker. Entries are made
+/// only for datagrams that decrypt as a client Initial, so other UDP costs a lookup at most.
+pub struct QuicTable {
+    flows: HashMap<FlowKey, QuicFlow>,
+    cap: usize,
+    next_sweep: TsNanos,
+    pub stats: FlowStats,
+}
+
+struct QuicFlow {
+    last_ts: TsNanos,
+    /// Keys from the first Initial's Destination Connection ID; later Initials of the
+    /// connection keep using them even when the DCID changes.
+    keys: Option<quic::Keys>,
+    crypto: Vec<(u64, Vec<u8>)>,
+    crypto_bytes: usize,
+    done: bool,
+}
+
+impl QuicTable {
+    pub fn new(cap: usize) -> QuicTable {
+        QuicTable {
+            flows: HashMap::new(),
+            cap: cap.max(16),
+            next_sweep: i64::MIN,
+            stats: FlowStats::default(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.flows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.flows.is_empty()
+    }
+
+    pub fn advance(&mut self, now: TsNanos) {
+        if now < self.next_sweep {
+            return;
+        }
+        self.next_sweep = now.saturating_add(SWEEP_EVERY_NS);
+        let cutoff = now.saturating_sub(IDLE_TIMEOUT_NS);
+        let stats = &mut self.stats;
+        self.flows.retain(|_, f| {
+            let keep = f.last_ts >= cutoff;
+            if !keep && !f.done {
+                stats.evicted_idle += 1;
+            }
+            keep
+        });
+    }
+
+    /// Handles one UDP datagram; appends the SNI values of a ClientHello it completes.
+    pub fn datagram(&mut self, d: &Decoded, ts: TsNanos, out: &mut Vec<Vec<String>>) {
+        let (key, _) = FlowKey::of(d);
+        if self.flows.get(&key).is_some_and(|f| f.done) {
+            return;
+        }
+        for p in quic::initials(d.payload) {
+            let existing = self.flows.get(&key).and_then(|f| f.keys.as_ref());
+            let (frames, fresh_keys) = match existing.and_then(|k| quic::decrypt(&p, k)) {
+                Some(f) => (f, None),
+                None => {
+                    let Some(k) = quic::client_keys(p.version, p.dcid) else {
+                        continue;
+                    };
+                    match quic::decrypt(&p, &k) {
+                        Some(f) => (f, Some(k)),
+                        // Not a client Initial (a server's, or not QUIC at all).
+                        None => continue,
+                    }
+                }
+            };
+            if !self.flows.contains_key(&key) {
+                if self.flows.len() >= self.cap {
+                    self.evict_oldest_quarter();
+                }
+                self.stats.flows_created += 1;
+                self.flows.insert(
+                    key,
+                    QuicFlow {
+                        last_ts: ts,
+                        keys: None,
+                        crypto: Vec::new(),
+                        crypto_bytes: 0,
+                        done: false,
+                    },
+                );
+            }
+            let Some(f) = self.flows.get_mut(&key) else {
+                return;
+            };
+            f.last_ts = f.last_ts.max(ts);
+            if f.keys.is_none() {
+                f.keys = fresh_keys;
+            }
+            for (off, data) in quic::crypto_frames(&frames, p.version) {
+                if f.crypto_bytes + data.len() > tls::MAX_CLIENT_HELLO {
+                    self.stats.buffer_overflows += 1;
+                    f.done = true;
+                    break;
+                }
+                if !f
+                    .crypto
+                    .iter()
+                    .any(|(o, d)| *o == off && d.len() == data.len())
+                {
+                    f.crypto_bytes += data.len();
+                    f.crypto.push((off, data.to_vec()));
+                }
+            }
+            if f.done {
+                return;
+            }
+            // The CRYPTO stream from offset 0, as far as it is contiguous.
+            f.crypto.sort_by_key(|(o, _)| *o);
+            let mut stream: Vec<u8> = Vec::new();
+            for (o, d) in &f.crypto {
+                let o = *o as usize;
+                if o > stream.len() {
+                    break;
+                }
+                if o + d.len() > stream.len() {
+                    stream.extend_from_slice(&d[stream.len() - o..]);
+                }
+            }
+            match tls::parse_handshake_stream(&stream) {
+                tls::Parse::Incomplete => {}
+                tls::Parse::NotTls => {
+                    f.done = true;
+                    f.crypto = Vec::new();
+                }
+                tls::Parse::ClientHello { names, .. } => {
+                    out.push(names);
+                    f.done = true;
+                    f.crypto = Vec::new();
+                    return;
+                }
+            }
+        }
+    }
+
+    fn evict_oldest_quarter(&mut self) {
+        let mut ts: Vec<TsNanos> = self.flows.values().map(|f| f.last_ts).collect();
+        let k = ts.len() / 4;
+        let cutoff = *ts.select_nth_unstable(k).1;
+        let stats = &mut self.stats;
+        self.flows.retain(|_, f| {
+            let keep = f.last_ts > cutoff;
+            if !keep && !f.done {
+                stats.evicted_cap += 1;
+            }
+            keep
+        });
+    }
 }
 
 #[cfg(test)]

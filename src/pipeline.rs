@@ -28,7 +28,7 @@ use crate::capture::live::LiveSource;
 use crate::capture::{InputPath, Next, Reader, Record};
 use crate::decode::{self, Transport};
 use crate::defrag::Defrag;
-use crate::flow::{FlowStats, FlowTable, Found};
+use crate::flow::{FlowStats, FlowTable, Found, QuicTable};
 use crate::proto::dns;
 use crate::stats::{LiveCounters, Stats};
 use crate::time::TsNanos;
@@ -108,6 +108,10 @@ pub enum What {
         msg: dns::Message,
     },
     TlsHello {
+        name: String,
+    },
+    /// The SNI of a ClientHello carried in QUIC Initial packets.
+    QuicHello {
         name: String,
     },
     Proxy {
@@ -368,7 +372,9 @@ fn offset_in(block: &[u8], part: &[u8]) -> Option<Range<usize>> {
 fn wanted(d: &decode::Decoded) -> bool {
     match d.transport {
         Transport::Tcp(t) => !d.payload.is_empty() || t.syn || t.fin || t.rst,
-        Transport::Udp => d.sport == 53 || d.dport == 53,
+        Transport::Udp => {
+            d.sport == 53 || d.dport == 53 || crate::proto::quic::may_be_initial(d.payload)
+        }
     }
 }
 
@@ -605,10 +611,13 @@ fn worker(
     live: Arc<LiveCounters>,
 ) {
     let mut table = FlowTable::new(cap);
+    let mut quic_table = QuicTable::new(cap / 4);
+    let mut hellos = Vec::new();
     let mut found = Vec::new();
     let (mut shown_flows, mut shown_evicted) = (0u64, 0u64);
     for batch in rx.iter() {
         table.advance(batch.now);
+        quic_table.advance(batch.now);
         let mut obs = Vec::new();
         for p in &batch.pkts {
             let payload = batch.payload(p);
@@ -622,9 +631,15 @@ fn worker(
                 truncated: p.truncated,
             };
             match p.transport {
-                Transport::Udp => {
+                Transport::Udp if p.sport == 53 || p.dport == 53 => {
                     if let Ok(m) = dns::parse(payload) {
                         push_dns(&mut obs, p, false, m);
+                    }
+                }
+                Transport::Udp => {
+                    quic_table.datagram(&d, p.ts, &mut hellos);
+                    for name in hellos.drain(..).flatten() {
+                        obs.push(observation(p, false, What::QuicHello { name }));
                     }
                 }
                 Transport::Tcp(t) => {
@@ -648,8 +663,11 @@ fn worker(
         }
         // Publish this worker's share of the live counters as differences, so the sum over
         // workers needs no lock.
-        let flows = table.len() as u64;
-        let evicted = table.stats.evicted_idle + table.stats.evicted_cap;
+        let flows = (table.len() + quic_table.len()) as u64;
+        let evicted = table.stats.evicted_idle
+            + table.stats.evicted_cap
+            + quic_table.stats.evicted_idle
+            + quic_table.stats.evicted_cap;
         live.flows
             .fetch_add(flows.wrapping_sub(shown_flows), Ordering::Relaxed);
         live.evicted
@@ -659,7 +677,9 @@ fn worker(
             return;
         }
     }
-    let _ = out.send((w, Out::Done(table.stats.clone())));
+    let mut stats = table.stats.clone();
+    add_flow_stats(&mut stats, &quic_table.stats);
+    let _ = out.send((w, Out::Done(stats)));
 }
 
 fn observation(p: &Pkt, tcp: bool, what: What) -> Observation {

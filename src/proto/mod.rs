@@ -3,4 +3,5 @@
 
 pub mod dns;
 pub mod preamble;
+pub mod quic;
 pub mod tls;

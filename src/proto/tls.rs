@@ -102,6 +102,28 @@ pub fn change_cipher_spec_prefix(stream: &[u8]) -> usize {
     at
 }
 
+/// A ClientHello at the start of a bare handshake stream (no TLS records): what QUIC's
+/// CRYPTO frames carry.
+pub fn parse_handshake_stream(hs: &[u8]) -> Parse {
+    let Some(hdr) = hs.get(..4) else {
+        return Parse::Incomplete;
+    };
+    if hdr[0] != HANDSHAKE_CLIENT_HELLO {
+        return Parse::NotTls;
+    }
+    let need = 4 + (u32::from_be_bytes([0, hdr[1], hdr[2], hdr[3]]) as usize);
+    if need > MAX_CLIENT_HELLO {
+        return Parse::NotTls;
+    }
+    let Some(msg) = hs.get(..need) else {
+        return Parse::Incomplete;
+    };
+    match client_hello_names(msg) {
+        Some(names) => Parse::ClientHello { names, end: need },
+        None => Parse::NotTls,
+    }
+}
+
 /// The host_name values of a complete ClientHello handshake message (4-byte header
 /// included), or None when tls-parser cannot read it as one.
 fn client_hello_names(msg: &[u8]) -> Option<Vec<String>> {

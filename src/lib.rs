@@ -4,14 +4,23 @@
 //! The data flows one way, one module per stage:
 //!
 //! ```text
-//! capture → decode → flow (state, TCP reassembly) → proto (dns, tls) → aggregate
-//!   (catalog + policy: classify; per-host report) → output (events, report, summary)
+//! capture → decode (+ defrag) → flow (state, TCP reassembly, QUIC Initials)
+//!   → proto (dns, tls, quic, preamble) → aggregate (catalog + policy: classify; per-host
+//!   report) → output (events, report, summary)
 //! ```
 //!
-//! `pipeline` wires the stages onto threads (one reader, N workers, one aggregator) and is,
-//! with `app`, the only place where threads and channels appear. `proto` and `catalog` are
-//! pure: bytes or names in, plain values out. Nothing here panics on input bytes; bad bytes
-//! are skipped and counted.
+//! - `capture`: our pcap/pcapng block reader for files, libpcap for live interfaces (and as
+//!   the reference the file reader is tested against).
+//! - `decode`: link layers, tunnels and IP/TCP/UDP headers; `defrag` reassembles IP fragments.
+//! - `flow`: the only place per-connection state lives (one table per worker).
+//! - `proto`: pure parsers, bytes in and plain values out.
+//! - `catalog` (vendors from `fingerprints/`) and `policy` (what is sanctioned for whom).
+//! - `aggregate` and `output`: events, the report and the summary.
+//! - `pipeline` wires the stages onto threads (one reader, N workers, one aggregator) and is,
+//!   with `app` and the capture threads of `capture::live`, the only place where threads and
+//!   channels appear.
+//!
+//! Nothing here panics on input bytes; bad bytes are skipped and counted.
 
 #![forbid(unsafe_code)]
 

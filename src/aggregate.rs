@@ -70,11 +70,12 @@ impl<'a> Aggregator<'a> {
                 What::TlsHello { name } => ("tls", name, self.catalog.lookup(name), None),
                 What::QuicHello { name } => ("quic", name, self.catalog.lookup(name), None),
                 What::Proxy { target } => {
-                    // The target a client asked its proxy for: `http` (CONNECT) or `socks`.
-                    let kind = if target.method == "CONNECT" {
-                        "http"
-                    } else {
+                    // The server a client named: `http` (CONNECT, or a plain request's Host)
+                    // or `socks`.
+                    let kind = if target.method.starts_with("SOCKS") {
                         "socks"
+                    } else {
+                        "http"
                     };
                     let m = if target.is_name {
                         self.catalog.lookup(&target.host)

@@ -401,8 +401,17 @@ fn scan_tls(s: &mut Stream, emit: &mut impl FnMut(Found)) -> bool {
             tls::Parse::NotTls => match preamble::classify(&s.buf) {
                 Preamble::Incomplete => return false,
                 Preamble::Unknown => return true,
-                Preamble::Skip { len, target, .. } => {
-                    s.preamble_steps += 1;
+                Preamble::Skip {
+                    len,
+                    target,
+                    then_tls,
+                } => {
+                    // A keep-alive HTTP connection may carry any number of requests; each
+                    // is an event, so only the other steps use up the budget.
+                    let http_request = !then_tls && target.is_some();
+                    if !http_request {
+                        s.preamble_steps += 1;
+                    }
                     if let Some(t) = target {
                         emit(Found::Proxy(t));
                     }

@@ -312,12 +312,12 @@ count_ok() {   # count_ok <got> <N|N+>
 }
 
 write_truth() {
-    # Replace only this script's own files: captures/more/ and its MANIFEST rows belong to
-    # record-more.sh.
+    # Replace only this script's own files: captures/more/ and captures/quic/ and their
+    # MANIFEST rows belong to record-more.sh and record-quic.sh.
     mkdir -p "$OUT"
     find "$OUT" -maxdepth 1 -type f -delete
     local f bad=0 keep
-    keep=$(grep -P '^more/' "$HERE/MANIFEST.tsv" 2>/dev/null || true)
+    keep=$(grep -P '^(more|quic)/' "$HERE/MANIFEST.tsv" 2>/dev/null || true)
     printf 'file\tlink_type\tformat\tpackets\tbytes\ttruth_tls_rows\ttruth_dns_rows\tsplit_clienthello\texercises\tclient_ips\tserver_ips\tdns_query_names\ttls_sni_names\ttshark_extra_for_truth\n' >"$HERE/MANIFEST.tsv"
     for f in $(printf '%s\n' "${!EXERCISE[@]}" | sort); do
         [ -s "$WORK/$f" ] || die "capture $f missing"

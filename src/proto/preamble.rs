@@ -7,10 +7,12 @@
 //! Like the other parsers here: pure, bounded, never panics, and says `Incomplete` rather
 //! than guessing when the bytes stop early.
 
-/// A proxy's target, as the client asked for it.
+/// The server a client named before (or instead of) TLS: a proxy's target, or the Host of
+/// a plain HTTP request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProxyTarget {
-    /// `CONNECT` for HTTP; `SOCKS4`, `SOCKS4A`, `SOCKS5` for SOCKS.
+    /// `CONNECT` or another HTTP method (`GET`, `POST`, ...; `OTHER`); `SOCKS4`, `SOCKS4A`,
+    /// `SOCKS5` for SOCKS.
     pub method: &'static str,
     /// Host name (lower-cased) or IP literal as sent.
     pub host: String,
@@ -103,9 +105,12 @@ fn text_line(b: &[u8]) -> Preamble {
         .filter(|w| !w.is_empty())
         .collect();
     let is = |w: &[u8]| words.first() == Some(&w) || words.get(1) == Some(&w);
-    // HTTP requests (GET / HTTP/1.1 ...) do not switch to TLS; let the flow go.
-    if words.len() == 3 && words[2].starts_with(b"HTTP/") {
-        return Preamble::Unknown;
+    // A plain HTTP/1.x request: its Host header names the server (RFC 9112 §3.2).
+    if words.len() == 3 && words[2].starts_with(b"HTTP/1.") {
+        return http_request(
+            b,
+            &line[..line.iter().position(|c| *c == b' ').unwrap_or(0)],
+        );
     }
     // SMTP, IMAP (tagged: "a1 STARTTLS"), NNTP: STARTTLS; POP3: STLS; FTP: AUTH TLS / SSL.
     let starttls = is(b"STARTTLS")
@@ -155,6 +160,66 @@ fn http_connect(b: &[u8]) -> Preamble {
             port,
             is_name,
         }),
+    }
+}
+
+/// A plain HTTP/1.x request head: the target is its Host header. Skipped whole, so a
+/// keep-alive connection's next request is read the same way (the flow bounds how many).
+fn http_request(b: &[u8], method: &[u8]) -> Preamble {
+    let Some(end) = b
+        .windows(4)
+        .take(MAX_CONNECT_HEAD)
+        .position(|w| w == b"\r\n\r\n")
+    else {
+        return if b.len() >= MAX_CONNECT_HEAD {
+            Preamble::Unknown
+        } else {
+            Preamble::Incomplete
+        };
+    };
+    let method = match method {
+        b"GET" => "GET",
+        b"POST" => "POST",
+        b"HEAD" => "HEAD",
+        b"PUT" => "PUT",
+        b"DELETE" => "DELETE",
+        b"OPTIONS" => "OPTIONS",
+        b"PATCH" => "PATCH",
+        _ => "OTHER",
+    };
+    let host = b[..end]
+        .split(|c| *c == b'\n')
+        .skip(1)
+        .find_map(|l| {
+            let l = l.strip_suffix(b"\r").unwrap_or(l);
+            let (k, v) = l.split_at(l.iter().position(|c| *c == b':')?);
+            k.eq_ignore_ascii_case(b"host").then(|| v[1..].trim_ascii())
+        })
+        .and_then(|h| std::str::from_utf8(h).ok())
+        .filter(|h| !h.is_empty());
+    let target = host.map(|h| {
+        // host[:port], or [v6]:port
+        let (name, port) = match h.rsplit_once(':') {
+            Some((n, p)) if !n.ends_with(':') && p.bytes().all(|c| c.is_ascii_digit()) => {
+                (n, p.parse().unwrap_or(80))
+            }
+            _ => (h, 80),
+        };
+        let name = name
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .trim_end_matches('.');
+        ProxyTarget {
+            method,
+            host: name.to_ascii_lowercase(),
+            port,
+            is_name: name.parse::<std::net::IpAddr>().is_err(),
+        }
+    });
+    Preamble::Skip {
+        len: end + 4,
+        then_tls: false,
+        target,
     }
 }
 
@@ -467,7 +532,19 @@ mod tests {
         );
         assert_eq!(
             classify(b"GET / HTTP/1.1\r\nHost: x\r\n"),
-            Preamble::Unknown
+            Preamble::Incomplete
+        );
+        let get = b"GET /a HTTP/1.1\r\nUser-Agent: curl\r\nHOST: Acme.Zendesk.com:8080\r\n\r\nnext";
+        let t = target(classify(get)).unwrap();
+        assert_eq!(
+            (t.method, t.host.as_str(), t.port, t.is_name),
+            ("GET", "acme.zendesk.com", 8080, true)
+        );
+        assert!(matches!(classify(get), Preamble::Skip { len, .. } if len == get.len() - 4));
+        let t = target(classify(b"POST / HTTP/1.0\r\nHost: [fd00::1]\r\n\r\n")).unwrap();
+        assert_eq!(
+            (t.method, t.host.as_str(), t.port, t.is_name),
+            ("POST", "fd00::1", 80, false)
         );
         assert_eq!(classify(b"EHLO"), Preamble::Incomplete);
     }

@@ -193,3 +193,46 @@ fn tunnels_report_the_inner_hosts() {
         }
     }
 }
+
+#[test]
+fn quic_captures_of_real_clients_match_tshark() {
+    // testdata/record-quic.sh: Chromium forced onto QUIC (its post-quantum ClientHello spans
+    // two Initial packets, in out-of-order CRYPTO frames), aioquic with QUIC v1 and v2.
+    let caps = captures_with_truth_in("testdata/captures/quic");
+    assert_eq!(caps.len(), 3);
+    for cap in caps {
+        let (o, evs) = events(&[cap.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0));
+        let got: std::collections::BTreeSet<_> = evs
+            .iter()
+            .filter(|e| e["kind"] == "quic")
+            .map(|e| {
+                (
+                    e["src_ip"].as_str().unwrap().to_owned(),
+                    e["src_port"].as_u64().unwrap(),
+                    e["hostname"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let want: std::collections::BTreeSet<_> = tsv(std::path::Path::new(&format!(
+            "{}.truth.tsv",
+            cap.display()
+        )))
+        .into_iter()
+        .filter(|r| r["kind"] == "quic")
+        .map(|r| {
+            (
+                r["src_ip"].clone(),
+                r["src_port"].parse::<u64>().unwrap(),
+                r["hostname"].clone(),
+            )
+        })
+        .collect();
+        assert!(!want.is_empty());
+        assert_eq!(got, want, "{}", cap.display());
+        assert!(evs
+            .iter()
+            .filter(|e| e["kind"] == "quic")
+            .all(|e| !e["vendor"].is_null()));
+    }
+}

@@ -78,6 +78,15 @@ fn live_capture_streams_rotates_and_stops_cleanly() {
         .find(|e| e["kind"] == "dns_answer" && e["hostname"] == "help.acme-corp.example")
         .unwrap();
     assert_eq!(cname["vendor"], "zendesk");
+    // Plain HTTP: curl's request, named by its Host header.
+    let http = before
+        .iter()
+        .find(|e| e["kind"] == "http" && e["hostname"] == "status.helpjuice.com");
+    let http = http.unwrap_or_else(|| panic!("no http event: {before:?}"));
+    assert_eq!(
+        (&http["method"], &http["dst_port"], &http["vendor"]),
+        (&"GET".into(), &80.into(), &"helpjuice".into())
+    );
     // After SIGHUP reopened the file: the later query is in the new file, not the old one.
     assert!(has(&after, "dns", "widget.intercom.io"));
     assert!(!has(&before, "dns", "widget.intercom.io"));
@@ -112,7 +121,10 @@ fn live_capture_streams_rotates_and_stops_cleanly() {
             )
         })
         .collect();
-    assert_eq!(vendors, [("intercom", true), ("zendesk", false)]);
+    assert_eq!(
+        vendors,
+        [("helpjuice", false), ("intercom", true), ("zendesk", false)]
+    );
     assert!(
         rep["stats"]["capture"]["packets_received"]
             .as_u64()

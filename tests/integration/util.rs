@@ -20,7 +20,13 @@ pub fn capture(name: &str) -> PathBuf {
 
 /// Every capture in testdata/captures that has a truth file.
 pub fn captures_with_truth() -> Vec<PathBuf> {
-    captures_with_truth_in("testdata/captures")
+    let v = captures_with_truth_in("testdata/captures");
+    assert!(
+        v.len() >= 10,
+        "expected the recorded captures, found {}",
+        v.len()
+    );
+    v
 }
 
 /// Every capture in a folder of the repository that has a truth file.
@@ -35,11 +41,7 @@ pub fn captures_with_truth_in(dir: &str) -> Vec<PathBuf> {
         })
         .collect();
     v.sort();
-    assert!(
-        v.len() >= 10,
-        "expected the recorded captures, found {}",
-        v.len()
-    );
+    assert!(!v.is_empty(), "no recorded captures in {dir}");
     v
 }
 

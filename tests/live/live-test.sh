@@ -42,6 +42,11 @@ ip netns exec "$srv" openssl s_server -accept 10.98.0.2:443 -cert "$work/cert.pe
     -www -quiet >/dev/null 2>&1 </dev/null &
 pids+=($!)
 
+mkdir -p "$work/www"
+echo hello >"$work/www/index.html"
+ip netns exec "$srv" python3 -m http.server 80 --bind 10.98.0.2 --directory "$work/www" >/dev/null 2>&1 &
+pids+=($!)
+
 # A bad interface and a bad filter are errors before capture starts.
 set +e
 ip netns exec "$cli" "$bin" live -i nosuch0 --events "$work/x" >/dev/null 2>"$out/badif.stderr"
@@ -59,6 +64,9 @@ sleep 0.5
 ip netns exec "$cli" dig +tries=1 +time=2 @10.98.0.2 acme.zendesk.com A >/dev/null
 ip netns exec "$cli" dig +tries=1 +time=2 @10.98.0.2 help.acme-corp.example A >/dev/null
 ip netns exec "$cli" curl -sk --max-time 5 --resolve acme.zendesk.com:443:10.98.0.2 https://acme.zendesk.com/ >/dev/null
+# Plain HTTP: the Host header is the name.
+for _ in $(seq 20); do ip netns exec "$cli" curl -s --max-time 2 --resolve status.helpjuice.com:80:10.98.0.2 \
+    http://status.helpjuice.com/ >/dev/null && break; sleep 0.2; done
 sleep 1.5
 # logrotate's way: move the file, then SIGHUP; new events go to a new file.
 mv "$out/events" "$out/events.1"

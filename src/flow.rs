@@ -128,6 +128,73 @@ struct FlowState {
     dirs: [Dir; 2],
 }
 
+/// What the ageing of a table needs to know about an entry.
+trait Aged {
+    fn last_seen(&self) -> TsNanos;
+    /// Still waiting for bytes: evicting it may lose an observation, so it is counted.
+    fn waiting(&self) -> bool;
+}
+
+/// Removes entries idle for [`IDLE_TIMEOUT_NS`], at most once per [`SWEEP_EVERY_NS`] of
+/// packet time; counts in `evicted` those that were still waiting.
+fn sweep_idle<V: Aged>(
+    map: &mut HashMap<FlowKey, V>,
+    next_sweep: &mut TsNanos,
+    now: TsNanos,
+    evicted: &mut u64,
+) {
+    if now < *next_sweep {
+        return;
+    }
+    *next_sweep = now.saturating_add(SWEEP_EVERY_NS);
+    let cutoff = now.saturating_sub(IDLE_TIMEOUT_NS);
+    map.retain(|_, f| {
+        let keep = f.last_seen() >= cutoff;
+        if !keep && f.waiting() {
+            *evicted += 1;
+        }
+        keep
+    });
+}
+
+/// When `map` holds `cap` entries, evicts the least recently seen quarter in one pass (so a
+/// flood costs O(1) per new entry) and counts in `evicted` those that were still waiting.
+fn make_room<V: Aged>(map: &mut HashMap<FlowKey, V>, cap: usize, evicted: &mut u64) {
+    if map.len() < cap {
+        return;
+    }
+    let mut ts: Vec<TsNanos> = map.values().map(|f| f.last_seen()).collect();
+    let k = ts.len() / 4;
+    let cutoff = *ts.select_nth_unstable(k).1;
+    map.retain(|_, f| {
+        let keep = f.last_seen() > cutoff;
+        if !keep && f.waiting() {
+            *evicted += 1;
+        }
+        keep
+    });
+}
+
+impl Aged for FlowState {
+    fn last_seen(&self) -> TsNanos {
+        self.last_ts
+    }
+
+    fn waiting(&self) -> bool {
+        self.dirs.iter().any(|d| !matches!(d, Dir::Done))
+    }
+}
+
+impl Aged for QuicFlow {
+    fn last_seen(&self) -> TsNanos {
+        self.last_ts
+    }
+
+    fn waiting(&self) -> bool {
+        !self.done
+    }
+}
+
 impl FlowState {
     fn new(ts: TsNanos, dns: bool) -> FlowState {
         let fresh = || Dir::Fresh { isn: None };
@@ -137,10 +204,6 @@ impl FlowState {
             syn_seq: [None, None],
             dirs: [fresh(), fresh()],
         }
-    }
-
-    fn waiting(&self) -> bool {
-        self.dirs.iter().any(|d| !matches!(d, Dir::Done))
     }
 }
 
@@ -175,21 +238,12 @@ impl FlowTable {
     /// Advances packet time: evicts flows idle past the timeout. Called by the worker with the
     /// reader's clock so that eviction does not depend on how flows are spread over workers.
     pub fn advance(&mut self, now: TsNanos) {
-        if now < self.next_sweep {
-            return;
-        }
-        self.next_sweep = now.saturating_add(SWEEP_EVERY_NS);
-        let cutoff = now.saturating_sub(IDLE_TIMEOUT_NS);
-        let stats = &mut self.stats;
-        self.flows.retain(|_, f| {
-            if f.last_ts >= cutoff {
-                return true;
-            }
-            if f.waiting() {
-                stats.evicted_idle += 1;
-            }
-            false
-        });
+        sweep_idle(
+            &mut self.flows,
+            &mut self.next_sweep,
+            now,
+            &mut self.stats.evicted_idle,
+        );
     }
 
     /// Handles one TCP segment; returns what it completed, if anything.
@@ -200,9 +254,7 @@ impl FlowTable {
                 // A bare ACK or FIN of a flow we never tracked: nothing to learn.
                 return;
             }
-            if self.flows.len() >= self.cap {
-                self.evict_oldest_quarter();
-            }
+            make_room(&mut self.flows, self.cap, &mut self.stats.evicted_cap);
             self.stats.flows_created += 1;
             let dns = d.sport == 53 || d.dport == 53;
             self.flows.insert(key, FlowState::new(ts, dns));
@@ -236,23 +288,6 @@ impl FlowTable {
         if (tcp.rst || tcp.fin) && !flow.waiting() {
             self.flows.remove(&key);
         }
-    }
-
-    fn evict_oldest_quarter(&mut self) {
-        let mut ts: Vec<TsNanos> = self.flows.values().map(|f| f.last_ts).collect();
-        let k = ts.len() / 4;
-        let (_, cutoff, _) = ts.select_nth_unstable(k);
-        let cutoff = *cutoff;
-        let stats = &mut self.stats;
-        self.flows.retain(|_, f| {
-            if f.last_ts > cutoff {
-                return true;
-            }
-            if f.waiting() {
-                stats.evicted_cap += 1;
-            }
-            false
-        });
     }
 }
 
@@ -491,19 +526,12 @@ impl QuicTable {
     }
 
     pub fn advance(&mut self, now: TsNanos) {
-        if now < self.next_sweep {
-            return;
-        }
-        self.next_sweep = now.saturating_add(SWEEP_EVERY_NS);
-        let cutoff = now.saturating_sub(IDLE_TIMEOUT_NS);
-        let stats = &mut self.stats;
-        self.flows.retain(|_, f| {
-            let keep = f.last_ts >= cutoff;
-            if !keep && !f.done {
-                stats.evicted_idle += 1;
-            }
-            keep
-        });
+        sweep_idle(
+            &mut self.flows,
+            &mut self.next_sweep,
+            now,
+            &mut self.stats.evicted_idle,
+        );
     }
 
     /// Handles one UDP datagram; appends the SNI values of a ClientHello it completes.
@@ -528,9 +556,7 @@ impl QuicTable {
                 }
             };
             if !self.flows.contains_key(&key) {
-                if self.flows.len() >= self.cap {
-                    self.evict_oldest_quarter();
-                }
+                make_room(&mut self.flows, self.cap, &mut self.stats.evicted_cap);
                 self.stats.flows_created += 1;
                 self.flows.insert(
                     key,
@@ -594,20 +620,6 @@ impl QuicTable {
                 }
             }
         }
-    }
-
-    fn evict_oldest_quarter(&mut self) {
-        let mut ts: Vec<TsNanos> = self.flows.values().map(|f| f.last_ts).collect();
-        let k = ts.len() / 4;
-        let cutoff = *ts.select_nth_unstable(k).1;
-        let stats = &mut self.stats;
-        self.flows.retain(|_, f| {
-            let keep = f.last_ts > cutoff;
-            if !keep && !f.done {
-                stats.evicted_cap += 1;
-            }
-            keep
-        });
     }
 }
 

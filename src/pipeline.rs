@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Receiver, Sender};
 
-use crate::capture::live::LiveSource;
+use crate::capture::live::{KernelStats, LiveSource};
 use crate::capture::{InputPath, Next, Reader, Record};
 use crate::decode::{self, Transport};
 use crate::defrag::Defrag;
@@ -389,6 +389,16 @@ struct ReaderCore {
 }
 
 impl ReaderCore {
+    fn new(txs: Vec<Sender<WorkBatch>>, live: Arc<LiveCounters>) -> ReaderCore {
+        ReaderCore {
+            chunker: Chunker::new(txs),
+            defrag: Defrag::default(),
+            stats: Stats::default(),
+            order: 0,
+            live,
+        }
+    }
+
     fn record(&mut self, rec: &Record) {
         self.order += 1;
         let stats = &mut self.stats;
@@ -448,13 +458,7 @@ fn read_all(
     progress: bool,
     live: Arc<LiveCounters>,
 ) -> (Stats, Vec<InputSummary>) {
-    let mut core = ReaderCore {
-        chunker: Chunker::new(txs),
-        defrag: Defrag::default(),
-        stats: Stats::default(),
-        order: 0,
-        live,
-    };
+    let mut core = ReaderCore::new(txs, live);
     let mut summaries = Vec::new();
     let started = Instant::now();
     let progress = progress && std::io::stderr().is_terminal();
@@ -517,43 +521,38 @@ fn read_all(
     (stats, summaries)
 }
 
+fn publish_kernel(live: &LiveCounters, k: KernelStats) {
+    live.kernel_received.store(k.received, Ordering::Relaxed);
+    live.kernel_dropped.store(k.dropped, Ordering::Relaxed);
+    live.if_dropped.store(k.if_dropped, Ordering::Relaxed);
+}
+
 fn read_live(
     mut src: LiveSource,
     txs: Vec<Sender<WorkBatch>>,
     live: Arc<LiveCounters>,
 ) -> (Stats, Vec<InputSummary>) {
-    let mut core = ReaderCore {
-        chunker: Chunker::new(txs),
-        defrag: Defrag::default(),
-        stats: Stats::default(),
-        order: 0,
-        live: Arc::clone(&live),
-    };
+    let mut core = ReaderCore::new(txs, Arc::clone(&live));
     let mut last_flush = Instant::now();
     loop {
-        match src.next_record() {
-            Next::Record(r) => core.record(&r),
-            Next::Idle => {
-                core.idle();
-                last_flush = Instant::now();
+        let idle = match src.next_record() {
+            Next::Record(r) => {
+                core.record(&r);
+                false
             }
-            Next::End => break,
-            Next::Cut(_) => break,
-        }
-        // A busy link still delivers its events promptly.
-        if last_flush.elapsed() >= LIVE_FLUSH {
+            Next::Idle => true,
+            Next::End | Next::Cut(_) => break,
+        };
+        // On a quiet link, and at least every LIVE_FLUSH on a busy one, send the chunk on so
+        // events come out promptly, and publish the kernel's counters with it.
+        if idle || last_flush.elapsed() >= LIVE_FLUSH {
             core.idle();
+            publish_kernel(&live, src.kernel_total());
             last_flush = Instant::now();
         }
-        let k = src.kernel_total();
-        live.kernel_received.store(k.received, Ordering::Relaxed);
-        live.kernel_dropped.store(k.dropped, Ordering::Relaxed);
-        live.if_dropped.store(k.if_dropped, Ordering::Relaxed);
     }
     let k = src.kernel_total();
-    live.kernel_received.store(k.received, Ordering::Relaxed);
-    live.kernel_dropped.store(k.dropped, Ordering::Relaxed);
-    live.if_dropped.store(k.if_dropped, Ordering::Relaxed);
+    publish_kernel(&live, k);
     let packets: Vec<u64> = src.kernel.iter().map(|k| k.received).collect();
     let summaries = src
         .names

@@ -2,7 +2,7 @@
 //! per-host and per-vendor report. Runs on one thread, after the workers, so the
 //! cross-flow view (a DNS answer and the host that asked) needs no locks.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use crate::catalog::{Catalog, Match};
@@ -38,7 +38,18 @@ pub struct Aggregator<'a> {
     pub events: u64,
     pub events_by_kind: BTreeMap<&'static str, u64>,
     pub unsanctioned_events: u64,
+    /// (client, address) → (the name the client asked, the answer's owner name, expiry): what
+    /// a hello without a server name is attributed to.
+    answers: HashMap<(IpAddr, IpAddr), (String, String, TsNanos)>,
 }
+
+/// Answers remembered for SNI-less attribution; past this, expired ones are dropped first,
+/// then the table is cleared (it refills from the next answers).
+const MAX_ANSWERS: usize = 1 << 16;
+/// DNS TTLs are honoured within these bounds: a TTL of 0 still covers the connection that
+/// follows the answer, and a week-long TTL does not pin memory.
+const MIN_ANSWER_TTL_NS: i64 = 60 * 1_000_000_000;
+const MAX_ANSWER_TTL_NS: i64 = 86_400 * 1_000_000_000;
 
 impl<'a> Aggregator<'a> {
     pub fn new(catalog: &'a Catalog, policy: &'a Policy) -> Aggregator<'a> {
@@ -49,6 +60,7 @@ impl<'a> Aggregator<'a> {
             events: 0,
             events_by_kind: BTreeMap::new(),
             unsanctioned_events: 0,
+            answers: HashMap::new(),
         }
     }
 
@@ -64,9 +76,29 @@ impl<'a> Aggregator<'a> {
         } else {
             (o.src, o.dst, o.sport, o.dport)
         };
+        // A hello without a server name: the name this client last resolved to that address.
+        let attributed = match &o.what {
+            What::TlsHello { name } | What::QuicHello { name } if name.is_empty() => self
+                .answers
+                .get(&(client, server))
+                .filter(|(_, _, expiry)| *expiry >= o.ts)
+                .map(|(asked, owner, _)| (asked.clone(), owner.clone())),
+            _ => None,
+        };
+        let by_answer = |cat: &'a Catalog| {
+            attributed
+                .as_ref()
+                .and_then(|(asked, owner)| cat.lookup(asked).or_else(|| cat.lookup(owner)))
+        };
         let (kind, hostname, m, via): (&'static str, &str, Option<Match>, Option<&str>) =
             match &o.what {
                 What::DnsQuery { name, .. } => ("dns", name, self.catalog.lookup(name), None),
+                What::TlsHello { name } if name.is_empty() => {
+                    ("tls", name, by_answer(self.catalog), None)
+                }
+                What::QuicHello { name } if name.is_empty() => {
+                    ("quic", name, by_answer(self.catalog), None)
+                }
                 What::TlsHello { name } => ("tls", name, self.catalog.lookup(name), None),
                 What::QuicHello { name } => ("quic", name, self.catalog.lookup(name), None),
                 What::Proxy { target } => {
@@ -107,10 +139,18 @@ impl<'a> Aggregator<'a> {
                     ("dns_answer", qname, m, via)
                 }
             };
-        if hostname.is_empty() {
+        if hostname.is_empty() && !matches!(o.what, What::TlsHello { .. } | What::QuicHello { .. })
+        {
             // The root name: not a hostname (priming queries, NS .).
             return false;
         }
+        if let What::DnsAnswer { msg } = &o.what {
+            self.remember_answer(client, hostname, msg, o.ts);
+        }
+        // The name the report files this event under: the SNI, or the attributed name.
+        let used_name = attributed
+            .as_ref()
+            .map_or(hostname, |(asked, _)| asked.as_str());
         let sanctioned = m
             .as_ref()
             .map(|m| self.policy.sanctioned(&m.vendor.id, client));
@@ -151,6 +191,14 @@ impl<'a> Aggregator<'a> {
                         j.str("via", v);
                     }
                 }
+                What::TlsHello { name } | What::QuicHello { name } if name.is_empty() => {
+                    // No server name on the wire: say how (and whether) it was attributed.
+                    j.opt_str(
+                        "attributed_hostname",
+                        attributed.as_ref().map(|(a, _)| a.as_str()),
+                    );
+                    j.opt_str("attribution", attributed.as_ref().map(|_| "dns_answer"));
+                }
                 What::TlsHello { .. } | What::QuicHello { .. } => {}
             }
             j.end();
@@ -178,9 +226,9 @@ impl<'a> Aggregator<'a> {
             *u.by_kind.entry(kind).or_default() += 1;
             u.strong |= m.strong;
             u.sanctioned = ok;
-            if u.hostnames.contains(hostname) {
+            if u.hostnames.contains(used_name) {
             } else if u.hostnames.len() < MAX_HOSTNAMES {
-                u.hostnames.insert(hostname.to_owned());
+                u.hostnames.insert(used_name.to_owned());
             } else {
                 u.hostnames_dropped += 1;
             }
@@ -191,6 +239,31 @@ impl<'a> Aggregator<'a> {
             }
         }
         true
+    }
+}
+
+impl Aggregator<'_> {
+    /// Remembers which name a client resolved each answered address from, for as long as the
+    /// answer's TTL (within bounds).
+    fn remember_answer(
+        &mut self,
+        client: IpAddr,
+        asked: &str,
+        msg: &crate::proto::dns::Message,
+        ts: TsNanos,
+    ) {
+        let ttl = (msg.min_ttl.unwrap_or(0) as i64 * 1_000_000_000)
+            .clamp(MIN_ANSWER_TTL_NS, MAX_ANSWER_TTL_NS);
+        for (owner, addr) in &msg.addrs {
+            if self.answers.len() >= MAX_ANSWERS {
+                self.answers.retain(|_, (_, _, expiry)| *expiry >= ts);
+                if self.answers.len() >= MAX_ANSWERS {
+                    self.answers.clear();
+                }
+            }
+            self.answers
+                .insert((client, *addr), (asked.to_owned(), owner.clone(), ts + ttl));
+        }
     }
 }
 

@@ -637,8 +637,19 @@ fn worker(
                 }
                 Transport::Udp => {
                     quic_table.datagram(&d, p.ts, &mut hellos);
-                    for name in hellos.drain(..).flatten() {
-                        obs.push(observation(p, false, What::QuicHello { name }));
+                    for names in hellos.drain(..) {
+                        if names.is_empty() {
+                            obs.push(observation(
+                                p,
+                                false,
+                                What::QuicHello {
+                                    name: String::new(),
+                                },
+                            ));
+                        }
+                        for name in names {
+                            obs.push(observation(p, false, What::QuicHello { name }));
+                        }
                     }
                 }
                 Transport::Tcp(t) => {
@@ -650,6 +661,15 @@ fn worker(
                             Found::Proxy(target) => {
                                 obs.push(observation(p, true, What::Proxy { target }))
                             }
+                            // A hello without a server name is an observation too: the
+                            // aggregator may attribute it through the client's DNS answers.
+                            Found::TlsHello(names) if names.is_empty() => obs.push(observation(
+                                p,
+                                true,
+                                What::TlsHello {
+                                    name: String::new(),
+                                },
+                            )),
                             Found::TlsHello(names) => {
                                 for name in names {
                                     obs.push(observation(p, true, What::TlsHello { name }));

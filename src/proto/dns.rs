@@ -41,6 +41,8 @@ pub struct Message {
     pub cnames: Vec<(String, String)>,
     /// A and AAAA values of the answer section in order: (owner, address).
     pub addrs: Vec<(String, IpAddr)>,
+    /// The smallest TTL (seconds) of those A and AAAA records.
+    pub min_ttl: Option<u32>,
     /// The message ended before all the records its header counts (cut or malformed).
     pub incomplete: bool,
 }
@@ -101,6 +103,14 @@ pub fn parse(msg: &[u8]) -> Result<Message, DnsError> {
             m.incomplete = true;
             return Ok(m);
         };
+        if matches!(rtype, TYPE_A | TYPE_AAAA) {
+            let ttl = msg
+                .get(next + 4..next + 8)
+                .map(|t| u32::from_be_bytes([t[0], t[1], t[2], t[3]]));
+            if let Some(ttl) = ttl {
+                m.min_ttl = Some(m.min_ttl.map_or(ttl, |x| x.min(ttl)));
+            }
+        }
         match rtype {
             TYPE_A if rdata.len() == 4 => {
                 let a: [u8; 4] = rdata.try_into().unwrap_or_default();

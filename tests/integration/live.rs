@@ -78,6 +78,15 @@ fn live_capture_streams_rotates_and_stops_cleanly() {
         .find(|e| e["kind"] == "dns_answer" && e["hostname"] == "help.acme-corp.example")
         .unwrap();
     assert_eq!(cname["vendor"], "zendesk");
+    // curl to an IP literal sends no SNI: attributed through the client's DNS answer for
+    // help.acme-corp.example (CNAME acme.zendesk.com, A 10.98.0.2).
+    let bare = before
+        .iter()
+        .find(|e| e["kind"] == "tls" && e["hostname"] == "")
+        .unwrap_or_else(|| panic!("no SNI-less tls event: {before:?}"));
+    assert_eq!(bare["attributed_hostname"], "help.acme-corp.example");
+    assert_eq!(bare["attribution"], "dns_answer");
+    assert_eq!(bare["vendor"], "zendesk");
     // Plain HTTP: curl's request, named by its Host header.
     let http = before
         .iter()

@@ -33,7 +33,7 @@ ip -n "$cli" link set sdlc$$ up
 ip -n "$srv" link set sdls$$ up
 
 ip netns exec "$srv" dnsmasq --no-daemon --no-resolv --no-hosts --port=53 --listen-address=10.98.0.2 \
-    --bind-interfaces --address=/acme.zendesk.com/10.98.0.2 --address=/widget.intercom.io/10.98.0.2 \
+    --bind-interfaces --host-record=acme.zendesk.com,10.98.0.2 --address=/widget.intercom.io/10.98.0.2 \
     --cname=help.acme-corp.example,acme.zendesk.com --pid-file="$work/dnsmasq.pid" 2>"$work/dnsmasq.log" &
 pids+=($!)
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" -days 1 \
@@ -64,6 +64,8 @@ sleep 0.5
 ip netns exec "$cli" dig +tries=1 +time=2 @10.98.0.2 acme.zendesk.com A >/dev/null
 ip netns exec "$cli" dig +tries=1 +time=2 @10.98.0.2 help.acme-corp.example A >/dev/null
 ip netns exec "$cli" curl -sk --max-time 5 --resolve acme.zendesk.com:443:10.98.0.2 https://acme.zendesk.com/ >/dev/null
+# An IP literal: curl sends no SNI; the name comes from the client's DNS answer above.
+ip netns exec "$cli" curl -sk --max-time 5 https://10.98.0.2/ >/dev/null
 # Plain HTTP: the Host header is the name.
 for _ in $(seq 20); do ip netns exec "$cli" curl -s --max-time 2 --resolve status.helpjuice.com:80:10.98.0.2 \
     http://status.helpjuice.com/ >/dev/null && break; sleep 0.2; done

@@ -71,7 +71,7 @@ fn scan(a: ScanArgs) -> Result<u8, Fatal> {
     }
     analyze(
         &a.common,
-        |_| Ok(pipeline::Source::Files(inputs)),
+        || Ok(pipeline::Source::Files(inputs)),
         missing,
         None,
     )
@@ -102,7 +102,7 @@ fn live(a: LiveArgs) -> Result<u8, Fatal> {
     };
     analyze(
         &a.common,
-        move |_| {
+        move || {
             let src = LiveSource::open(&opts, stop).map_err(Fatal)?;
             eprintln!(
                 "shadowdesk: capturing on {} (filter: {})",
@@ -197,7 +197,7 @@ impl Outputs<'_> {
             self.last_drops = drops;
             if let Some(sink) = self.events.as_mut() {
                 let mut j = JsonLine::new(&mut self.line);
-                j.ts("ts", now_nanos());
+                j.ts("ts", crate::time::wall_clock());
                 j.str("kind", "stats");
                 j.num("packets_received", kernel.received);
                 j.num("packets_dropped_kernel", kernel.dropped);
@@ -240,17 +240,10 @@ impl Outputs<'_> {
     }
 }
 
-fn now_nanos() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as i64)
-        .unwrap_or(0)
-}
-
 /// The analysis shared by `scan` and `live`: configuration, pipeline, outputs, exit status.
 fn analyze(
     c: &CommonArgs,
-    source: impl FnOnce(()) -> Result<pipeline::Source, Fatal>,
+    source: impl FnOnce() -> Result<pipeline::Source, Fatal>,
     missing: Vec<(String, String)>,
     live: Option<LiveSettings>,
 ) -> Result<u8, Fatal> {
@@ -277,7 +270,7 @@ fn analyze(
             .open(p)
             .map_err(|e| Fatal(format!("cannot write the report to {p}: {e}")))?;
     }
-    let source = source(())?;
+    let source = source()?;
 
     let st = RefCell::new(Outputs {
         agg: Aggregator::new(&catalog, &policy),

@@ -429,11 +429,7 @@ impl ReaderCore {
     /// Live capture: time passed with no packet. Sends the chunk so far (even empty) with the
     /// wall clock, so flows age and the aggregator wakes on a quiet link.
     fn idle(&mut self) {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as i64)
-            .unwrap_or(0);
-        self.chunker.now = self.chunker.now.max(now);
+        self.chunker.now = self.chunker.now.max(crate::time::wall_clock());
         self.chunker.flush_always();
         self.publish();
     }

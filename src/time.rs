@@ -4,6 +4,15 @@
 /// Nanoseconds since the Unix epoch, as read from the capture record.
 pub type TsNanos = i64;
 
+/// The wall clock as a capture time: for live capture only, where packet time and wall
+/// time are the same thing (a quiet link still has to age its flows).
+pub fn wall_clock() -> TsNanos {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0)
+}
+
 /// Formats a capture time as RFC 3339 in UTC with microseconds (`2024-01-02T03:04:05.123456Z`),
 /// the shape CONTRACT.md fixes for `ts`.
 pub fn rfc3339(ts: TsNanos) -> String {

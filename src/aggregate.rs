@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
-use crate::catalog::{Catalog, Match};
+use crate::catalog::{Catalog, Match, Resolvers};
 use crate::output::JsonLine;
 use crate::pipeline::{Observation, What};
 use crate::policy::Policy;
@@ -14,6 +14,14 @@ use crate::time::TsNanos;
 /// Distinct hostnames kept per host and vendor; more are counted, not kept, so a host that
 /// asks for a million tenant names cannot grow the report without bound.
 const MAX_HOSTNAMES: usize = 64;
+
+/// First and last time, and how many connections.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Seen {
+    pub first_seen: TsNanos,
+    pub last_seen: TsNanos,
+    pub connections: u64,
+}
 
 #[derive(Clone, Debug, Default)]
 pub struct Usage {
@@ -38,6 +46,9 @@ pub struct Aggregator<'a> {
     pub events: u64,
     pub events_by_kind: BTreeMap<&'static str, u64>,
     pub unsanctioned_events: u64,
+    /// host → (protocol, resolver) → when: connections to encrypted DNS, the host's blind spots.
+    pub encrypted_dns: BTreeMap<IpAddr, BTreeMap<(&'static str, String), Seen>>,
+    resolvers: &'a Resolvers,
     /// (client, address) → (the name the client asked, the answer's owner name, expiry): what
     /// a hello without a server name is attributed to.
     answers: HashMap<(IpAddr, IpAddr), (String, String, TsNanos)>,
@@ -52,10 +63,16 @@ const MIN_ANSWER_TTL_NS: i64 = 60 * 1_000_000_000;
 const MAX_ANSWER_TTL_NS: i64 = 86_400 * 1_000_000_000;
 
 impl<'a> Aggregator<'a> {
-    pub fn new(catalog: &'a Catalog, policy: &'a Policy) -> Aggregator<'a> {
+    pub fn new(
+        catalog: &'a Catalog,
+        policy: &'a Policy,
+        resolvers: &'a Resolvers,
+    ) -> Aggregator<'a> {
         Aggregator {
             catalog,
             policy,
+            resolvers,
+            encrypted_dns: BTreeMap::new(),
             hosts: BTreeMap::new(),
             events: 0,
             events_by_kind: BTreeMap::new(),
@@ -147,6 +164,51 @@ impl<'a> Aggregator<'a> {
         if let What::DnsAnswer { msg } = &o.what {
             self.remember_answer(client, hostname, msg, o.ts);
         }
+        // Encrypted DNS: anything on port 853 (DNS over TLS or QUIC), or a hello to a known
+        // DNS-over-HTTPS resolver. The host's names are then out of sight.
+        let encrypted_dns = match kind {
+            "tls" | "quic" => {
+                let name = if hostname.is_empty() {
+                    attributed.as_ref().map(|(a, _)| a.as_str())
+                } else {
+                    Some(hostname)
+                };
+                let by_name = name
+                    .and_then(|n| self.resolvers.lookup(n))
+                    .filter(|p| *p != "dot");
+                // Name the resolver by what the client sent, by the attributed name when that
+                // is what identified it, or else by its address.
+                let label = match (hostname.is_empty(), by_name) {
+                    (false, _) => hostname.to_owned(),
+                    (true, Some(_)) => name.unwrap_or_default().to_owned(),
+                    (true, None) => server.to_string(),
+                };
+                match (sport, kind, by_name) {
+                    (853, "tls", _) => Some("dot"),
+                    (853, _, _) => Some("doq"),
+                    (_, "tls", Some(_)) => Some("doh"),
+                    (_, _, Some(_)) => Some("doh3"),
+                    _ => None,
+                }
+                .map(|p| (p, label))
+            }
+            _ => None,
+        };
+        if let Some((proto, resolver)) = &encrypted_dns {
+            let e = self
+                .encrypted_dns
+                .entry(client)
+                .or_default()
+                .entry((proto, resolver.clone()))
+                .or_insert(Seen {
+                    first_seen: o.ts,
+                    last_seen: o.ts,
+                    connections: 0,
+                });
+            e.first_seen = e.first_seen.min(o.ts);
+            e.last_seen = e.last_seen.max(o.ts);
+            e.connections += 1;
+        }
         // The name the report files this event under: the SNI, or the attributed name.
         let used_name = attributed
             .as_ref()
@@ -192,6 +254,7 @@ impl<'a> Aggregator<'a> {
                     }
                 }
                 What::TlsHello { name } | What::QuicHello { name } if name.is_empty() => {
+                    j.opt_str("encrypted_dns", encrypted_dns.as_ref().map(|(p, _)| *p));
                     // No server name on the wire: say how (and whether) it was attributed.
                     j.opt_str(
                         "attributed_hostname",
@@ -199,7 +262,9 @@ impl<'a> Aggregator<'a> {
                     );
                     j.opt_str("attribution", attributed.as_ref().map(|_| "dns_answer"));
                 }
-                What::TlsHello { .. } | What::QuicHello { .. } => {}
+                What::TlsHello { .. } | What::QuicHello { .. } => {
+                    j.opt_str("encrypted_dns", encrypted_dns.as_ref().map(|(p, _)| *p));
+                }
             }
             j.end();
         }

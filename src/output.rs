@@ -224,10 +224,29 @@ pub fn report(
     inputs: &[InputSummary],
     stats: &Stats,
 ) -> Value {
-    let hosts: Vec<Value> = agg
-        .hosts
-        .iter()
-        .map(|(ip, vendors)| {
+    // Every host with vendor traffic or encrypted DNS.
+    let no_vendors = BTreeMap::new();
+    let ips: std::collections::BTreeSet<&IpAddr> =
+        agg.hosts.keys().chain(agg.encrypted_dns.keys()).collect();
+    let hosts: Vec<Value> = ips
+        .into_iter()
+        .map(|ip| {
+            let vendors = agg.hosts.get(ip).unwrap_or(&no_vendors);
+            let encrypted: Vec<Value> = agg
+                .encrypted_dns
+                .get(ip)
+                .into_iter()
+                .flatten()
+                .map(|((proto, server), seen)| {
+                    json!({
+                        "protocol": proto,
+                        "resolver": server,
+                        "first_seen": rfc3339(seen.first_seen),
+                        "last_seen": rfc3339(seen.last_seen),
+                        "connections": seen.connections,
+                    })
+                })
+                .collect();
             let vs: Vec<Value> = vendors
                 .iter()
                 .map(|(id, u)| {
@@ -253,7 +272,13 @@ pub fn report(
                 .filter(|(_, u)| !u.sanctioned)
                 .map(|(id, _)| id)
                 .collect();
-            json!({ "ip": ip.to_string(), "unsanctioned": unsanctioned, "vendors": vs })
+            json!({
+                "ip": ip.to_string(),
+                "unsanctioned": unsanctioned,
+                "vendors": vs,
+                // Names this host resolved over these are invisible to a passive sensor.
+                "encrypted_dns": encrypted,
+            })
         })
         .collect();
 
@@ -423,6 +448,20 @@ pub fn summary(
                     u.events,
                     short(u.first_seen),
                     short(u.last_seen)
+                );
+            }
+        }
+    }
+    if !agg.encrypted_dns.is_empty() {
+        let _ = writeln!(s, "\nENCRYPTED DNS (these hosts' lookups are not visible; their vendor list may be incomplete)");
+        for (ip, servers) in &agg.encrypted_dns {
+            for ((proto, server), seen) in servers {
+                let _ = writeln!(
+                    s,
+                    "  {ip:<40} {proto:<5} {server:<30} {:>5} connections  {} .. {}",
+                    seen.connections,
+                    short(seen.first_seen),
+                    short(seen.last_seen)
                 );
             }
         }

@@ -362,3 +362,82 @@ mod tests {
         );
     }
 }
+
+/// Encrypted DNS resolvers (`fingerprints/encrypted-dns.resolvers`, compiled in): connections
+/// to them are blind spots, names a passive sensor cannot see.
+#[derive(Debug)]
+pub struct Resolvers {
+    /// pattern → protocol (`doh`, `dot` or `any`)
+    suffix: HashMap<String, &'static str>,
+}
+
+impl Resolvers {
+    pub fn builtin() -> Result<Resolvers, CatalogError> {
+        Resolvers::parse(
+            "encrypted-dns.resolvers",
+            include_str!("../../fingerprints/encrypted-dns.resolvers"),
+        )
+    }
+
+    pub fn parse(name: &str, text: &str) -> Result<Resolvers, CatalogError> {
+        let mut suffix = HashMap::new();
+        for (i, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let err = |m: &str| CatalogError::new(name, i + 1, m.to_owned());
+            let value = line
+                .strip_prefix("resolver")
+                .and_then(|r| r.trim_start().strip_prefix('='))
+                .ok_or_else(|| err("expected 'resolver = <domain> <doh|dot|any>'"))?;
+            let mut words = value.split_whitespace();
+            let (Some(domain), Some(proto), None) = (words.next(), words.next(), words.next())
+            else {
+                return Err(err("expected 'resolver = <domain> <doh|dot|any>'"));
+            };
+            let proto = match proto {
+                "doh" => "doh",
+                "dot" => "dot",
+                "any" => "any",
+                _ => return Err(err("protocol must be doh, dot or any")),
+            };
+            if domain.split('.').count() < 2 || domain.bytes().any(|b| b.is_ascii_uppercase()) {
+                return Err(err("domain must be lower case with two or more labels"));
+            }
+            suffix.insert(domain.to_owned(), proto);
+        }
+        Ok(Resolvers { suffix })
+    }
+
+    /// The resolver protocol of a server name (`doh`, `dot`, `any`), on label boundaries.
+    pub fn lookup(&self, host: &str) -> Option<&'static str> {
+        let host = host.strip_suffix('.').unwrap_or(host);
+        let mut at = 0;
+        loop {
+            if let Some(p) = self.suffix.get(&host[at..]) {
+                return Some(p);
+            }
+            at += host[at..].find('.')? + 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod resolver_tests {
+    use super::*;
+
+    #[test]
+    fn builtin_resolvers() {
+        let r = Resolvers::builtin().unwrap();
+        assert_eq!(r.lookup("dns.google"), Some("any"));
+        assert_eq!(r.lookup("mozilla.cloudflare-dns.com"), Some("doh"));
+        assert_eq!(r.lookup("chrome.cloudflare-dns.com"), Some("any"));
+        assert_eq!(r.lookup("notdns.google.example"), None);
+        assert_eq!(r.lookup("xdns.google"), None);
+        assert!(Resolvers::parse("x", "resolver = a.example doq\n")
+            .unwrap_err()
+            .to_string()
+            .starts_with("x:1:"));
+    }
+}

@@ -87,6 +87,17 @@ fn live_capture_streams_rotates_and_stops_cleanly() {
     assert_eq!(bare["attributed_hostname"], "help.acme-corp.example");
     assert_eq!(bare["attribution"], "dns_answer");
     assert_eq!(bare["vendor"], "zendesk");
+    // Encrypted DNS: dig's DNS over TLS on port 853 and curl's hello to dns.google.
+    let dot = before
+        .iter()
+        .find(|e| e["kind"] == "tls" && e["dst_port"] == 853)
+        .expect("a DoT hello");
+    assert_eq!(dot["encrypted_dns"], "dot");
+    let doh = before
+        .iter()
+        .find(|e| e["kind"] == "tls" && e["hostname"] == "dns.google")
+        .expect("a DoH hello");
+    assert_eq!(doh["encrypted_dns"], "doh");
     // Plain HTTP: curl's request, named by its Host header.
     let http = before
         .iter()

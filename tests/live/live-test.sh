@@ -42,6 +42,9 @@ ip netns exec "$srv" openssl s_server -accept 10.98.0.2:443 -cert "$work/cert.pe
     -www -quiet >/dev/null 2>&1 </dev/null &
 pids+=($!)
 
+ip netns exec "$srv" openssl s_server -accept 10.98.0.2:853 -cert "$work/cert.pem" -key "$work/key.pem" \
+    -quiet >/dev/null 2>&1 </dev/null &
+pids+=($!)
 mkdir -p "$work/www"
 echo hello >"$work/www/index.html"
 ip netns exec "$srv" python3 -m http.server 80 --bind 10.98.0.2 --directory "$work/www" >/dev/null 2>&1 &
@@ -66,6 +69,10 @@ ip netns exec "$cli" dig +tries=1 +time=2 @10.98.0.2 help.acme-corp.example A >/
 ip netns exec "$cli" curl -sk --max-time 5 --resolve acme.zendesk.com:443:10.98.0.2 https://acme.zendesk.com/ >/dev/null
 # An IP literal: curl sends no SNI; the name comes from the client's DNS answer above.
 ip netns exec "$cli" curl -sk --max-time 5 https://10.98.0.2/ >/dev/null
+# Encrypted DNS: DNS over TLS (port 853) from dig, and a hello to a DNS-over-HTTPS resolver's
+# name from curl. (The servers are not resolvers; the handshakes are what a sensor sees.)
+ip netns exec "$cli" dig +tls +tries=1 +time=2 @10.98.0.2 acme.zendesk.com >/dev/null 2>&1 || true
+ip netns exec "$cli" curl -sk --max-time 3 --resolve dns.google:443:10.98.0.2 https://dns.google/dns-query >/dev/null 2>&1 || true
 # Plain HTTP: the Host header is the name.
 for _ in $(seq 20); do ip netns exec "$cli" curl -s --max-time 2 --resolve status.helpjuice.com:80:10.98.0.2 \
     http://status.helpjuice.com/ >/dev/null && break; sleep 0.2; done

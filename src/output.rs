@@ -216,8 +216,8 @@ pub fn write_report(path: &str, doc: &Value) -> io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-/// The report document. Hosts with no vendor traffic are left out of `hosts` (counted in
-/// `stats.hosts_seen` is future work); `vendors` is the same data turned round for scoping.
+/// The report document: `hosts` lists every host with vendor traffic or encrypted DNS (hosts
+/// with neither are left out); `vendors` is the same data turned round for scoping.
 pub fn report(
     agg: &Aggregator,
     catalog: &Catalog,

@@ -6,9 +6,9 @@ use clap::{Args, Parser, Subcommand};
 
 /// Which customer-support SaaS vendors does each host use, and which are not sanctioned?
 ///
-/// shadowdesk reads packet captures, pulls the hostnames clients reveal on the wire (DNS
-/// questions and answers, TLS SNI) and maps them to support platforms (Zendesk, Help Scout,
-/// Intercom, Freshdesk, ...).
+/// shadowdesk reads packet captures or live interfaces, pulls the hostnames clients reveal
+/// on the wire (DNS questions and answers, TLS and QUIC SNI, HTTP Host) and maps them to
+/// support platforms (Zendesk, Help Scout, Intercom, Freshdesk, ...).
 #[derive(Debug, Parser)]
 #[command(name = "shadowdesk", version, propagate_version = true)]
 pub struct Cli {

@@ -125,7 +125,6 @@ impl<'a> JsonLine<'a> {
 /// as an error.
 pub struct Sink {
     out: Option<Box<dyn Write + Send>>,
-    pub closed: bool,
     flush_lines: bool,
 }
 
@@ -147,7 +146,6 @@ impl Sink {
         };
         Ok(Sink {
             out: Some(out),
-            closed: false,
             flush_lines,
         })
     }
@@ -186,7 +184,6 @@ impl Sink {
         match r {
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
                 self.out = None;
-                self.closed = true;
                 Ok(())
             }
             other => other,

@@ -66,10 +66,6 @@ pub struct Policy {
 }
 
 impl Policy {
-    pub fn is_empty(&self) -> bool {
-        self.everywhere.is_empty() && self.scoped.is_empty()
-    }
-
     /// Adds `--sanctioned a,b`; ids are checked against the catalog.
     pub fn allow_everywhere(&mut self, list: &str, catalog: &Catalog) -> Result<(), String> {
         for id in split_list(list) {

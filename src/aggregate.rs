@@ -5,10 +5,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
-use crate::catalog::{Catalog, Match, Resolvers};
+use crate::catalog::{Catalog, EchFronts, Match, Resolvers};
 use crate::output::JsonLine;
 use crate::pipeline::{Observation, What};
 use crate::policy::Policy;
+use crate::proto::{dns, ech};
 use crate::time::TsNanos;
 
 /// Distinct hostnames kept per host and vendor; more are counted, not kept, so a host that
@@ -48,36 +49,121 @@ pub struct Aggregator<'a> {
     pub unsanctioned_events: u64,
     /// host → (protocol, resolver) → when: connections to encrypted DNS, the host's blind spots.
     pub encrypted_dns: BTreeMap<IpAddr, BTreeMap<(&'static str, String), Seen>>,
+    /// host → how much of its traffic could be named.
+    pub visibility: BTreeMap<IpAddr, Visibility>,
     resolvers: &'a Resolvers,
-    /// (client, address) → (the name the client asked, the answer's owner name, expiry): what
-    /// a hello without a server name is attributed to.
-    answers: HashMap<(IpAddr, IpAddr), (String, String, TsNanos)>,
+    ech_fronts: &'a EchFronts,
+    /// (client, address) → the answer that gave the client that address: what a hello
+    /// without a server name is attributed to.
+    answers: HashMap<(IpAddr, IpAddr), Answer>,
+    /// client → the ECH configs its HTTPS/SVCB answers carried, oldest first.
+    ech_answers: HashMap<IpAddr, Vec<EchAnswer>>,
+    /// (public name, config id) → cipher suites, from any client's answers.
+    ech_configs: HashMap<(String, u8), Vec<(u16, u16)>>,
+}
+
+/// How much of a host's traffic the sensor could put a name on. Counted per hello (TLS and
+/// QUIC) and per plain-HTTP or proxy request.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Visibility {
+    pub tls_hellos: u64,
+    pub quic_hellos: u64,
+    pub http_requests: u64,
+    /// The destination's name was on the wire (SNI, Host, proxy target), and was not an
+    /// ECH provider's public name.
+    pub named: u64,
+    /// No usable name on the wire, but one was recovered from the client's own DNS: the
+    /// answer that gave it the server's address, or the HTTPS record whose ECH config it used.
+    pub attributed: u64,
+    /// No name at all: no SNI and no answer, or ECH with no HTTPS record seen.
+    pub unnamed: u64,
+    /// Hellos that used ECH for real (evidence in the event), and hellos that merely carried
+    /// the extension, GREASE included.
+    pub ech: u64,
+    pub ech_offered: u64,
+    /// Connections to encrypted-DNS resolvers (the names they resolve are not visible).
+    pub encrypted_dns: u64,
+    pub dns_queries: u64,
+}
+
+/// An A/AAAA answer a client received.
+#[derive(Clone, Debug)]
+struct Answer {
+    asked: String,
+    owner: String,
+    ts: TsNanos,
+    expiry: TsNanos,
+}
+
+/// An ECH config a client received in an HTTPS/SVCB answer.
+#[derive(Clone, Debug)]
+struct EchAnswer {
+    asked: String,
+    owner: String,
+    config: ech::Config,
+    ts: TsNanos,
+    expiry: TsNanos,
+}
+
+/// What the aggregator makes of a ClientHello.
+#[derive(Debug, Default)]
+struct HelloView {
+    ech_offered: bool,
+    /// Why the ECH is believed real, when it is.
+    ech: Option<&'static str>,
+    attributed: Option<Attribution>,
+}
+
+/// A name recovered for a hello from the client's DNS, with the evidence.
+#[derive(Debug)]
+struct Attribution {
+    /// The name the client asked for, and the owner of the record that answered.
+    asked: String,
+    owner: String,
+    /// `dns_answer` or `ech_https_record`.
+    how: &'static str,
+    /// When the answer was seen.
+    ts: TsNanos,
+    /// Distinct names that fit the evidence equally (ECH: other sites behind the same
+    /// provider); the newest, preferring one that resolved to this server, is chosen.
+    candidates: usize,
 }
 
 /// Answers remembered for SNI-less attribution; past this, expired ones are dropped first,
-/// then the table is cleared (it refills from the next answers).
+/// then the table is cleared (it refills from the next answers). The ECH tables share it.
 const MAX_ANSWERS: usize = 1 << 16;
+/// ECH configs remembered per client (the newest are kept).
+const MAX_ECH_PER_CLIENT: usize = 64;
 /// DNS TTLs are honoured within these bounds: a TTL of 0 still covers the connection that
 /// follows the answer, and a week-long TTL does not pin memory.
 const MIN_ANSWER_TTL_NS: i64 = 60 * 1_000_000_000;
 const MAX_ANSWER_TTL_NS: i64 = 86_400 * 1_000_000_000;
+
+fn ttl_ns(ttl: u32) -> i64 {
+    (ttl as i64 * 1_000_000_000).clamp(MIN_ANSWER_TTL_NS, MAX_ANSWER_TTL_NS)
+}
 
 impl<'a> Aggregator<'a> {
     pub fn new(
         catalog: &'a Catalog,
         policy: &'a Policy,
         resolvers: &'a Resolvers,
+        ech_fronts: &'a EchFronts,
     ) -> Aggregator<'a> {
         Aggregator {
             catalog,
             policy,
             resolvers,
+            ech_fronts,
             encrypted_dns: BTreeMap::new(),
+            visibility: BTreeMap::new(),
             hosts: BTreeMap::new(),
             events: 0,
             events_by_kind: BTreeMap::new(),
             unsanctioned_events: 0,
             answers: HashMap::new(),
+            ech_answers: HashMap::new(),
+            ech_configs: HashMap::new(),
         }
     }
 
@@ -93,31 +179,29 @@ impl<'a> Aggregator<'a> {
         } else {
             (o.src, o.dst, o.sport, o.dport)
         };
-        // A hello without a server name: the name this client last resolved to that address.
-        let attributed = match &o.what {
-            What::TlsHello { name } | What::QuicHello { name } if name.is_empty() => self
-                .answers
-                .get(&(client, server))
-                .filter(|(_, _, expiry)| *expiry >= o.ts)
-                .map(|(asked, owner, _)| (asked.clone(), owner.clone())),
+        let hello = match &o.what {
+            What::TlsHello { name, ech } | What::QuicHello { name, ech } => {
+                Some(self.judge_hello(client, server, name, *ech, o.ts))
+            }
             _ => None,
         };
-        let by_answer = |cat: &'a Catalog| {
-            attributed
-                .as_ref()
-                .and_then(|(asked, owner)| cat.lookup(asked).or_else(|| cat.lookup(owner)))
-        };
+        let attributed = hello.as_ref().and_then(|h| h.attributed.as_ref());
         let (kind, hostname, m, via): (&'static str, &str, Option<Match>, Option<&str>) =
             match &o.what {
                 What::DnsQuery { name, .. } => ("dns", name, self.catalog.lookup(name), None),
-                What::TlsHello { name } if name.is_empty() => {
-                    ("tls", name, by_answer(self.catalog), None)
+                What::TlsHello { name, .. } | What::QuicHello { name, .. } => {
+                    let kind = if o.tcp { "tls" } else { "quic" };
+                    // An attributed name stands for the destination; the SNI, when there is
+                    // one, is then only an ECH provider's public name.
+                    let m = match attributed {
+                        Some(a) => self
+                            .catalog
+                            .lookup(&a.asked)
+                            .or_else(|| self.catalog.lookup(&a.owner)),
+                        None => self.catalog.lookup(name),
+                    };
+                    (kind, name, m, None)
                 }
-                What::QuicHello { name } if name.is_empty() => {
-                    ("quic", name, by_answer(self.catalog), None)
-                }
-                What::TlsHello { name } => ("tls", name, self.catalog.lookup(name), None),
-                What::QuicHello { name } => ("quic", name, self.catalog.lookup(name), None),
                 What::Proxy { target } => {
                     // The server a client named: `http` (CONNECT, or a plain request's Host)
                     // or `socks`.
@@ -156,8 +240,7 @@ impl<'a> Aggregator<'a> {
                     ("dns_answer", qname, m, via)
                 }
             };
-        if hostname.is_empty() && !matches!(o.what, What::TlsHello { .. } | What::QuicHello { .. })
-        {
+        if hostname.is_empty() && hello.is_none() {
             // The root name: not a hostname (priming queries, NS .).
             return false;
         }
@@ -168,10 +251,10 @@ impl<'a> Aggregator<'a> {
         // DNS-over-HTTPS resolver. The host's names are then out of sight.
         let encrypted_dns = match kind {
             "tls" | "quic" => {
-                let name = if hostname.is_empty() {
-                    attributed.as_ref().map(|(a, _)| a.as_str())
-                } else {
-                    Some(hostname)
+                let name = match attributed {
+                    Some(a) => Some(a.asked.as_str()),
+                    None if hostname.is_empty() => None,
+                    None => Some(hostname),
                 };
                 let by_name = name
                     .and_then(|n| self.resolvers.lookup(n))
@@ -210,9 +293,14 @@ impl<'a> Aggregator<'a> {
             e.connections += 1;
         }
         // The name the report files this event under: the SNI, or the attributed name.
-        let used_name = attributed
-            .as_ref()
-            .map_or(hostname, |(asked, _)| asked.as_str());
+        let used_name = attributed.map_or(hostname, |a| a.asked.as_str());
+        self.count_visibility(
+            client,
+            kind,
+            hostname,
+            hello.as_ref(),
+            encrypted_dns.is_some(),
+        );
         let sanctioned = m
             .as_ref()
             .map(|m| self.policy.sanctioned(&m.vendor.id, client));
@@ -249,21 +337,37 @@ impl<'a> Aggregator<'a> {
                     j.num("rcode", msg.rcode as u64);
                     j.str_array("cnames", msg.cnames.iter().map(|(_, t)| t.as_str()));
                     j.display_array("answers", msg.addrs.iter().map(|(_, a)| a));
+                    if !msg.ech.is_empty() {
+                        let names = msg.ech.iter().flat_map(|r| &r.configs);
+                        j.str_array("ech_public_names", names.map(|c| c.public_name.as_str()));
+                    }
                     if let Some(v) = via {
                         j.str("via", v);
                     }
                 }
-                What::TlsHello { name } | What::QuicHello { name } if name.is_empty() => {
-                    j.opt_str("encrypted_dns", encrypted_dns.as_ref().map(|(p, _)| *p));
-                    // No server name on the wire: say how (and whether) it was attributed.
-                    j.opt_str(
-                        "attributed_hostname",
-                        attributed.as_ref().map(|(a, _)| a.as_str()),
-                    );
-                    j.opt_str("attribution", attributed.as_ref().map(|_| "dns_answer"));
-                }
                 What::TlsHello { .. } | What::QuicHello { .. } => {
+                    let h = hello.as_ref().expect("hellos are judged");
                     j.opt_str("encrypted_dns", encrypted_dns.as_ref().map(|(p, _)| *p));
+                    j.bool("ech_offered", h.ech_offered);
+                    j.bool("ech", h.ech.is_some());
+                    if let Some(why) = h.ech {
+                        j.str("ech_evidence", why);
+                    }
+                    // When the wire has no usable name (none, or an ECH public name), say how
+                    // (and whether) one was recovered.
+                    if hostname.is_empty() || h.ech.is_some() {
+                        j.opt_str("attributed_hostname", attributed.map(|a| a.asked.as_str()));
+                        j.opt_str("attribution", attributed.map(|a| a.how));
+                    }
+                    if let Some(a) = attributed {
+                        if a.owner != a.asked {
+                            j.str("attribution_owner", &a.owner);
+                        }
+                        j.ts("attribution_ts", a.ts);
+                        if a.how == "ech_https_record" {
+                            j.num("attribution_candidates", a.candidates as u64);
+                        }
+                    }
                 }
             }
             j.end();
@@ -308,26 +412,163 @@ impl<'a> Aggregator<'a> {
 }
 
 impl Aggregator<'_> {
-    /// Remembers which name a client resolved each answered address from, for as long as the
-    /// answer's TTL (within bounds).
-    fn remember_answer(
-        &mut self,
-        client: IpAddr,
-        asked: &str,
-        msg: &crate::proto::dns::Message,
-        ts: TsNanos,
-    ) {
-        let ttl = (msg.min_ttl.unwrap_or(0) as i64 * 1_000_000_000)
-            .clamp(MIN_ANSWER_TTL_NS, MAX_ANSWER_TTL_NS);
+    /// Remembers which name a client resolved each answered address from, and the ECH configs
+    /// its HTTPS/SVCB answers carried, for as long as the TTL (within bounds).
+    fn remember_answer(&mut self, client: IpAddr, asked: &str, msg: &dns::Message, ts: TsNanos) {
+        let expiry = ts + ttl_ns(msg.min_ttl.unwrap_or(0));
         for (owner, addr) in &msg.addrs {
             if self.answers.len() >= MAX_ANSWERS {
-                self.answers.retain(|_, (_, _, expiry)| *expiry >= ts);
+                self.answers.retain(|_, a| a.expiry >= ts);
                 if self.answers.len() >= MAX_ANSWERS {
                     self.answers.clear();
                 }
             }
-            self.answers
-                .insert((client, *addr), (asked.to_owned(), owner.clone(), ts + ttl));
+            let a = Answer {
+                asked: asked.to_owned(),
+                owner: owner.clone(),
+                ts,
+                expiry,
+            };
+            self.answers.insert((client, *addr), a);
+        }
+        if msg.ech.is_empty() {
+            return;
+        }
+        if self.ech_answers.len() >= MAX_ANSWERS {
+            self.ech_answers.clear();
+        }
+        if self.ech_configs.len() >= MAX_ANSWERS {
+            self.ech_configs.clear();
+        }
+        let mine = self.ech_answers.entry(client).or_default();
+        for rec in &msg.ech {
+            for c in &rec.configs {
+                self.ech_configs
+                    .insert((c.public_name.clone(), c.config_id), c.suites.clone());
+                if mine.len() >= MAX_ECH_PER_CLIENT {
+                    mine.remove(0);
+                }
+                mine.push(EchAnswer {
+                    asked: asked.to_owned(),
+                    owner: rec.owner.clone(),
+                    config: c.clone(),
+                    ts,
+                    expiry: ts + ttl_ns(rec.ttl),
+                });
+            }
+        }
+    }
+
+    /// Decides whether a hello's ECH is real and what name, if any, stands for its
+    /// destination.
+    ///
+    /// ECH is real when the hello names a config someone was given: its SNI is the config's
+    /// public name and its config id and cipher suite match (a GREASE extension picks a random
+    /// id, so it matches by chance 1 time in 256, and never carries a public name as SNI
+    /// unless the site is the provider itself). The inner name is the one whose HTTPS record
+    /// gave this client that config; among several, the one it resolved to this server's
+    /// address, else the newest.
+    fn judge_hello(
+        &self,
+        client: IpAddr,
+        server: IpAddr,
+        sni: &str,
+        offer: Option<ech::Offer>,
+        now: TsNanos,
+    ) -> HelloView {
+        let resolved = self
+            .answers
+            .get(&(client, server))
+            .filter(|a| a.expiry >= now);
+        let mut view = HelloView {
+            ech_offered: offer.is_some(),
+            ..HelloView::default()
+        };
+        if let Some(o) = offer.filter(|_| !sni.is_empty()) {
+            let fits: Vec<&EchAnswer> = self
+                .ech_answers
+                .get(&client)
+                .into_iter()
+                .flatten()
+                .filter(|e| {
+                    e.expiry >= now && e.config.public_name == sni && e.config.offered_by(&o)
+                })
+                .collect();
+            let known = self
+                .ech_configs
+                .get(&(sni.to_owned(), o.config_id))
+                .is_some_and(|suites| suites.contains(&(o.kdf, o.aead)));
+            view.ech = if !fits.is_empty() {
+                Some("client_https_record")
+            } else if known {
+                Some("https_record")
+            } else if self.ech_fronts.contains(sni) {
+                Some("known_public_name")
+            } else {
+                None
+            };
+            let same_server = |e: &&&EchAnswer| {
+                resolved.is_some_and(|a| a.asked == e.asked || a.owner == e.owner)
+            };
+            let pick = fits.iter().rev().find(same_server).or_else(|| fits.last());
+            if let Some(e) = pick {
+                let mut names: Vec<&str> = fits.iter().map(|e| e.asked.as_str()).collect();
+                names.sort_unstable();
+                names.dedup();
+                view.attributed = Some(Attribution {
+                    asked: e.asked.clone(),
+                    owner: e.owner.clone(),
+                    how: "ech_https_record",
+                    ts: e.ts,
+                    candidates: names.len(),
+                });
+            }
+        } else if sni.is_empty() {
+            view.attributed = resolved.map(|a| Attribution {
+                asked: a.asked.clone(),
+                owner: a.owner.clone(),
+                how: "dns_answer",
+                ts: a.ts,
+                candidates: 1,
+            });
+        }
+        view
+    }
+
+    fn count_visibility(
+        &mut self,
+        client: IpAddr,
+        kind: &str,
+        hostname: &str,
+        hello: Option<&HelloView>,
+        encrypted_dns: bool,
+    ) {
+        let v = self.visibility.entry(client).or_default();
+        match kind {
+            "dns" => {
+                v.dns_queries += 1;
+                return;
+            }
+            "tls" => v.tls_hellos += 1,
+            "quic" => v.quic_hellos += 1,
+            "http" | "socks" => v.http_requests += 1,
+            _ => return,
+        }
+        v.encrypted_dns += encrypted_dns as u64;
+        let (ech, attributed) = match hello {
+            Some(h) => {
+                v.ech_offered += h.ech_offered as u64;
+                (h.ech.is_some(), h.attributed.is_some())
+            }
+            None => (false, false),
+        };
+        v.ech += ech as u64;
+        if attributed {
+            v.attributed += 1;
+        } else if hostname.is_empty() || ech {
+            v.unnamed += 1;
+        } else {
+            v.named += 1;
         }
     }
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crate::aggregate::Aggregator;
 use crate::capture;
 use crate::capture::live::{KernelStats, LiveOptions, LiveSource};
-use crate::catalog::{self, Catalog, Resolvers};
+use crate::catalog::{self, Catalog, EchFronts, Resolvers};
 use crate::cli::{Cli, Command, CommonArgs, LiveArgs, ScanArgs, VendorsArgs};
 use crate::output::{self, JsonLine, Sink};
 use crate::pipeline;
@@ -256,6 +256,8 @@ fn analyze(
     let policy = load_policy(c, &catalog)?;
     let resolvers =
         Resolvers::builtin().map_err(|e| Fatal(format!("built-in resolver list: {e}")))?;
+    let ech_fronts =
+        EchFronts::builtin().map_err(|e| Fatal(format!("built-in ECH public names: {e}")))?;
     // Live: append (a restart or a rotation never clobbers a file) and flush every line.
     let events = match &c.events {
         None => None,
@@ -275,7 +277,7 @@ fn analyze(
     let source = source()?;
 
     let st = RefCell::new(Outputs {
-        agg: Aggregator::new(&catalog, &policy, &resolvers),
+        agg: Aggregator::new(&catalog, &policy, &resolvers, &ech_fronts),
         events,
         write_err: None,
         line: Vec::with_capacity(512),

@@ -61,7 +61,7 @@ impl FlowKey {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Found {
     Dns(dns::Message),
-    TlsHello(Vec<String>),
+    TlsHello(tls::Hello),
     /// An HTTP CONNECT or SOCKS request seen before the TLS it tunnels.
     Proxy(ProxyTarget),
 }
@@ -453,9 +453,9 @@ fn scan_tls(s: &mut Stream, emit: &mut impl FnMut(Found)) -> bool {
                     consume(s, len);
                 }
             },
-            tls::Parse::ClientHello { names, end } => {
+            tls::Parse::ClientHello { hello, end } => {
                 s.hellos += 1;
-                emit(Found::TlsHello(names));
+                emit(Found::TlsHello(hello));
                 if s.hellos >= 2 {
                     return true;
                 }
@@ -534,8 +534,8 @@ impl QuicTable {
         );
     }
 
-    /// Handles one UDP datagram; appends the SNI values of a ClientHello it completes.
-    pub fn datagram(&mut self, d: &Decoded, ts: TsNanos, out: &mut Vec<Vec<String>>) {
+    /// Handles one UDP datagram; appends the ClientHello it completes.
+    pub fn datagram(&mut self, d: &Decoded, ts: TsNanos, out: &mut Vec<tls::Hello>) {
         let (key, _) = FlowKey::of(d);
         if self.flows.get(&key).is_some_and(|f| f.done) {
             return;
@@ -612,8 +612,8 @@ impl QuicTable {
                     f.done = true;
                     f.crypto = Vec::new();
                 }
-                tls::Parse::ClientHello { names, .. } => {
-                    out.push(names);
+                tls::Parse::ClientHello { hello, .. } => {
+                    out.push(hello);
                     f.done = true;
                     f.crypto = Vec::new();
                     return;
@@ -725,7 +725,10 @@ mod tests {
     }
 
     fn want() -> Vec<Found> {
-        vec![Found::TlsHello(vec!["acme.zendesk.com".into()])]
+        vec![Found::TlsHello(tls::Hello {
+            names: vec!["acme.zendesk.com".into()],
+            ech: None,
+        })]
     }
 
     #[test]

@@ -65,6 +65,10 @@ impl<'a> JsonLine<'a> {
         }
     }
 
+    pub fn bool(&mut self, k: &str, v: bool) {
+        self.opt_bool(k, Some(v));
+    }
+
     pub fn opt_bool(&mut self, k: &str, v: Option<bool>) {
         self.key(k);
         self.buf.extend_from_slice(match v {

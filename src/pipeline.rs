@@ -29,7 +29,7 @@ use crate::capture::{InputPath, Next, Reader, Record};
 use crate::decode::{self, Transport};
 use crate::defrag::Defrag;
 use crate::flow::{FlowStats, FlowTable, Found, QuicTable};
-use crate::proto::dns;
+use crate::proto::{dns, ech, tls};
 use crate::stats::{LiveCounters, Stats};
 use crate::time::TsNanos;
 
@@ -107,12 +107,16 @@ pub enum What {
     DnsAnswer {
         msg: dns::Message,
     },
+    /// One server name of a ClientHello over TCP ("" when it has none), and the ECH
+    /// extension it carries.
     TlsHello {
         name: String,
+        ech: Option<ech::Offer>,
     },
-    /// The SNI of a ClientHello carried in QUIC Initial packets.
+    /// The same, for a ClientHello carried in QUIC Initial packets.
     QuicHello {
         name: String,
+        ech: Option<ech::Offer>,
     },
     Proxy {
         target: crate::proto::preamble::ProxyTarget,
@@ -633,19 +637,8 @@ fn worker(
                 }
                 Transport::Udp => {
                     quic_table.datagram(&d, p.ts, &mut hellos);
-                    for names in hellos.drain(..) {
-                        if names.is_empty() {
-                            obs.push(observation(
-                                p,
-                                false,
-                                What::QuicHello {
-                                    name: String::new(),
-                                },
-                            ));
-                        }
-                        for name in names {
-                            obs.push(observation(p, false, What::QuicHello { name }));
-                        }
+                    for hello in hellos.drain(..) {
+                        push_hello(&mut obs, p, false, hello);
                     }
                 }
                 Transport::Tcp(t) => {
@@ -657,20 +650,7 @@ fn worker(
                             Found::Proxy(target) => {
                                 obs.push(observation(p, true, What::Proxy { target }))
                             }
-                            // A hello without a server name is an observation too: the
-                            // aggregator may attribute it through the client's DNS answers.
-                            Found::TlsHello(names) if names.is_empty() => obs.push(observation(
-                                p,
-                                true,
-                                What::TlsHello {
-                                    name: String::new(),
-                                },
-                            )),
-                            Found::TlsHello(names) => {
-                                for name in names {
-                                    obs.push(observation(p, true, What::TlsHello { name }));
-                                }
-                            }
+                            Found::TlsHello(hello) => push_hello(&mut obs, p, true, hello),
                         }
                     }
                 }
@@ -695,6 +675,27 @@ fn worker(
     let mut stats = table.stats.clone();
     add_flow_stats(&mut stats, &quic_table.stats);
     let _ = out.send((w, Out::Done(stats)));
+}
+
+/// One observation per server name of a hello. A hello without one is an observation too:
+/// the aggregator may attribute it through the client's DNS answers.
+fn push_hello(obs: &mut Vec<Observation>, p: &Pkt, tcp: bool, hello: tls::Hello) {
+    let what = |name| match tcp {
+        true => What::TlsHello {
+            name,
+            ech: hello.ech,
+        },
+        false => What::QuicHello {
+            name,
+            ech: hello.ech,
+        },
+    };
+    if hello.names.is_empty() {
+        obs.push(observation(p, tcp, what(String::new())));
+    }
+    for name in hello.names {
+        obs.push(observation(p, tcp, what(name)));
+    }
 }
 
 fn observation(p: &Pkt, tcp: bool, what: What) -> Observation {

@@ -381,19 +381,9 @@ impl Resolvers {
 
     pub fn parse(name: &str, text: &str) -> Result<Resolvers, CatalogError> {
         let mut suffix = HashMap::new();
-        for (i, raw) in text.lines().enumerate() {
-            let line = raw.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let err = |m: &str| CatalogError::new(name, i + 1, m.to_owned());
-            let value = line
-                .strip_prefix("resolver")
-                .and_then(|r| r.trim_start().strip_prefix('='))
-                .ok_or_else(|| err("expected 'resolver = <domain> <doh|dot|any>'"))?;
-            let mut words = value.split_whitespace();
-            let (Some(domain), Some(proto), None) = (words.next(), words.next(), words.next())
-            else {
+        for (line, words) in entries(name, text, "resolver", "<domain> <doh|dot|any>")? {
+            let err = |m: &str| CatalogError::new(name, line, m.to_owned());
+            let [domain, proto] = words[..] else {
                 return Err(err("expected 'resolver = <domain> <doh|dot|any>'"));
             };
             let proto = match proto {
@@ -402,9 +392,7 @@ impl Resolvers {
                 "any" => "any",
                 _ => return Err(err("protocol must be doh, dot or any")),
             };
-            if domain.split('.').count() < 2 || domain.bytes().any(|b| b.is_ascii_uppercase()) {
-                return Err(err("domain must be lower case with two or more labels"));
-            }
+            check_domain(domain).map_err(|m| err(m))?;
             suffix.insert(domain.to_owned(), proto);
         }
         Ok(Resolvers { suffix })
@@ -439,5 +427,85 @@ mod resolver_tests {
             .unwrap_err()
             .to_string()
             .starts_with("x:1:"));
+    }
+}
+
+/// The `key = words...` lines of a data file (blank lines and `#` comments skipped), with
+/// their line numbers; a line with another key is an error naming `usage`.
+fn entries<'t>(
+    name: &str,
+    text: &'t str,
+    key: &str,
+    usage: &str,
+) -> Result<Vec<(usize, Vec<&'t str>)>, CatalogError> {
+    let mut out = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let value = line
+            .strip_prefix(key)
+            .and_then(|r| r.trim_start().strip_prefix('='))
+            .ok_or_else(|| CatalogError::new(name, i + 1, format!("expected '{key} = {usage}'")))?;
+        out.push((i + 1, value.split_whitespace().collect()));
+    }
+    Ok(out)
+}
+
+fn check_domain(domain: &str) -> Result<(), &'static str> {
+    if domain.split('.').count() < 2 || domain.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Err("domain must be lower case with two or more labels");
+    }
+    Ok(())
+}
+
+/// Public names of ECH providers (`fingerprints/ech.public-names`, compiled in): a hello that
+/// offers ECH with one of these as its SNI is real ECH, whatever DNS the sensor saw.
+#[derive(Debug, Default)]
+pub struct EchFronts {
+    names: std::collections::HashSet<String>,
+}
+
+impl EchFronts {
+    pub fn builtin() -> Result<EchFronts, CatalogError> {
+        EchFronts::parse(
+            "ech.public-names",
+            include_str!("../../fingerprints/ech.public-names"),
+        )
+    }
+
+    pub fn parse(name: &str, text: &str) -> Result<EchFronts, CatalogError> {
+        let mut names = std::collections::HashSet::new();
+        for (line, words) in entries(name, text, "public_name", "<domain>")? {
+            let err = |m: &str| CatalogError::new(name, line, m.to_owned());
+            let [domain] = words[..] else {
+                return Err(err("expected 'public_name = <domain>'"));
+            };
+            check_domain(domain).map_err(|m| err(m))?;
+            names.insert(domain.to_owned());
+        }
+        Ok(EchFronts { names })
+    }
+
+    /// Exact match: the public name is one host, not a zone.
+    pub fn contains(&self, host: &str) -> bool {
+        self.names.contains(host)
+    }
+}
+
+#[cfg(test)]
+mod ech_front_tests {
+    use super::*;
+
+    #[test]
+    fn builtin_fronts() {
+        let f = EchFronts::builtin().unwrap();
+        assert!(f.contains("cloudflare-ech.com"));
+        assert!(!f.contains("x.cloudflare-ech.com"));
+        assert!(EchFronts::parse("y", "# c\npublic_name = a b\n")
+            .unwrap_err()
+            .to_string()
+            .starts_with("y:2:"));
     }
 }

@@ -1,5 +1,5 @@
-//! DNS messages (RFC 1035): the question names of queries, and the CNAME chain and A/AAAA
-//! answers of responses.
+//! DNS messages (RFC 1035): the question names of queries, and the CNAME chain, A/AAAA and
+//! HTTPS/SVCB (RFC 9460) answers of responses.
 //!
 //! Our own parser rather than `dns-parser` 0.8: that crate rejects a whole message when one
 //! question or record has a type it does not know (HTTPS = 65 and SVCB = 64, which browsers
@@ -13,6 +13,8 @@
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
+use crate::proto::ech;
+
 /// RFC 1035 §2.3.4: 255 octets on the wire. Longer names are malformed.
 const MAX_NAME_WIRE_LEN: usize = 255;
 /// A message of more questions than this is hostile; real resolvers send one.
@@ -23,6 +25,8 @@ const MAX_ANSWERS: usize = 512;
 const TYPE_A: u16 = 1;
 const TYPE_CNAME: u16 = 5;
 const TYPE_AAAA: u16 = 28;
+const TYPE_SVCB: u16 = 64;
+const TYPE_HTTPS: u16 = 65;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Question {
@@ -43,8 +47,19 @@ pub struct Message {
     pub addrs: Vec<(String, IpAddr)>,
     /// The smallest TTL (seconds) of those A and AAAA records.
     pub min_ttl: Option<u32>,
+    /// HTTPS and SVCB records of the answer section that carry ECH configs.
+    pub ech: Vec<EchRecord>,
     /// The message ended before all the records its header counts (cut or malformed).
     pub incomplete: bool,
+}
+
+/// An HTTPS or SVCB record's `ech` parameter: the configs a client will encrypt its real
+/// ClientHello to, each naming the public name its outer hello will carry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EchRecord {
+    pub owner: String,
+    pub ttl: u32,
+    pub configs: Vec<ech::Config>,
 }
 
 /// Why a message gave nothing at all.
@@ -126,11 +141,46 @@ pub fn parse(msg: &[u8]) -> Result<Message, DnsError> {
                     m.cnames.push((owner, target));
                 }
             }
+            TYPE_SVCB | TYPE_HTTPS => {
+                let ttl = be32(msg, next + 4).unwrap_or(0);
+                let configs = svc_ech(&msg[..rdata_end], rdata_at);
+                if !configs.is_empty() {
+                    m.ech.push(EchRecord {
+                        owner,
+                        ttl,
+                        configs,
+                    });
+                }
+            }
             _ => {}
         }
         pos = rdata_end;
     }
     Ok(m)
+}
+
+/// The ECH configs of the SvcParams of an HTTPS/SVCB record whose RDATA starts at `at` and
+/// ends with `msg`: SvcPriority, TargetName, then (key, length, value) triples.
+fn svc_ech(msg: &[u8], at: usize) -> Vec<ech::Config> {
+    let Some((_target, mut pos)) = read_name(msg, at + 2) else {
+        return Vec::new();
+    };
+    while let (Some(key), Some(len)) = (be16(msg, pos), be16(msg, pos + 2)) {
+        let Some(value) = msg.get(pos + 4..pos + 4 + len as usize) else {
+            break;
+        };
+        if key == ech::SVC_PARAM_ECH {
+            return ech::parse_config_list(value);
+        }
+        pos += 4 + len as usize;
+    }
+    Vec::new()
+}
+
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(
+        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
+    ))
 }
 
 fn be16(b: &[u8], at: usize) -> Option<u16> {

@@ -2,6 +2,7 @@
 //! stage decides which bytes to hand them.
 
 pub mod dns;
+pub mod ech;
 pub mod preamble;
 pub mod quic;
 pub mod tls;

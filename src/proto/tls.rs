@@ -10,6 +10,8 @@
 
 use tls_parser::{SNIType, TlsMessage, TlsMessageHandshake};
 
+use crate::proto::ech;
+
 const CONTENT_HANDSHAKE: u8 = 0x16;
 const CONTENT_CCS: u8 = 0x14;
 const HANDSHAKE_CLIENT_HELLO: u8 = 1;
@@ -28,9 +30,17 @@ pub enum Parse {
     Incomplete,
     /// Not a TLS ClientHello.
     NotTls,
-    /// A complete ClientHello. `names` are its host_name SNI values, presentation form;
-    /// `end` is the offset just past the records that carried it.
-    ClientHello { names: Vec<String>, end: usize },
+    /// A complete ClientHello; `end` is the offset just past the records that carried it.
+    ClientHello { hello: Hello, end: usize },
+}
+
+/// What a ClientHello tells about where the client is going.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Hello {
+    /// The host_name SNI values, presentation form.
+    pub names: Vec<String>,
+    /// The outer encrypted_client_hello extension, real or GREASE.
+    pub ech: Option<ech::Offer>,
 }
 
 /// Cheap first look: does this stream start like a TLS handshake record (or could it, with
@@ -78,8 +88,8 @@ pub fn parse_client_hello(stream: &[u8]) -> Parse {
                 return Parse::NotTls;
             }
             if hs.len() >= need {
-                return match client_hello_names(&hs[..need]) {
-                    Some(names) => Parse::ClientHello { names, end: pos },
+                return match client_hello(&hs[..need]) {
+                    Some(hello) => Parse::ClientHello { hello, end: pos },
                     None => Parse::NotTls,
                 };
             }
@@ -118,20 +128,20 @@ pub fn parse_handshake_stream(hs: &[u8]) -> Parse {
     let Some(msg) = hs.get(..need) else {
         return Parse::Incomplete;
     };
-    match client_hello_names(msg) {
-        Some(names) => Parse::ClientHello { names, end: need },
+    match client_hello(msg) {
+        Some(hello) => Parse::ClientHello { hello, end: need },
         None => Parse::NotTls,
     }
 }
 
-/// The host_name values of a complete ClientHello handshake message (4-byte header
+/// The server names and ECH offer of a complete ClientHello handshake message (4-byte header
 /// included), or None when tls-parser cannot read it as one.
-fn client_hello_names(msg: &[u8]) -> Option<Vec<String>> {
+fn client_hello(msg: &[u8]) -> Option<Hello> {
     let (_, parsed) = tls_parser::parse_tls_message_handshake(msg).ok()?;
     let TlsMessage::Handshake(TlsMessageHandshake::ClientHello(ch)) = parsed else {
         return None;
     };
-    let mut names = Vec::new();
+    let mut hello = Hello::default();
     let mut ext = ch.ext.unwrap_or_default();
     while ext.len() >= 4 {
         let typ = u16::from_be_bytes([ext[0], ext[1]]);
@@ -145,19 +155,21 @@ fn client_hello_names(msg: &[u8]) -> Option<Vec<String>> {
             {
                 for (t, name) in list {
                     if t == SNIType::HostName && !name.is_empty() {
-                        names.push(sni_text(name));
+                        hello.names.push(sni_text(name));
                     }
                 }
             }
+        } else if typ == ech::EXTENSION {
+            hello.ech = ech::parse_offer(data);
         }
         ext = &ext[4 + len..];
     }
-    Some(names)
+    Some(hello)
 }
 
 /// Presentation form of an SNI value: lower-cased, trailing dot dropped, control and
 /// non-ASCII bytes (and the backslash) as `\DDD`, like DNS names.
-fn sni_text(raw: &[u8]) -> String {
+pub(crate) fn sni_text(raw: &[u8]) -> String {
     let raw = raw.strip_suffix(b".").unwrap_or(raw);
     let mut s = String::with_capacity(raw.len());
     for &b in raw {
@@ -209,7 +221,10 @@ pub(crate) mod tests {
         assert_eq!(
             parse_client_hello(&ch),
             Parse::ClientHello {
-                names: vec!["acme.zendesk.com".into()],
+                hello: Hello {
+                    names: vec!["acme.zendesk.com".into()],
+                    ech: None
+                },
                 end: ch.len()
             }
         );
@@ -234,7 +249,7 @@ pub(crate) mod tests {
             two.extend_from_slice(part);
         }
         assert!(
-            matches!(parse_client_hello(&two), Parse::ClientHello { names, .. } if names == ["a.example"])
+            matches!(parse_client_hello(&two), Parse::ClientHello { hello, .. } if hello.names == ["a.example"])
         );
     }
 

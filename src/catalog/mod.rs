@@ -392,7 +392,7 @@ impl Resolvers {
                 "any" => "any",
                 _ => return Err(err("protocol must be doh, dot or any")),
             };
-            check_domain(domain).map_err(|m| err(m))?;
+            check_domain(domain).map_err(err)?;
             suffix.insert(domain.to_owned(), proto);
         }
         Ok(Resolvers { suffix })
@@ -482,7 +482,7 @@ impl EchFronts {
             let [domain] = words[..] else {
                 return Err(err("expected 'public_name = <domain>'"));
             };
-            check_domain(domain).map_err(|m| err(m))?;
+            check_domain(domain).map_err(err)?;
             names.insert(domain.to_owned());
         }
         Ok(EchFronts { names })

@@ -346,6 +346,41 @@ mod tests {
     }
 
     #[test]
+    fn https_record_with_ech() {
+        // acme.example HTTPS 1 . alpn=h2 ech=<Cloudflare's published ECHConfigList>, the
+        // owner a pointer to the question.
+        let ech = [
+            "0045fe0d0041f200200020c221a5373fabf3ebaf09da845166da6d484c07fb5217f3fdd3380ac4",
+            "c74b512c0004000100010012636c6f7564666c6172652d6563682e636f6d0000",
+        ]
+        .concat();
+        let ech: Vec<u8> = (0..ech.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&ech[i..i + 2], 16).unwrap())
+            .collect();
+        let mut rdata = vec![0, 1, 0]; // priority 1, target "."
+        rdata.extend_from_slice(&[0, 1, 0, 3, 2, b'h', b'2']);
+        rdata.extend_from_slice(&[0, 5]);
+        rdata.extend_from_slice(&(ech.len() as u16).to_be_bytes());
+        rdata.extend_from_slice(&ech);
+        let mut r = vec![0, 0, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0];
+        r.extend_from_slice(b"\x04acme\x07example\x00\x00\x41\x00\x01");
+        r.extend_from_slice(&[0xc0, 12, 0, 65, 0, 1, 0, 0, 1, 44]);
+        r.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+        r.extend_from_slice(&rdata);
+        let m = parse(&r).unwrap();
+        assert!(!m.incomplete);
+        assert_eq!(m.ech.len(), 1);
+        assert_eq!(m.ech[0].owner, "acme.example");
+        assert_eq!(m.ech[0].ttl, 300);
+        assert_eq!(m.ech[0].configs[0].public_name, "cloudflare-ech.com");
+        assert_eq!(m.ech[0].configs[0].config_id, 0xf2);
+        for n in 0..r.len() {
+            let _ = parse(&r[..n]);
+        }
+    }
+
+    #[test]
     fn name_too_long_is_rejected() {
         let mut q = vec![0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0];
         for _ in 0..5 {

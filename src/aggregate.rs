@@ -86,6 +86,22 @@ pub struct Visibility {
     pub dns_queries: u64,
 }
 
+impl Visibility {
+    pub fn plus(mut self, o: &Visibility) -> Visibility {
+        self.tls_hellos += o.tls_hellos;
+        self.quic_hellos += o.quic_hellos;
+        self.http_requests += o.http_requests;
+        self.named += o.named;
+        self.attributed += o.attributed;
+        self.unnamed += o.unnamed;
+        self.ech += o.ech;
+        self.ech_offered += o.ech_offered;
+        self.encrypted_dns += o.encrypted_dns;
+        self.dns_queries += o.dns_queries;
+        self
+    }
+}
+
 /// An A/AAAA answer a client received.
 #[derive(Clone, Debug)]
 struct Answer {

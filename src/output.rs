@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use std::collections::BTreeMap;
 
-use crate::aggregate::{Aggregator, Usage};
+use crate::aggregate::{Aggregator, Usage, Visibility};
 use crate::catalog::Catalog;
 use crate::pipeline::InputSummary;
 use crate::stats::Stats;
@@ -217,18 +217,28 @@ pub fn write_report(path: &str, doc: &Value) -> io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-/// The report document: `hosts` lists every host with vendor traffic or encrypted DNS (hosts
-/// with neither are left out); `vendors` is the same data turned round for scoping.
+/// The report document: `hosts` lists every host with vendor traffic or a blind spot
+/// (encrypted DNS, ECH, hellos with no recoverable name); hosts with neither are left out.
+/// `vendors` is the same data turned round for scoping.
 pub fn report(
     agg: &Aggregator,
     catalog: &Catalog,
     inputs: &[InputSummary],
     stats: &Stats,
 ) -> Value {
-    // Every host with vendor traffic or encrypted DNS.
     let no_vendors = BTreeMap::new();
-    let ips: std::collections::BTreeSet<&IpAddr> =
-        agg.hosts.keys().chain(agg.encrypted_dns.keys()).collect();
+    let no_visibility = Visibility::default();
+    let blind = agg
+        .visibility
+        .iter()
+        .filter(|(_, v)| v.unnamed > 0 || v.ech > 0)
+        .map(|(ip, _)| ip);
+    let ips: std::collections::BTreeSet<&IpAddr> = agg
+        .hosts
+        .keys()
+        .chain(agg.encrypted_dns.keys())
+        .chain(blind)
+        .collect();
     let hosts: Vec<Value> = ips
         .into_iter()
         .map(|ip| {
@@ -279,6 +289,7 @@ pub fn report(
                 "vendors": vs,
                 // Names this host resolved over these are invisible to a passive sensor.
                 "encrypted_dns": encrypted,
+                "visibility": visibility_json(agg.visibility.get(ip).unwrap_or(&no_visibility)),
             })
         })
         .collect();
@@ -318,9 +329,15 @@ pub fn report(
         .map(|i| json!({ "path": i.path, "packets": i.packets, "linktype": i.linktype, "error": i.error }))
         .collect();
     let f = &stats.flows;
+    let total = agg
+        .visibility
+        .values()
+        .fold(Visibility::default(), |a, v| a.plus(v));
     json!({
         "hosts": hosts,
         "vendors": vendors,
+        // The same counts over every host, listed or not.
+        "visibility": visibility_json(&total),
         "inputs": inputs,
         "stats": {
             "packets": stats.packets,
@@ -350,6 +367,30 @@ pub fn report(
                 "table_full": stats.defrag.dropped_table_full,
             },
         }
+    })
+}
+
+/// How much of a host's traffic had a name: the share of connections the vendor list can
+/// speak for, and what hid the rest.
+fn visibility_json(v: &Visibility) -> Value {
+    let connections = v.tls_hellos + v.quic_hellos + v.http_requests;
+    let share = (connections > 0).then(|| {
+        let named = (v.named + v.attributed) as f64 / connections as f64;
+        (named * 1000.0).round() / 1000.0
+    });
+    json!({
+        "connections": connections,
+        "tls_hellos": v.tls_hellos,
+        "quic_hellos": v.quic_hellos,
+        "http_requests": v.http_requests,
+        "named": v.named,
+        "attributed": v.attributed,
+        "unnamed": v.unnamed,
+        "named_share": share,
+        "ech": v.ech,
+        "ech_offered": v.ech_offered,
+        "encrypted_dns_connections": v.encrypted_dns,
+        "dns_queries": v.dns_queries,
     })
 }
 
@@ -465,6 +506,25 @@ pub fn summary(
                     short(seen.last_seen)
                 );
             }
+        }
+    }
+    let hidden: Vec<_> = agg
+        .visibility
+        .iter()
+        .filter(|(_, v)| v.unnamed > 0 || v.ech > 0)
+        .collect();
+    if !hidden.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nHIDDEN TRAFFIC (connections whose destination has no name: the vendor list may miss them)"
+        );
+        for (ip, v) in hidden {
+            let connections = v.tls_hellos + v.quic_hellos + v.http_requests;
+            let _ = writeln!(
+                s,
+                "  {ip:<40} {connections:>5} connections: {} named, {} attributed, {} no name; {} used ECH",
+                v.named, v.attributed, v.unnamed, v.ech
+            );
         }
     }
     let problems: Vec<&InputSummary> = inputs.iter().filter(|i| i.error.is_some()).collect();

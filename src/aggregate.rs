@@ -63,17 +63,20 @@ pub struct Aggregator<'a> {
 }
 
 /// How much of a host's traffic the sensor could put a name on. Counted per hello (TLS and
-/// QUIC) and per plain-HTTP or proxy request.
+/// QUIC), per plain-HTTP or proxy request, and per other TCP connection whose SYN was seen.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Visibility {
     pub tls_hellos: u64,
     pub quic_hellos: u64,
     pub http_requests: u64,
+    /// TCP connections whose client spoke neither TLS nor HTTP (SSH, databases, VPNs).
+    pub other_tcp: u64,
     /// The destination's name was on the wire (SNI, Host, proxy target), and was not an
     /// ECH provider's public name.
     pub named: u64,
     /// No usable name on the wire, but one was recovered from the client's own DNS: the
     /// answer that gave it the server's address, or the HTTPS record whose ECH config it used.
+    /// named + attributed + unnamed = every hello, request and other TCP connection.
     pub attributed: u64,
     /// No name at all: no SNI and no answer, or ECH with no HTTPS record seen.
     pub unnamed: u64,
@@ -91,6 +94,7 @@ impl Visibility {
         self.tls_hellos += o.tls_hellos;
         self.quic_hellos += o.quic_hellos;
         self.http_requests += o.http_requests;
+        self.other_tcp += o.other_tcp;
         self.named += o.named;
         self.attributed += o.attributed;
         self.unnamed += o.unnamed;
@@ -195,6 +199,20 @@ impl<'a> Aggregator<'a> {
         } else {
             (o.src, o.dst, o.sport, o.dport)
         };
+        if let What::OtherTcp = o.what {
+            // No name on the wire; the client's own DNS may still say where it went.
+            let resolved = self
+                .answers
+                .get(&(client, server))
+                .is_some_and(|a| a.expiry >= o.ts);
+            let v = self.visibility.entry(client).or_default();
+            v.other_tcp += 1;
+            match resolved {
+                true => v.attributed += 1,
+                false => v.unnamed += 1,
+            }
+            return false;
+        }
         let hello = match &o.what {
             What::TlsHello { name, ech } | What::QuicHello { name, ech } => {
                 Some(self.judge_hello(client, server, name, *ech, o.ts))
@@ -255,6 +273,7 @@ impl<'a> Aggregator<'a> {
                     }
                     ("dns_answer", qname, m, via)
                 }
+                What::OtherTcp => return false,
             };
         if hostname.is_empty() && hello.is_none() {
             // The root name: not a hostname (priming queries, NS .).
@@ -349,13 +368,21 @@ impl<'a> Aggregator<'a> {
                     j.str("method", target.method);
                     j.num("target_port", target.port as u64);
                 }
+                What::OtherTcp => {}
                 What::DnsAnswer { msg } => {
                     j.num("rcode", msg.rcode as u64);
                     j.str_array("cnames", msg.cnames.iter().map(|(_, t)| t.as_str()));
                     j.display_array("answers", msg.addrs.iter().map(|(_, a)| a));
                     if !msg.ech.is_empty() {
-                        let names = msg.ech.iter().flat_map(|r| &r.configs);
-                        j.str_array("ech_public_names", names.map(|c| c.public_name.as_str()));
+                        let mut names: Vec<&str> = msg
+                            .ech
+                            .iter()
+                            .flat_map(|r| &r.configs)
+                            .map(|c| c.public_name.as_str())
+                            .collect();
+                        names.sort_unstable();
+                        names.dedup();
+                        j.str_array("ech_public_names", names.into_iter());
                     }
                     if let Some(v) = via {
                         j.str("via", v);

@@ -64,6 +64,9 @@ pub enum Found {
     TlsHello(tls::Hello),
     /// An HTTP CONNECT or SOCKS request seen before the TLS it tunnels.
     Proxy(ProxyTarget),
+    /// A connection whose client spoke something else (SSH, a database, a VPN): no name
+    /// can come from its bytes. Only for connections whose SYN was seen.
+    Other,
 }
 
 /// Counters a worker reports.
@@ -110,6 +113,8 @@ struct Stream {
     hellos: u8,
     /// Preamble steps skipped so far (STARTTLS dialogue, proxy requests).
     preamble_steps: u8,
+    /// A hello or a request target came out of this stream.
+    named: bool,
 }
 
 impl Stream {
@@ -125,6 +130,8 @@ struct FlowState {
     dns: bool,
     /// The initial sequence number each side's SYN carried, once seen.
     syn_seq: [Option<u32>; 2],
+    /// The direction that sent the SYN without ACK, once seen.
+    client: Option<usize>,
     dirs: [Dir; 2],
 }
 
@@ -202,6 +209,7 @@ impl FlowState {
             last_ts: ts,
             dns,
             syn_seq: [None, None],
+            client: None,
             dirs: [fresh(), fresh()],
         }
     }
@@ -271,12 +279,15 @@ impl FlowTable {
                 *flow = FlowState::new(ts, flow.dns);
             }
             flow.syn_seq[dir] = Some(tcp.seq);
+            if !tcp.ack {
+                flow.client = Some(dir);
+            }
             on_syn(&mut flow.dirs[dir], tcp.seq);
         }
         if !d.payload.is_empty() {
             let dns_mode = flow.dns;
             let stats = &mut self.stats;
-            on_data(
+            let unnamed = on_data(
                 &mut flow.dirs[dir],
                 dns_mode,
                 tcp.seq.wrapping_add(tcp.syn as u32),
@@ -284,6 +295,9 @@ impl FlowTable {
                 stats,
                 |f| out.push((dir, f)),
             );
+            if unnamed && !dns_mode && flow.client == Some(dir) {
+                out.push((dir, Found::Other));
+            }
         }
         if (tcp.rst || tcp.fin) && !flow.waiting() {
             self.flows.remove(&key);
@@ -316,7 +330,7 @@ fn on_data(
     data: &[u8],
     stats: &mut FlowStats,
     mut emit: impl FnMut(Found),
-) {
+) -> bool {
     let starting = !matches!(dir, Dir::Collecting(_) | Dir::Done);
     let (isn, early) = match dir {
         Dir::Fresh { isn } => (*isn, None),
@@ -338,11 +352,11 @@ fn on_data(
                 let mut e = early.map(std::mem::take).unwrap_or_default();
                 if e.segments.len() + 1 >= MAX_HEADLESS_SEGMENTS as usize {
                     *dir = Dir::Done;
-                } else {
-                    e.segments.push((seq, data.to_vec()));
-                    *dir = Dir::Early(e);
+                    return true;
                 }
-                return;
+                e.segments.push((seq, data.to_vec()));
+                *dir = Dir::Early(e);
+                return false;
             }
         };
         let ooo = early
@@ -354,10 +368,11 @@ fn on_data(
             ooo,
             hellos: 0,
             preamble_steps: 0,
+            named: false,
         }));
     }
     let Dir::Collecting(s) = dir else {
-        return;
+        return false;
     };
     let rel = seq_diff(seq, s.next_seq());
     if rel > 0 {
@@ -370,12 +385,12 @@ fn on_data(
         } else {
             if s.ooo.len() >= MAX_OOO_SEGMENTS {
                 stats.ooo_dropped += 1;
-                return;
+                return false;
             }
             if !s.ooo.iter().any(|(q, _)| *q == seq) {
                 s.ooo.push((seq, data.to_vec()));
             }
-            return;
+            return false;
         }
     } else {
         append(s, seq, data);
@@ -399,12 +414,13 @@ fn on_data(
     } else {
         tls::MAX_CLIENT_HELLO + 5 * 8
     };
-    if finished {
-        *dir = Dir::Done;
-    } else if s.buf.len() > limit {
-        stats.buffer_overflows += 1;
+    let gave_up = !finished && s.buf.len() > limit;
+    stats.buffer_overflows += gave_up as u64;
+    let unnamed = (finished || gave_up) && !s.named;
+    if finished || gave_up {
         *dir = Dir::Done;
     }
+    unnamed
 }
 
 /// Appends the part of a segment at `seq` that lies past the end of the buffer (the rest is
@@ -448,6 +464,7 @@ fn scan_tls(s: &mut Stream, emit: &mut impl FnMut(Found)) -> bool {
                         s.preamble_steps += 1;
                     }
                     if let Some(t) = target {
+                        s.named = true;
                         emit(Found::Proxy(t));
                     }
                     consume(s, len);
@@ -455,6 +472,7 @@ fn scan_tls(s: &mut Stream, emit: &mut impl FnMut(Found)) -> bool {
             },
             tls::Parse::ClientHello { hello, end } => {
                 s.hellos += 1;
+                s.named = true;
                 emit(Found::TlsHello(hello));
                 if s.hellos >= 2 {
                     return true;
@@ -631,6 +649,7 @@ mod tests {
         let tcp = TcpInfo {
             seq,
             syn,
+            ack: !syn,
             fin: false,
             rst: false,
         };
@@ -659,6 +678,35 @@ mod tests {
             t.tcp(&d, tcp, i as i64, &mut out);
         }
         out.into_iter().map(|(_, f)| f).collect()
+    }
+
+    #[test]
+    fn other_protocols_are_reported_once_for_connections_whose_syn_was_seen() {
+        let ssh = b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n";
+        let mut t = FlowTable::new(64);
+        let mut out = Vec::new();
+        let (d, tcp) = seg(100, true, b"");
+        t.tcp(&d, tcp, 0, &mut out);
+        let (d, tcp) = seg(101, false, ssh);
+        t.tcp(&d, tcp, 1, &mut out);
+        // The banner is a text line the preamble stage may skip; the binary KEXINIT that
+        // follows settles it.
+        let kexinit = [0, 0, 5, 0xdc, 6, 0x14, 0x9a, 0x3b, 0x11, 0x02];
+        let (d, tcp) = seg(101 + ssh.len() as u32, false, &kexinit);
+        t.tcp(&d, tcp, 2, &mut out);
+        assert_eq!(out, vec![(0, Found::Other)]);
+        // A SYN-ACK does not make its sender the client; nor does data with no SYN seen.
+        let mut t = FlowTable::new(64);
+        let mut out = Vec::new();
+        let (d, mut tcp) = seg(100, true, b"");
+        tcp.ack = true;
+        t.tcp(&d, tcp, 0, &mut out);
+        let (d, tcp) = seg(101, false, ssh);
+        t.tcp(&d, tcp, 1, &mut out);
+        assert!(out.is_empty(), "{out:?}");
+        // A TLS connection is named, not other.
+        let n = hello().len();
+        assert!(!run(&[(99, true, 0..0), (100, false, 0..n)]).contains(&Found::Other));
     }
 
     fn dns_query(name: &str) -> Vec<u8> {

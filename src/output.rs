@@ -373,7 +373,7 @@ pub fn report(
 /// How much of a host's traffic had a name: the share of connections the vendor list can
 /// speak for, and what hid the rest.
 fn visibility_json(v: &Visibility) -> Value {
-    let connections = v.tls_hellos + v.quic_hellos + v.http_requests;
+    let connections = v.tls_hellos + v.quic_hellos + v.http_requests + v.other_tcp;
     let share = (connections > 0).then(|| {
         let named = (v.named + v.attributed) as f64 / connections as f64;
         (named * 1000.0).round() / 1000.0
@@ -383,6 +383,7 @@ fn visibility_json(v: &Visibility) -> Value {
         "tls_hellos": v.tls_hellos,
         "quic_hellos": v.quic_hellos,
         "http_requests": v.http_requests,
+        "other_tcp": v.other_tcp,
         "named": v.named,
         "attributed": v.attributed,
         "unnamed": v.unnamed,
@@ -519,7 +520,7 @@ pub fn summary(
             "\nHIDDEN TRAFFIC (connections whose destination has no name: the vendor list may miss them)"
         );
         for (ip, v) in hidden {
-            let connections = v.tls_hellos + v.quic_hellos + v.http_requests;
+            let connections = v.tls_hellos + v.quic_hellos + v.http_requests + v.other_tcp;
             let _ = writeln!(
                 s,
                 "  {ip:<40} {connections:>5} connections: {} named, {} attributed, {} no name; {} used ECH",

@@ -121,6 +121,8 @@ pub enum What {
     Proxy {
         target: crate::proto::preamble::ProxyTarget,
     },
+    /// A TCP connection whose client spoke neither TLS nor HTTP: counted, not reported.
+    OtherTcp,
 }
 
 /// One observation, addressed as the packet that completed it.
@@ -651,6 +653,7 @@ fn worker(
                                 obs.push(observation(p, true, What::Proxy { target }))
                             }
                             Found::TlsHello(hello) => push_hello(&mut obs, p, true, hello),
+                            Found::Other => obs.push(observation(p, true, What::OtherTcp)),
                         }
                     }
                 }

@@ -74,6 +74,8 @@ const MAX_VLAN_TAGS: usize = 8;
 pub struct TcpInfo {
     pub seq: u32,
     pub syn: bool,
+    /// A SYN without ACK opens a connection: its sender is the client.
+    pub ack: bool,
     pub fin: bool,
     pub rst: bool,
 }
@@ -229,6 +231,7 @@ fn ip<'a>(bytes: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
                 transport: Transport::Tcp(TcpInfo {
                     seq: tcp.sequence_number(),
                     syn: tcp.syn(),
+                    ack: tcp.ack(),
                     fin: tcp.fin(),
                     rst: tcp.rst(),
                 }),

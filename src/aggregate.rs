@@ -537,10 +537,12 @@ impl Aggregator<'_> {
                     e.expiry >= now && e.config.public_name == sni && e.config.offered_by(&o)
                 })
                 .collect();
-            let known = self
-                .ech_configs
-                .get(&(sni.to_owned(), o.config_id))
-                .is_some_and(|suites| suites.contains(&(o.kdf, o.aead)));
+            // (Most hellos carry GREASE: skip the key's allocation when nothing can match.)
+            let known = !self.ech_configs.is_empty()
+                && self
+                    .ech_configs
+                    .get(&(sni.to_owned(), o.config_id))
+                    .is_some_and(|suites| suites.contains(&(o.kdf, o.aead)));
             view.ech = if !fits.is_empty() {
                 Some("client_https_record")
             } else if known {

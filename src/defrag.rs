@@ -13,6 +13,7 @@ use std::net::IpAddr;
 
 use hashbrown::HashMap;
 
+use crate::table::{make_room, sweep_idle, Aged};
 use crate::time::TsNanos;
 
 pub const MAX_PENDING: usize = 4096;
@@ -50,6 +51,18 @@ struct Pending {
     total: Option<usize>,
 }
 
+/// A datagram's time runs from its first fragment (a trickle of fragments cannot keep it
+/// alive), and every pending one is waiting: each dropped one is counted.
+impl Aged for Pending {
+    fn last_seen(&self) -> TsNanos {
+        self.first_ts
+    }
+
+    fn waiting(&self) -> bool {
+        true
+    }
+}
+
 #[derive(Default)]
 pub struct Defrag {
     table: HashMap<FragKey, Pending>,
@@ -80,13 +93,7 @@ impl Defrag {
             return None;
         }
         if !self.table.contains_key(&f.key) && self.table.len() >= MAX_PENDING {
-            // Drop the oldest quarter in one pass, so a flood costs O(1) per fragment.
-            let mut ts: Vec<TsNanos> = self.table.values().map(|p| p.first_ts).collect();
-            let k = ts.len() / 4;
-            let cutoff = *ts.select_nth_unstable(k).1;
-            let before = self.table.len();
-            self.table.retain(|_, p| p.first_ts > cutoff);
-            self.stats.dropped_table_full += (before - self.table.len()) as u64;
+            self.stats.dropped_table_full += make_room(&mut self.table, MAX_PENDING);
         }
         let p = self.table.entry(f.key).or_insert_with(|| Pending {
             first_ts: ts,
@@ -148,14 +155,13 @@ impl Defrag {
     }
 
     fn sweep(&mut self, now: TsNanos) {
-        if now < self.next_sweep {
-            return;
-        }
-        self.next_sweep = now.saturating_add(TIMEOUT_NS / 4);
-        let cutoff = now.saturating_sub(TIMEOUT_NS);
-        let before = self.table.len();
-        self.table.retain(|_, p| p.first_ts >= cutoff);
-        self.stats.dropped_timeout += (before - self.table.len()) as u64;
+        self.stats.dropped_timeout += sweep_idle(
+            &mut self.table,
+            &mut self.next_sweep,
+            now,
+            TIMEOUT_NS,
+            TIMEOUT_NS / 4,
+        );
     }
 
     pub fn pending(&self) -> usize {

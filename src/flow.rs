@@ -18,6 +18,7 @@ use hashbrown::HashMap;
 use crate::decode::{Decoded, TcpInfo, Transport};
 use crate::proto::preamble::{self, Preamble, ProxyTarget};
 use crate::proto::{dns, quic, tls};
+use crate::table::{make_room, sweep_idle, Aged};
 use crate::time::TsNanos;
 
 /// A flow still waiting for its ClientHello after this much packet time is given up.
@@ -135,53 +136,6 @@ struct FlowState {
     dirs: [Dir; 2],
 }
 
-/// What the ageing of a table needs to know about an entry.
-trait Aged {
-    fn last_seen(&self) -> TsNanos;
-    /// Still waiting for bytes: evicting it may lose an observation, so it is counted.
-    fn waiting(&self) -> bool;
-}
-
-/// Removes entries idle for [`IDLE_TIMEOUT_NS`], at most once per [`SWEEP_EVERY_NS`] of
-/// packet time; counts in `evicted` those that were still waiting.
-fn sweep_idle<V: Aged>(
-    map: &mut HashMap<FlowKey, V>,
-    next_sweep: &mut TsNanos,
-    now: TsNanos,
-    evicted: &mut u64,
-) {
-    if now < *next_sweep {
-        return;
-    }
-    *next_sweep = now.saturating_add(SWEEP_EVERY_NS);
-    let cutoff = now.saturating_sub(IDLE_TIMEOUT_NS);
-    map.retain(|_, f| {
-        let keep = f.last_seen() >= cutoff;
-        if !keep && f.waiting() {
-            *evicted += 1;
-        }
-        keep
-    });
-}
-
-/// When `map` holds `cap` entries, evicts the least recently seen quarter in one pass (so a
-/// flood costs O(1) per new entry) and counts in `evicted` those that were still waiting.
-fn make_room<V: Aged>(map: &mut HashMap<FlowKey, V>, cap: usize, evicted: &mut u64) {
-    if map.len() < cap {
-        return;
-    }
-    let mut ts: Vec<TsNanos> = map.values().map(|f| f.last_seen()).collect();
-    let k = ts.len() / 4;
-    let cutoff = *ts.select_nth_unstable(k).1;
-    map.retain(|_, f| {
-        let keep = f.last_seen() > cutoff;
-        if !keep && f.waiting() {
-            *evicted += 1;
-        }
-        keep
-    });
-}
-
 impl Aged for FlowState {
     fn last_seen(&self) -> TsNanos {
         self.last_ts
@@ -246,11 +200,12 @@ impl FlowTable {
     /// Advances packet time: evicts flows idle past the timeout. Called by the worker with the
     /// reader's clock so that eviction does not depend on how flows are spread over workers.
     pub fn advance(&mut self, now: TsNanos) {
-        sweep_idle(
+        self.stats.evicted_idle += sweep_idle(
             &mut self.flows,
             &mut self.next_sweep,
             now,
-            &mut self.stats.evicted_idle,
+            IDLE_TIMEOUT_NS,
+            SWEEP_EVERY_NS,
         );
     }
 
@@ -262,7 +217,7 @@ impl FlowTable {
                 // A bare ACK or FIN of a flow we never tracked: nothing to learn.
                 return;
             }
-            make_room(&mut self.flows, self.cap, &mut self.stats.evicted_cap);
+            self.stats.evicted_cap += make_room(&mut self.flows, self.cap);
             self.stats.flows_created += 1;
             let dns = d.sport == 53 || d.dport == 53;
             self.flows.insert(key, FlowState::new(ts, dns));
@@ -544,11 +499,12 @@ impl QuicTable {
     }
 
     pub fn advance(&mut self, now: TsNanos) {
-        sweep_idle(
+        self.stats.evicted_idle += sweep_idle(
             &mut self.flows,
             &mut self.next_sweep,
             now,
-            &mut self.stats.evicted_idle,
+            IDLE_TIMEOUT_NS,
+            SWEEP_EVERY_NS,
         );
     }
 
@@ -574,7 +530,7 @@ impl QuicTable {
                 }
             };
             if !self.flows.contains_key(&key) {
-                make_room(&mut self.flows, self.cap, &mut self.stats.evicted_cap);
+                self.stats.evicted_cap += make_room(&mut self.flows, self.cap);
                 self.stats.flows_created += 1;
                 self.flows.insert(
                     key,

@@ -12,10 +12,13 @@
 //! - `capture`: our pcap/pcapng block reader for files, libpcap for live interfaces (and as
 //!   the reference the file reader is tested against).
 //! - `decode`: link layers, tunnels and IP/TCP/UDP headers; `defrag` reassembles IP fragments.
-//! - `flow`: the only place per-connection state lives (one table per worker).
-//! - `proto`: pure parsers, bytes in and plain values out.
+//! - `flow`: the only place per-connection state lives (one table per worker); `table` holds
+//!   the ageing and eviction rules it shares with `defrag`.
+//! - `proto`: pure parsers, bytes in and plain values out (`ech` reads both the hello's
+//!   extension and the HTTPS record's configs).
 //! - `catalog` (vendors from `fingerprints/`) and `policy` (what is sanctioned for whom).
-//! - `aggregate` and `output`: events, the report and the summary.
+//! - `aggregate` and `output`: events, the report and the summary; the cross-flow view (a
+//!   client's DNS answers, its ECH configs) that attributes hellos lives in `aggregate`.
 //! - `pipeline` wires the stages onto threads (one reader, N workers, one aggregator) and is,
 //!   with `app` and the capture threads of `capture::live`, the only place where threads and
 //!   channels appear.
@@ -37,4 +40,5 @@ pub mod pipeline;
 pub mod policy;
 pub mod proto;
 pub mod stats;
+pub mod table;
 pub mod time;

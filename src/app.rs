@@ -46,6 +46,35 @@ fn load_catalog(dir: Option<&std::path::Path>) -> Result<Catalog, Fatal> {
     }
 }
 
+/// The built-in resolver and ECH public-name lists, plus those of a `--fingerprints` folder
+/// (`encrypted-dns.resolvers`, `ech.public-names`), when it has them.
+fn load_lists(dir: Option<&std::path::Path>) -> Result<(Resolvers, EchFronts), Fatal> {
+    let mut resolvers =
+        Resolvers::builtin().map_err(|e| Fatal(format!("built-in resolver list: {e}")))?;
+    let mut fronts =
+        EchFronts::builtin().map_err(|e| Fatal(format!("built-in ECH public names: {e}")))?;
+    let Some(dir) = dir else {
+        return Ok((resolvers, fronts));
+    };
+    let read = |name: &str| -> Result<Option<(String, String)>, Fatal> {
+        let p = dir.join(name);
+        let shown = p.display().to_string();
+        match std::fs::read_to_string(&p) {
+            Ok(text) => Ok(Some((shown, text))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Fatal(format!("fingerprints: {shown}: {e}"))),
+        }
+    };
+    let bad = |e: catalog::CatalogError| Fatal(format!("fingerprints: {e}"));
+    if let Some((shown, text)) = read("encrypted-dns.resolvers")? {
+        resolvers.extend(Resolvers::parse(&shown, &text).map_err(bad)?);
+    }
+    if let Some((shown, text)) = read("ech.public-names")? {
+        fronts.extend(EchFronts::parse(&shown, &text).map_err(bad)?);
+    }
+    Ok((resolvers, fronts))
+}
+
 fn load_policy(c: &CommonArgs, catalog: &Catalog) -> Result<Policy, Fatal> {
     let mut policy = match &c.policy {
         None => Policy::default(),
@@ -254,10 +283,7 @@ fn analyze(
     }
     let catalog = load_catalog(c.fingerprints.as_deref())?;
     let policy = load_policy(c, &catalog)?;
-    let resolvers =
-        Resolvers::builtin().map_err(|e| Fatal(format!("built-in resolver list: {e}")))?;
-    let ech_fronts =
-        EchFronts::builtin().map_err(|e| Fatal(format!("built-in ECH public names: {e}")))?;
+    let (resolvers, ech_fronts) = load_lists(c.fingerprints.as_deref())?;
     // Live: append (a restart or a rotation never clobbers a file) and flush every line.
     let events = match &c.events {
         None => None,

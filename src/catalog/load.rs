@@ -180,11 +180,13 @@ pub fn load_dir(dir: &Path) -> Result<Vec<VendorDef>, CatalogError> {
         .filter(|p| p.extension().is_some_and(|x| x == "vendor"))
         .collect();
     paths.sort();
-    if paths.is_empty() {
+    // A folder that holds none of the data files is a mistake worth naming (a wrong path).
+    let lists = ["encrypted-dns.resolvers", "ech.public-names"];
+    if paths.is_empty() && !lists.iter().any(|f| dir.join(f).is_file()) {
         return Err(CatalogError::new(
             &shown,
             0,
-            "no *.vendor files in this folder".into(),
+            "no *.vendor, encrypted-dns.resolvers or ech.public-names files in this folder".into(),
         ));
     }
     let mut defs = Vec::new();

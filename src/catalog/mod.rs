@@ -398,6 +398,11 @@ impl Resolvers {
         Ok(Resolvers { suffix })
     }
 
+    /// Adds (or replaces) the entries of another list: a `--fingerprints` folder's.
+    pub fn extend(&mut self, other: Resolvers) {
+        self.suffix.extend(other.suffix);
+    }
+
     /// The resolver protocol of a server name (`doh`, `dot`, `any`), on label boundaries.
     pub fn lookup(&self, host: &str) -> Option<&'static str> {
         let host = host.strip_suffix('.').unwrap_or(host);
@@ -486,6 +491,10 @@ impl EchFronts {
             names.insert(domain.to_owned());
         }
         Ok(EchFronts { names })
+    }
+
+    pub fn extend(&mut self, other: EchFronts) {
+        self.names.extend(other.names);
     }
 
     /// Exact match: the public name is one host, not a zone.

@@ -171,6 +171,28 @@ fn fingerprints_dir_adds_a_vendor() {
     assert!(stderr(&o).contains("broken.vendor"), "{}", stderr(&o));
 }
 
+/// `--fingerprints` also extends the ECH public names (and the resolvers); a bad line is a
+/// configuration error naming the file and line.
+#[test]
+fn fingerprints_dir_extends_the_lists() {
+    let dir = tempdir("fp-lists");
+    let cap = capture("tls_curl_v4.pcap");
+    let cap = cap.to_str().unwrap();
+    std::fs::write(
+        dir.join("encrypted-dns.resolvers"),
+        "# ours\nresolver = acme.zendesk.com doh\n",
+    )
+    .unwrap();
+    let (o, evs) = events(&["--fingerprints", dir.to_str().unwrap(), cap]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let hello = evs.iter().find(|e| e["kind"] == "tls").unwrap();
+    assert_eq!(hello["encrypted_dns"], "doh", "{hello}");
+    std::fs::write(dir.join("ech.public-names"), "public_name = Bad.example\n").unwrap();
+    let o = run(&["scan", "--fingerprints", dir.to_str().unwrap(), cap]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("ech.public-names:1:"), "{}", stderr(&o));
+}
+
 #[test]
 fn summary_marks_unsanctioned_vendors() {
     let o = run(&[

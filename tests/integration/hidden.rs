@@ -73,3 +73,31 @@ fn ech_to_a_known_front_is_hidden_traffic() {
     assert_eq!(v["unnamed"], 2);
     assert_eq!(v["named_share"], 0.0);
 }
+
+/// Headless Chromium sends a GREASE ECH extension on every hello that has no ECH config (tshark
+/// shows extension 0xfe0d in all of them), with the real name as SNI: offered, not ECH, and
+/// the name counts as seen. curl sends none.
+#[test]
+fn grease_ech_from_real_chromium_is_not_ech() {
+    for (file, kind, hellos, offered) in [
+        ("tls_chromium_split.pcap", "tls", 2, true),
+        ("quic/chromium_quic.pcap", "quic", 1, true),
+        ("tls_curl_v4.pcap", "tls", 1, false),
+    ] {
+        let cap = capture(file);
+        let (o, evs) = events(&[cap.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let hs: Vec<&Value> = evs.iter().filter(|e| e["kind"] == kind).collect();
+        assert_eq!(hs.len(), hellos, "{file}");
+        for h in hs {
+            assert_eq!(h["ech_offered"], offered, "{file}: {h}");
+            assert_eq!(h["ech"], false, "{file}: {h}");
+            assert!(h.get("ech_evidence").is_none(), "{file}: {h}");
+        }
+        let (_, doc) = report(&[cap.to_str().unwrap()]);
+        let v = &doc["visibility"];
+        assert_eq!(v["named"], hellos as u64, "{file}: {v}");
+        assert_eq!(v["unnamed"], 0, "{file}: {v}");
+        assert_eq!(v["named_share"], 1.0, "{file}: {v}");
+    }
+}

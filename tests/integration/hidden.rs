@@ -101,3 +101,205 @@ fn grease_ech_from_real_chromium_is_not_ech() {
         assert_eq!(v["named_share"], 1.0, "{file}: {v}");
     }
 }
+
+fn hidden(name: &str) -> String {
+    capture(&format!("hidden/{name}"))
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn host<'a>(doc: &'a Value, ip: &str) -> &'a Value {
+    doc["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["ip"] == ip)
+        .unwrap_or_else(|| panic!("host {ip} not in the report: {doc}"))
+}
+
+const CLIENT: &str = "10.99.40.1";
+
+#[test]
+fn every_hidden_capture_matches_tshark() {
+    for cap in captures_with_truth_in("testdata/captures/hidden") {
+        let (o, evs) = events(&[cap.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        // tshark's truth has no row for a hello without a name; ours is an event with "".
+        let mut got = rows(&evs);
+        got.retain(|r| !r.5.is_empty());
+        assert_eq!(got, truth(&cap), "{}", cap.display());
+    }
+}
+
+/// Chromium got acme.kustomerapp.com's HTTPS record with an ECHConfig (id 0x2a, public name
+/// public.ech-front.example; made and checked against tshark by record-hidden.sh) and sent
+/// real ECH; when the server could not decrypt it, Chromium retried without ECH, with GREASE.
+#[test]
+fn real_ech_from_chromium_is_linked_to_the_https_record() {
+    let (o, evs) = events(&[&hidden("ech_chromium.pcap")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let https = evs
+        .iter()
+        .find(|e| e["kind"] == "dns_answer" && e.get("ech_public_names").is_some())
+        .expect("the HTTPS answer");
+    assert_eq!(https["hostname"], "acme.kustomerapp.com");
+    assert_eq!(
+        https["ech_public_names"],
+        serde_json::json!(["public.ech-front.example"])
+    );
+    let hellos: Vec<&Value> = evs.iter().filter(|e| e["kind"] == "tls").collect();
+    assert_eq!(hellos.len(), 4);
+    let (outer, retry): (Vec<&Value>, Vec<&Value>) = hellos
+        .into_iter()
+        .partition(|h| h["hostname"] == "public.ech-front.example");
+    assert_eq!(outer.len(), 2);
+    for h in outer {
+        assert_eq!(h["ech"], true, "{h}");
+        assert_eq!(h["ech_evidence"], "client_https_record", "{h}");
+        assert_eq!(h["attributed_hostname"], "acme.kustomerapp.com", "{h}");
+        assert_eq!(h["attribution"], "ech_https_record", "{h}");
+        assert_eq!(h["attribution_candidates"], 1, "{h}");
+        assert_eq!(h["vendor"], "kustomer", "{h}");
+        assert!(h["attribution_ts"].as_str().unwrap() <= h["ts"].as_str().unwrap());
+    }
+    for h in retry {
+        assert_eq!(h["hostname"], "acme.kustomerapp.com", "{h}");
+        assert_eq!(
+            (&h["ech_offered"], &h["ech"]),
+            (&Value::Bool(true), &Value::Bool(false))
+        );
+    }
+    let (_, doc) = report(&[&hidden("ech_chromium.pcap")]);
+    let v = &host(&doc, CLIENT)["visibility"];
+    assert_eq!(v["tls_hellos"], 4, "{v}");
+    assert_eq!(v["ech"], 2, "{v}");
+    assert_eq!(v["ech_offered"], 4, "{v}");
+    assert_eq!(v["attributed"], 2, "{v}");
+    assert_eq!(v["named"], 2, "{v}");
+    let kustomer = &host(&doc, CLIENT)["vendors"][0];
+    assert_eq!(kustomer["vendor"], "kustomer");
+    assert_eq!(
+        kustomer["hostnames"],
+        serde_json::json!(["acme.kustomerapp.com"])
+    );
+}
+
+/// curl and openssl to an IP literal send no server_name (tshark has no SNI row for them).
+/// The two to 10.99.40.2 follow the client's lookup of help.acme-corp.example (a CNAME to
+/// acme.zendesk.com); the one to 10.99.40.3, which no answer named, stays unnamed.
+#[test]
+fn sni_less_hellos_follow_the_clients_dns_answer() {
+    let (o, evs) = events(&[&hidden("ip_literal.pcap")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let hellos: Vec<&Value> = evs.iter().filter(|e| e["kind"] == "tls").collect();
+    assert_eq!(hellos.len(), 3);
+    for h in &hellos {
+        assert_eq!(h["hostname"], "");
+    }
+    let (to_named, to_other): (Vec<&Value>, Vec<&Value>) = hellos
+        .into_iter()
+        .partition(|h| h["dst_ip"] == "10.99.40.2");
+    assert_eq!(to_named.len(), 2);
+    for h in to_named {
+        assert_eq!(h["attributed_hostname"], "help.acme-corp.example", "{h}");
+        assert_eq!(h["attribution"], "dns_answer", "{h}");
+        assert_eq!(h["attribution_owner"], "acme.zendesk.com", "{h}");
+        assert_eq!(h["vendor"], "zendesk", "{h}");
+    }
+    assert_eq!(to_other[0]["attribution"], Value::Null);
+    assert_eq!(to_other[0]["vendor"], Value::Null);
+    let (_, doc) = report(&[&hidden("ip_literal.pcap")]);
+    let v = &host(&doc, CLIENT)["visibility"];
+    assert_eq!(
+        (&v["attributed"], &v["unnamed"], &v["named"]),
+        (&2.into(), &1.into(), &0.into()),
+        "{v}"
+    );
+}
+
+/// dig +tls (DNS over TLS, no SNI, port 853) and curl's DNS over HTTPS to dns.google: blind
+/// spots on the events and under the host.
+#[test]
+fn dot_and_doh_from_real_clients_are_blind_spots() {
+    let (o, evs) = events(&[&hidden("encrypted_dns.pcap")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let marks: Vec<(&str, &str)> = evs
+        .iter()
+        .filter(|e| e["kind"] == "tls")
+        .map(|e| {
+            (
+                e["encrypted_dns"].as_str().unwrap_or("-"),
+                e["hostname"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        marks,
+        [("dot", ""), ("doh", "dns.google"), ("doh", "dns.google")]
+    );
+    let (_, doc) = report(&[&hidden("encrypted_dns.pcap")]);
+    let h = host(&doc, CLIENT);
+    let listed: Vec<(String, String, u64)> = h["encrypted_dns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["protocol"].as_str().unwrap().to_owned(),
+                r["resolver"].as_str().unwrap().to_owned(),
+                r["connections"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("doh".into(), "dns.google".into(), 2),
+            ("dot".into(), "10.99.40.2".into(), 1)
+        ]
+    );
+    assert_eq!(h["visibility"]["encrypted_dns_connections"], 3);
+}
+
+#[test]
+fn plain_http_requests_name_their_host() {
+    let (o, evs) = events(&[&hidden("http_plain.pcap")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got: Vec<(&str, &str, u64, &str)> = evs
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap(),
+                e["hostname"].as_str().unwrap(),
+                e["dst_port"].as_u64().unwrap(),
+                e["vendor"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("http", "status.helpjuice.com", 80, "helpjuice"),
+            ("http", "acme.zendesk.com", 8080, "zendesk")
+        ]
+    );
+}
+
+/// OpenSSH's client speaks SSH, not TLS: no event, but the report counts both connections,
+/// the one to the address the client resolved as attributed and the other as unnamed.
+#[test]
+fn other_tcp_is_counted_not_reported() {
+    let (o, evs) = events(&[&hidden("ssh_other.pcap")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(evs
+        .iter()
+        .all(|e| e["kind"] == "dns" || e["kind"] == "dns_answer"));
+    let (_, doc) = report(&[&hidden("ssh_other.pcap")]);
+    let v = &doc["visibility"];
+    assert_eq!(v["other_tcp"], 2, "{v}");
+    assert_eq!(v["attributed"], 1, "{v}");
+    assert_eq!(v["unnamed"], 1, "{v}");
+    assert_eq!(v["connections"], 2, "{v}");
+    assert_eq!(host(&doc, CLIENT)["visibility"]["other_tcp"], 2);
+}

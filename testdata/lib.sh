@@ -36,6 +36,21 @@ cleanup_net() {
     rm -rf "/etc/netns/$CLI" "/etc/netns/$SRV"
 }
 
+# Call once $WORK exists: on any exit, stop everything, remove the namespaces and $WORK, and
+# say how it ended.
+on_exit_clean_up() {
+    trap _finish EXIT
+    trap 'exit 130' INT TERM
+}
+_finish() {
+    local rc=$?
+    set +e
+    cleanup_net
+    rm -rf "$WORK"
+    [ $rc = 0 ] && log "done" || log "failed (rc=$rc)"
+    exit $rc
+}
+
 # Both namespaces, the veth pair, addresses; offloads off so the capture holds wire-sized
 # frames with real checksums (GSO batches would otherwise be split after tcpdump sees them).
 setup_net() {
@@ -57,10 +72,14 @@ setup_net() {
         ip netns exec "$ns" ethtool -K "$dev" tso off gso off gro off tx off >/dev/null
         ip netns exec "$ns" ip link set "$dev" up
     done
+    incli ping -c1 -W2 "$S4" >/dev/null || die "no IPv4 between namespaces"
+    incli ping -6 -c1 -W2 "$S6" >/dev/null || die "no IPv6 between namespaces"
     if incli ip route show default | grep -q . || incli ip -6 route show default | grep -q .; then
         die "client namespace has a default route"
     fi
-    log "namespaces up: $CLI $C4/$C6 <-> $SRV $S4/$S6"
+    log "namespaces up: $CLI $C4/$C6 <-> $SRV $S4/$S6 (MTU $(incli cat "/sys/class/net/$VC/mtu"))"
+    incli ethtool -k "$VC" | grep -E '^(tx-checksumming|tcp-segmentation-offload|generic-segmentation-offload|generic-receive-offload):' \
+        | sed "s/^/[$TAG]   /" >&2
 }
 
 # wait_listen <t|u> <addr:port as ss prints it>
@@ -73,13 +92,17 @@ wait_listen() {
     die "server not listening on $2"
 }
 
-# cap_start <name>: tcpdump on the client's veth end into $WORK/<name>.pcap
+# cap_start <name> [tcpdump options...]: tcpdump in the client namespace (by default on the
+# client's veth end) into $WORK/<name>.pcap, with $CAPFILTER
 cap_start() {
     local name=$1 i
+    shift
+    local opts=("$@")
+    [ ${#opts[@]} -gt 0 ] || opts=(-i "$VC")
     : >"$WORK/$name.tcpdump.err"
     # Not through incli: backgrounding a shell function would make $! the subshell, and
     # killing that would leave tcpdump running.
-    ip netns exec "$CLI" tcpdump -i "$VC" -n -s 0 -U -Z root -w "$WORK/$name.pcap" "$CAPFILTER" \
+    ip netns exec "$CLI" tcpdump "${opts[@]}" -n -s 0 -U -Z root -w "$WORK/$name.pcap" "$CAPFILTER" \
         2>"$WORK/$name.tcpdump.err" &
     PIDS+=($!); CAP_PIDS+=($!)
     for i in $(seq 1 100); do

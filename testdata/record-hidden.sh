@@ -49,8 +49,8 @@ ECH_PUBLIC=public.ech-front.example
 [ "$(id -u)" = 0 ] || die "run as root (sudo $0)"
 [ -r "$GEN_TRUTH" ] || die "gen_truth.py not found at $GEN_TRUTH (set GEN_TRUTH=...)"
 
-APT_PKGS=(iproute2 ethtool tcpdump openssl curl dnsmasq-base bind9-dnsutils openssh-client chromium tshark python3)
-for b in ip ethtool tcpdump openssl curl dnsmasq dig ssh chromium tshark python3; do
+APT_PKGS=(iproute2 iputils-ping ethtool tcpdump openssl curl dnsmasq-base bind9-dnsutils openssh-client chromium tshark python3)
+for b in ip ping ethtool tcpdump openssl curl dnsmasq dig ssh chromium tshark python3; do
     if ! command -v "$b" >/dev/null; then
         log "installing Debian packages: ${APT_PKGS[*]}"
         apt-get update -qq >&2
@@ -61,16 +61,7 @@ done
 
 WORK=$(mktemp -d /tmp/sdh-record.XXXXXX)
 chmod 755 "$WORK"
-finish() {
-    local rc=$?
-    set +e
-    cleanup_net
-    rm -rf "$WORK"
-    [ $rc = 0 ] && log "done" || log "failed (rc=$rc)"
-    exit $rc
-}
-trap finish EXIT
-trap 'exit 130' INT TERM
+on_exit_clean_up
 
 # ------------------------------------------------------------------- the ECH config
 # An ECHConfigList (RFC 9849 §4, version 0xfe0d) for a fresh X25519 key, and the HTTPS record

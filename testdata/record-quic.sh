@@ -39,8 +39,9 @@ S6=fd00:99:30::2
 CAPFILTER="host $S4 or host $S6"
 MAXSIZE=204800        # every capture must stay under 200 KB
 
-log() { printf '[record-quic] %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+TAG=record-quic
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
 
 [ "$(id -u)" = 0 ] || die "run as root (sudo $0)"
 [ -r "$GEN_TRUTH" ] || die "gen_truth.py not found at $GEN_TRUTH (set GEN_TRUTH=...)"
@@ -61,34 +62,7 @@ fi
 
 WORK=$(mktemp -d /tmp/sdq-record.XXXXXX)
 chmod 755 "$WORK"
-PIDS=()
-
-kill_ns_procs() {   # processes left in one of *our* namespaces (by pid)
-    local ns=$1 p
-    ip netns list 2>/dev/null | grep -qw "^$ns" || return 0
-    for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
-    sleep 0.3
-    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-}
-
-cleanup() {
-    local rc=$? p
-    set +e
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    sleep 0.3
-    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-    kill_ns_procs "$CLI"; kill_ns_procs "$SRV"
-    ip netns del "$CLI" 2>/dev/null
-    ip netns del "$SRV" 2>/dev/null
-    rm -rf "$WORK"
-    [ $rc = 0 ] && log "done" || log "failed (rc=$rc)"
-    exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-incli() { ip netns exec "$CLI" "$@"; }
-insrv() { ip netns exec "$SRV" "$@"; }
+on_exit_clean_up
 
 log "creating venv with $AIOQUIC_SPEC in $WORK/venv"
 python3 -m venv "$WORK/venv"
@@ -96,51 +70,7 @@ python3 -m venv "$WORK/venv"
 PY=$WORK/venv/bin/python
 log "aioquic $("$PY" -c 'import aioquic; print(aioquic.__version__)')"
 
-# ---------------------------------------------------------------- namespaces
-setup_net() {
-    kill_ns_procs "$CLI"; kill_ns_procs "$SRV"
-    ip netns del "$CLI" 2>/dev/null || true
-    ip netns del "$SRV" 2>/dev/null || true
-    ip link del "$VC" 2>/dev/null || true
-    ip netns add "$CLI"
-    ip netns add "$SRV"
-    ip link add "$VC" mtu 1500 type veth peer name "$VS" mtu 1500
-    ip link set "$VC" netns "$CLI"
-    ip link set "$VS" netns "$SRV"
-    local ns dev a4 a6
-    for ns in "$CLI" "$SRV"; do
-        if [ "$ns" = "$CLI" ]; then dev=$VC a4=$C4 a6=$C6; else dev=$VS a4=$S4 a6=$S6; fi
-        ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
-            "net.ipv6.conf.$dev.accept_dad=0" "net.ipv6.conf.$dev.router_solicitations=0"
-        ip netns exec "$ns" ip link set lo up
-        ip netns exec "$ns" ip addr add "$a4/24" dev "$dev"
-        ip netns exec "$ns" ip -6 addr add "$a6/64" dev "$dev" nodad
-        # no segmentation offloads (UDP GSO batches are split before tcpdump sees them),
-        # and no tx checksum offload, so the UDP checksums in the capture are the real ones
-        ip netns exec "$ns" ethtool -K "$dev" tso off gso off gro off tx off >/dev/null 2>&1 \
-            || ip netns exec "$ns" ethtool -K "$dev" tso off gso off gro off tx off
-        ip netns exec "$ns" ip link set "$dev" up
-    done
-    incli ping -c1 -W2 "$S4" >/dev/null || die "no IPv4 between namespaces"
-    incli ping -6 -c1 -W2 "$S6" >/dev/null || die "no IPv6 between namespaces"
-    if incli ip route show default | grep -q . || incli ip -6 route show default | grep -q .; then
-        die "client namespace has a default route"
-    fi
-    log "namespaces up: $CLI $C4/$C6 <-> $SRV $S4/$S6 (MTU $(incli cat /sys/class/net/$VC/mtu))"
-    incli ethtool -k "$VC" | grep -E '^(tx-checksumming|tcp-segmentation-offload|generic-segmentation-offload|generic-receive-offload):' \
-        | sed 's/^/[record-quic]   /' >&2
-}
-
 # ------------------------------------------------------------------ servers
-wait_listen() {   # wait_listen <proto t|u> <addr:port as ss prints it>
-    local i
-    for i in $(seq 1 100); do
-        insrv ss -Hln"$1" | awk '{print $4}' | grep -qxF "$2" && return 0
-        sleep 0.1
-    done
-    die "server not listening on $2"
-}
-
 start_servers() {
     openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=shadowdesk-test" \
         -addext "subjectAltName=DNS:acme.zendesk.com,DNS:docs.helpscout.net,DNS:widget.intercom.io" \
@@ -150,30 +80,6 @@ start_servers() {
     PIDS+=($!)
     wait_listen u "$S4:443"
     log "aioquic HTTP/3 server up on udp $S4:443"
-}
-
-# ---------------------------------------------------------------- capturing
-CAP_PIDS=()
-cap_start() {   # cap_start <name>: writes $WORK/<name>.pcap
-    local name=$1
-    : >"$WORK/$name.tcpdump.err"
-    ip netns exec "$CLI" tcpdump -i "$VC" -n -s 0 -U -Z root -w "$WORK/$name.pcap" "$CAPFILTER" \
-        2>"$WORK/$name.tcpdump.err" &
-    local pid=$!
-    PIDS+=($pid); CAP_PIDS+=($pid)
-    local i
-    for i in $(seq 1 100); do
-        grep -q "listening on" "$WORK/$name.tcpdump.err" && return 0
-        sleep 0.1
-    done
-    cat "$WORK/$name.tcpdump.err" >&2; die "tcpdump for $name did not start"
-}
-cap_stop() {   # stops every running capture
-    sleep 1
-    local p
-    for p in "${CAP_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    for p in "${CAP_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    CAP_PIDS=()
 }
 
 # ---------------------------------------------------------------- scenarios
@@ -230,7 +136,6 @@ describe aioquic_v2.pcap 1 0 0x6b3343cf widget.intercom.io \
 CLIENT_INITIAL="udp.dstport == 443 && quic.header_form == 1 && ((quic.version == 0x00000001 && quic.long.packet_type == 0) || (quic.version == 0x6b3343cf && quic.long.packet_type_v2 == 1))"   # tshark 4.0: separate field for v2 type bits
 count_ok() { case $2 in *+) [ "$1" -ge "${2%+}" ] ;; *) [ "$1" -eq "$2" ] ;; esac; }
 
-FAILED=()
 write_truth() {
     rm -rf "$OUT"; mkdir -p "$OUT"
     local f rows=$WORK/manifest.rows
@@ -283,16 +188,6 @@ verify_chromium() {   # how Chromium's ClientHello is laid out over its Initials
         && log "  X25519MLKEM768 (0x11ec) key share present" \
         || log "  note: no X25519MLKEM768 (0x11ec) key share in the chromium ClientHello"
     awk -F'\t' 'NR > 1 {print "[record-quic]   truth-detail: frame " $1 " " $8 " " $9}' "$f.truth-detail.tsv" >&2
-}
-
-run_step() {   # run_step <function> [args]: a failing step is reported, the others still run
-    local rc
-    set +e
-    ( set -e; "$@" )
-    rc=$?
-    set -e
-    if [ $rc != 0 ]; then log "STEP $* FAILED (rc=$rc)"; FAILED+=("step $*"); CAP_PIDS=(); fi
-    return 0
 }
 
 # -------------------------------------------------------------------- main

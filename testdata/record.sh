@@ -26,8 +26,9 @@ C6=fd00:99::1
 S6=fd00:99::2
 CAPFILTER="host $S4 or host $S6"
 
-log() { printf '[record] %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+TAG=record
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
 
 [ "$(id -u)" = 0 ] || die "run as root (sudo $0)"
 for b in ip ping ethtool tcpdump dnsmasq dig openssl curl chromium tshark editcap capinfos tcprewrite python3; do
@@ -37,74 +38,9 @@ done
 
 WORK=$(mktemp -d /tmp/sd-record.XXXXXX)
 chmod 755 "$WORK"
-PIDS=()
-
-kill_ns_procs() {   # processes left in one of *our* namespaces (by pid)
-    local ns=$1 p
-    ip netns list 2>/dev/null | grep -qw "^$ns" || return 0
-    for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
-    sleep 0.3
-    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-}
-
-cleanup() {
-    local rc=$? p
-    set +e
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    sleep 0.3
-    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-    kill_ns_procs "$CLI"; kill_ns_procs "$SRV"
-    ip netns del "$CLI" 2>/dev/null
-    ip netns del "$SRV" 2>/dev/null
-    rm -rf "$WORK"
-    [ $rc = 0 ] && log "done" || log "failed (rc=$rc)"
-    exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-incli() { ip netns exec "$CLI" "$@"; }
-insrv() { ip netns exec "$SRV" "$@"; }
-
-# ---------------------------------------------------------------- namespaces
-setup_net() {
-    kill_ns_procs "$CLI"; kill_ns_procs "$SRV"
-    ip netns del "$CLI" 2>/dev/null || true
-    ip netns del "$SRV" 2>/dev/null || true
-    ip link del "$VC" 2>/dev/null || true
-    ip netns add "$CLI"
-    ip netns add "$SRV"
-    ip link add "$VC" mtu 1500 type veth peer name "$VS" mtu 1500
-    ip link set "$VC" netns "$CLI"
-    ip link set "$VS" netns "$SRV"
-    local ns dev a4 a6
-    for ns in "$CLI" "$SRV"; do
-        if [ "$ns" = "$CLI" ]; then dev=$VC a4=$C4 a6=$C6; else dev=$VS a4=$S4 a6=$S6; fi
-        ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
-            "net.ipv6.conf.$dev.accept_dad=0" "net.ipv6.conf.$dev.router_solicitations=0"
-        ip netns exec "$ns" ip link set lo up
-        ip netns exec "$ns" ip addr add "$a4/24" dev "$dev"
-        ip netns exec "$ns" ip -6 addr add "$a6/64" dev "$dev" nodad
-        ip netns exec "$ns" ethtool -K "$dev" tso off gso off gro off >/dev/null 2>&1 \
-            || ip netns exec "$ns" ethtool -K "$dev" tso off gso off gro off
-        ip netns exec "$ns" ip link set "$dev" up
-    done
-    incli ping -c1 -W2 "$S4" >/dev/null || die "no IPv4 between namespaces"
-    incli ping -6 -c1 -W2 "$S6" >/dev/null || die "no IPv6 between namespaces"
-    log "namespaces up: $CLI $C4/$C6 <-> $SRV $S4/$S6 (MTU $(incli cat /sys/class/net/$VC/mtu))"
-    incli ethtool -k "$VC" | grep -E '^(tcp-segmentation-offload|generic-segmentation-offload|generic-receive-offload):' | sed 's/^/[record]   /' >&2
-}
+on_exit_clean_up
 
 # ------------------------------------------------------------------ servers
-wait_listen() {   # wait_listen <proto t|u> <addr:port as ss prints it>
-    local i
-    for i in $(seq 1 100); do
-        insrv ss -Hln"$1" | awk '{print $4}' | grep -qxF "$2" && return 0
-        sleep 0.1
-    done
-    die "server not listening on $2"
-}
-
 start_servers() {
     # dnsmasq: authoritative-ish local data only, no upstream, no /etc/hosts.
     # HTTPS (type 65) RR for acme.zendesk.com: priority 1, target ".", alpn=h2
@@ -136,34 +72,6 @@ start_servers() {
     done
     wait_listen t "$S4:443"; wait_listen t "$S4:8443"; wait_listen t "[$S6]:443"
     log "dnsmasq and 3 openssl s_server listeners up"
-}
-
-# ---------------------------------------------------------------- capturing
-# cap_start <name> [tcpdump options...]: writes $WORK/<name>.pcap
-CAP_PIDS=()
-cap_start() {
-    local name=$1; shift
-    local opts=("$@")
-    [ ${#opts[@]} -gt 0 ] || opts=(-i "$VC")
-    : >"$WORK/$name.tcpdump.err"
-    # started directly (not through a shell function) so that $! is tcpdump itself
-    ip netns exec "$CLI" tcpdump "${opts[@]}" -n -s 0 -U -Z root -w "$WORK/$name.pcap" "$CAPFILTER" \
-        2>"$WORK/$name.tcpdump.err" &
-    local pid=$!
-    PIDS+=($pid); CAP_PIDS+=($pid)
-    local i
-    for i in $(seq 1 100); do
-        grep -q "listening on" "$WORK/$name.tcpdump.err" && return 0
-        sleep 0.1
-    done
-    cat "$WORK/$name.tcpdump.err" >&2; die "tcpdump for $name did not start"
-}
-cap_stop() {   # stops every running capture
-    sleep 1
-    local p
-    for p in "${CAP_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    for p in "${CAP_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    CAP_PIDS=()
 }
 
 DIG=(dig +tries=1 +time=3)
@@ -312,12 +220,12 @@ count_ok() {   # count_ok <got> <N|N+>
 }
 
 write_truth() {
-    # Replace only this script's own files: captures/more/ and captures/quic/ and their
-    # MANIFEST rows belong to record-more.sh and record-quic.sh.
+    # Replace only this script's own files: captures/more/, quic/ and hidden/ and their
+    # MANIFEST rows belong to record-more.sh, record-quic.sh and record-hidden.sh.
     mkdir -p "$OUT"
     find "$OUT" -maxdepth 1 -type f -delete
     local f bad=0 keep
-    keep=$(grep -P '^(more|quic)/' "$HERE/MANIFEST.tsv" 2>/dev/null || true)
+    keep=$(grep -P '^(more|quic|hidden)/' "$HERE/MANIFEST.tsv" 2>/dev/null || true)
     printf 'file\tlink_type\tformat\tpackets\tbytes\ttruth_tls_rows\ttruth_dns_rows\tsplit_clienthello\texercises\tclient_ips\tserver_ips\tdns_query_names\ttls_sni_names\ttshark_extra_for_truth\n' >"$HERE/MANIFEST.tsv"
     for f in $(printf '%s\n' "${!EXERCISE[@]}" | sort); do
         [ -s "$WORK/$f" ] || die "capture $f missing"

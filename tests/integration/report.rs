@@ -66,7 +66,12 @@ fn mixed_capture_per_host() {
         .unwrap();
     assert_eq!(icom["hosts"].as_array().unwrap().len(), 1);
     assert_eq!(icom["hosts"][0]["ip"], "fd00:99::1");
-    assert_eq!(rep["inputs"][0]["packets"], 126);
+    // capinfos' packet count, as record.sh wrote it in MANIFEST.tsv.
+    let manifest = tsv(&root().join("testdata/MANIFEST.tsv"));
+    let row = manifest.iter().find(|r| r["file"] == "mixed.pcap").unwrap();
+    let packets: u64 = row["packets"].parse().unwrap();
+    assert!(packets > 50);
+    assert_eq!(rep["inputs"][0]["packets"], packets);
 }
 
 #[test]

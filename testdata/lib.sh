@@ -133,3 +133,23 @@ run_step() {
     if [ $rc != 0 ]; then log "STEP $* FAILED (rc=$rc)"; FAILED+=("step $*"); CAP_PIDS=(); fi
     return 0
 }
+
+# capture_facts <pcap>: "<link type> <format> <packets> <bytes>", as MANIFEST.tsv has them
+capture_facts() {
+    local lt fmt np
+    read -r lt fmt np < <(capinfos -M -T -r -E -t -c "$1" | awk -F'\t' '{print $3"\t"$2"\t"$4}' | tr -s ' ' '_')
+    echo "$lt $fmt $np $(stat -c %s "$1")"
+}
+
+# manifest_replace <folder> <rows file>: MANIFEST.tsv (beside this file) keeps every row but
+# those of captures/<folder>/, which become the rows given.
+manifest_replace() {
+    local man
+    man="$(dirname "${BASH_SOURCE[0]}")/MANIFEST.tsv"
+    if [ -s "$man" ]; then
+        awk -F'\t' -v p="$1/" 'index($1, p) != 1' "$man" >"$WORK/manifest.keep"
+    else
+        printf 'file\tlink_type\tformat\tpackets\tbytes\ttruth_tls_rows\ttruth_dns_rows\tsplit_clienthello\texercises\tclient_ips\tserver_ips\tdns_query_names\ttls_sni_names\ttshark_extra_for_truth\n' >"$WORK/manifest.keep"
+    fi
+    cat "$WORK/manifest.keep" "$2" >"$man"
+}

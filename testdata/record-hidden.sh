@@ -222,8 +222,7 @@ write_truth() {
         cp "$WORK/$f" "$OUT/$f"
         local json lt fmt np sz tls dns split qnames snis
         json=$(python3 "$GEN_TRUTH" "$OUT/$f" "$OUT/$f")
-        read -r lt fmt np < <(capinfos -M -T -r -E -t -c "$OUT/$f" | awk -F'\t' '{print $3"\t"$2"\t"$4}' | tr -s ' ' '_')
-        sz=$(stat -c %s "$OUT/$f")
+        read -r lt fmt np sz < <(capture_facts "$OUT/$f")
         read -r tls dns split < <(python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print(j["tls"], j["dns"], j["split_ch"])' "$json")
         qnames=$(awk -F'\t' 'NR > 1 && $1 == "dns" {print $6}' "$OUT/$f.truth.tsv" | sort -u | paste -sd,)
         snis=$(awk -F'\t' 'NR > 1 && $1 == "tls" {print $6}' "$OUT/$f.truth.tsv" | sort -u | paste -sd,)
@@ -235,9 +234,7 @@ write_truth() {
             log "BAD  $f: $sz bytes (limit $MAXSIZE)"; FAILED+=("$f (size)")
         fi
     done
-    local man=$HERE/MANIFEST.tsv
-    awk -F'\t' '$1 !~ /^hidden\//' "$man" >"$WORK/manifest.keep"
-    cat "$WORK/manifest.keep" "$rows" >"$man"
+    manifest_replace hidden "$rows"
 }
 
 # -------------------------------------------------------------------------- main

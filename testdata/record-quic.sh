@@ -145,8 +145,7 @@ write_truth() {
         cp "$WORK/$f" "$OUT/$f"
         local json lt fmt np sz quic tls dns split qv eq es inits snis_got
         json=$(python3 "$GEN_TRUTH" "$OUT/$f" "$OUT/$f" | sed "s#$OUT/##")
-        read -r lt fmt np < <(capinfos -M -T -r -E -t -c "$OUT/$f" | awk -F'\t' '{print $3"\t"$2"\t"$4}' | tr -s ' ' '_')
-        sz=$(stat -c %s "$OUT/$f")
+        read -r lt fmt np sz < <(capture_facts "$OUT/$f")
         read -r quic tls dns split qv < <(python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print(j["quic"], j["tls"], j["dns"], j["split_quic"], ",".join(j["quic_versions"]) or "-")' "$json")
         # client datagrams to UDP 443 with a long-header Initial (type bits 00 in v1, 01 in v2)
         inits=$(tshark -n -r "$OUT/$f" -Y "$CLIENT_INITIAL" 2>/dev/null | wc -l)
@@ -164,14 +163,7 @@ write_truth() {
             FAILED+=("$f")
         fi
     done
-    # MANIFEST.tsv: keep every other row, replace the quic/ rows
-    local man=$HERE/MANIFEST.tsv
-    if [ -s "$man" ]; then
-        awk -F'\t' '$1 !~ /^quic\//' "$man" >"$WORK/manifest.keep"
-    else
-        printf 'file\tlink_type\tformat\tpackets\tbytes\ttruth_tls_rows\ttruth_dns_rows\tsplit_clienthello\texercises\tclient_ips\tserver_ips\tdns_query_names\ttls_sni_names\ttshark_extra_for_truth\n' >"$WORK/manifest.keep"
-    fi
-    cat "$WORK/manifest.keep" "$rows" >"$man"
+    manifest_replace quic "$rows"
 }
 
 verify_chromium() {   # how Chromium's ClientHello is laid out over its Initials

@@ -354,10 +354,7 @@ mod tests {
             "c74b512c0004000100010012636c6f7564666c6172652d6563682e636f6d0000",
         ]
         .concat();
-        let ech: Vec<u8> = (0..ech.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&ech[i..i + 2], 16).unwrap())
-            .collect();
+        let ech = crate::proto::unhex(&ech);
         let mut rdata = vec![0, 1, 0]; // priority 1, target "."
         rdata.extend_from_slice(&[0, 1, 0, 3, 2, b'h', b'2']);
         rdata.extend_from_slice(&[0, 5]);

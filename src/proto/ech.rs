@@ -126,13 +126,7 @@ mod tests {
     /// DHKEM(X25519), HKDF-SHA256 with AES-128-GCM, public name cloudflare-ech.com.
     const CLOUDFLARE: &str = "0045fe0d0041f2002000 20c221a5373fabf3ebaf09da845166da6d484c07fb5217f3fdd3380ac4c74b512c0004000100010012636c6f7564666c6172652d6563682e636f6d0000";
 
-    fn hex(s: &str) -> Vec<u8> {
-        let s: String = s.split_whitespace().collect();
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::proto::unhex as hex;
 
     #[test]
     fn cloudflare_config() {

@@ -6,3 +6,13 @@ pub mod ech;
 pub mod preamble;
 pub mod quic;
 pub mod tls;
+
+/// Bytes from hex text (whitespace ignored): test vectors are written that way.
+#[cfg(test)]
+pub(crate) fn unhex(s: &str) -> Vec<u8> {
+    let s: String = s.split_whitespace().collect();
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}

@@ -289,13 +289,7 @@ pub fn crypto_frames(frames: &[u8], version: u32) -> Vec<(u64, &[u8])> {
 mod tests {
     use super::*;
 
-    fn unhex(s: &str) -> Vec<u8> {
-        let s: String = s.split_whitespace().collect();
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::proto::unhex;
 
     /// RFC 9001 Appendix A.1: the client Initial keys for DCID 0x8394c8f03e515708.
     #[test]

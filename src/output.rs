@@ -440,6 +440,17 @@ pub fn summary(
             "\nHOST {ip}  ({} vendor(s), {bad} unsanctioned)",
             vendors.len()
         );
+        if let Some(v) = agg.visibility.get(ip) {
+            let connections = v.tls_hellos + v.quic_hellos + v.http_requests + v.other_tcp;
+            if connections > 0 {
+                let share = 100 * (v.named + v.attributed) / connections;
+                let _ = writeln!(
+                    s,
+                    "     visibility: {share}% of {connections} connections named ({} on the wire, {} from its DNS), {} no name",
+                    v.named, v.attributed, v.unnamed
+                );
+            }
+        }
         for (id, u) in vendors {
             let mark = if u.sanctioned { "  ok " } else { "  !! " };
             let status = if u.sanctioned {

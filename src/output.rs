@@ -442,8 +442,7 @@ pub fn summary(
         );
         if let Some(v) = agg.visibility.get(ip) {
             let connections = v.tls_hellos + v.quic_hellos + v.http_requests + v.other_tcp;
-            if connections > 0 {
-                let share = 100 * (v.named + v.attributed) / connections;
+            if let Some(share) = (100 * (v.named + v.attributed)).checked_div(connections) {
                 let _ = writeln!(
                     s,
                     "     visibility: {share}% of {connections} connections named ({} on the wire, {} from its DNS), {} no name",

@@ -80,6 +80,9 @@ pub struct Visibility {
     pub attributed: u64,
     /// No name at all: no SNI and no answer, or ECH with no HTTPS record seen.
     pub unnamed: u64,
+    /// Of those, TLS and QUIC hellos: encrypted traffic whose destination stays unknown, the
+    /// blind spot that puts a host on the report.
+    pub unnamed_hellos: u64,
     /// Hellos that used ECH for real (evidence in the event), and hellos that merely carried
     /// the extension, GREASE included.
     pub ech: u64,
@@ -98,6 +101,7 @@ impl Visibility {
         self.named += o.named;
         self.attributed += o.attributed;
         self.unnamed += o.unnamed;
+        self.unnamed_hellos += o.unnamed_hellos;
         self.ech += o.ech;
         self.ech_offered += o.ech_offered;
         self.encrypted_dns += o.encrypted_dns;
@@ -612,6 +616,7 @@ impl Aggregator<'_> {
             v.attributed += 1;
         } else if hostname.is_empty() || ech {
             v.unnamed += 1;
+            v.unnamed_hellos += hello.is_some() as u64;
         } else {
             v.named += 1;
         }

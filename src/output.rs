@@ -218,7 +218,9 @@ pub fn write_report(path: &str, doc: &Value) -> io::Result<()> {
 }
 
 /// The report document: `hosts` lists every host with vendor traffic or a blind spot
-/// (encrypted DNS, ECH, hellos with no recoverable name); hosts with neither are left out.
+/// (encrypted DNS, ECH, TLS/QUIC hellos with no recoverable name); hosts with neither are left
+/// out (other TCP with no name alone does not list a host: SSH to an address is no blind spot
+/// for support vendors).
 /// `vendors` is the same data turned round for scoping.
 pub fn report(
     agg: &Aggregator,
@@ -231,7 +233,7 @@ pub fn report(
     let blind = agg
         .visibility
         .iter()
-        .filter(|(_, v)| v.unnamed > 0 || v.ech > 0)
+        .filter(|(_, v)| v.unnamed_hellos > 0 || v.ech > 0)
         .map(|(ip, _)| ip);
     let ips: std::collections::BTreeSet<&IpAddr> = agg
         .hosts
@@ -387,6 +389,7 @@ fn visibility_json(v: &Visibility) -> Value {
         "named": v.named,
         "attributed": v.attributed,
         "unnamed": v.unnamed,
+        "unnamed_hellos": v.unnamed_hellos,
         "named_share": share,
         "ech": v.ech,
         "ech_offered": v.ech_offered,
@@ -522,12 +525,12 @@ pub fn summary(
     let hidden: Vec<_> = agg
         .visibility
         .iter()
-        .filter(|(_, v)| v.unnamed > 0 || v.ech > 0)
+        .filter(|(_, v)| v.unnamed_hellos > 0 || v.ech > 0)
         .collect();
     if !hidden.is_empty() {
         let _ = writeln!(
             s,
-            "\nHIDDEN TRAFFIC (connections whose destination has no name: the vendor list may miss them)"
+            "\nHIDDEN TRAFFIC (encrypted connections whose destination has no name: the vendor list may miss them)"
         );
         for (ip, v) in hidden {
             let connections = v.tls_hellos + v.quic_hellos + v.http_requests + v.other_tcp;

@@ -65,11 +65,14 @@ on_exit_clean_up
 
 # ------------------------------------------------------------------- the ECH config
 # An ECHConfigList (RFC 9849 §4, version 0xfe0d) for a fresh X25519 key, and the HTTPS record
-# (RFC 9460) that publishes it: priority 1, target ".", alpn h2,http/1.1, ech.
+# (RFC 9460) that publishes it: priority 1, target ".", the given alpn list, ech.
+# https_rdata <alpn,...>: the record's RDATA in hex; one key for every record.
 https_rdata() {
-    openssl genpkey -algorithm X25519 -out "$WORK/ech.key" 2>/dev/null
-    openssl pkey -in "$WORK/ech.key" -pubout -outform DER | tail -c 32 >"$WORK/ech.pub"
-    python3 - "$WORK/ech.pub" "$ECH_ID" "$ECH_PUBLIC" <<'EOF'
+    if [ ! -s "$WORK/ech.pub" ]; then
+        openssl genpkey -algorithm X25519 -out "$WORK/ech.key" 2>/dev/null
+        openssl pkey -in "$WORK/ech.key" -pubout -outform DER | tail -c 32 >"$WORK/ech.pub"
+    fi
+    python3 - "$WORK/ech.pub" "$ECH_ID" "$ECH_PUBLIC" "$1" <<'EOF'
 import struct, sys
 pk = open(sys.argv[1], "rb").read()
 cid, name = int(sys.argv[2], 16), sys.argv[3].encode()
@@ -78,7 +81,7 @@ contents = (bytes([cid]) + struct.pack(">HH", 0x0020, len(pk)) + pk      # HpkeK
             + bytes([0, len(name)]) + name + struct.pack(">H", 0))         # max name len, public name, no extensions
 config = struct.pack(">HH", 0xFE0D, len(contents)) + contents
 ech_list = struct.pack(">H", len(config)) + config
-alpn = b"\x02h2\x08http/1.1"
+alpn = b"".join(bytes([len(a)]) + a.encode() for a in sys.argv[4].split(","))
 rdata = (struct.pack(">H", 1) + b"\x00"
          + struct.pack(">HH", 1, len(alpn)) + alpn
          + struct.pack(">HH", 5, len(ech_list)) + ech_list)
@@ -92,13 +95,14 @@ start_servers() {
     openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=shadowdesk-test" \
         -addext "subjectAltName=DNS:acme.kustomerapp.com,DNS:$ECH_PUBLIC,DNS:acme.zendesk.com,DNS:dns.google,IP:$S4,IP:$S4B" \
         -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
-    local rdata
-    rdata=$(https_rdata)
-    echo "$rdata" >"$WORK/https.rdata"
+    local rdata rdata_h3
+    rdata=$(https_rdata h2,http/1.1)
+    rdata_h3=$(https_rdata h3,h2)
     insrv dnsmasq --no-daemon --no-resolv --no-hosts --bind-interfaces --listen-address="$S4" \
         --log-queries --log-facility=- \
         --host-record=acme.kustomerapp.com,"$S4" --host-record="$ECH_PUBLIC","$S4" \
         --dns-rr=acme.kustomerapp.com,65,"$rdata" \
+        --host-record=widget.intercom.io,"$S4" --dns-rr=widget.intercom.io,65,"$rdata_h3" \
         --host-record=acme.zendesk.com,"$S4" --cname=help.acme-corp.example,acme.zendesk.com \
         --host-record=ssh.acme-corp.example,"$S4" \
         >"$WORK/dnsmasq.log" 2>&1 &
@@ -113,6 +117,16 @@ start_servers() {
         PIDS+=($!)
         wait_listen t "*:$port"
     done
+    # A silent UDP 443: QUIC Initials are taken and never answered. Without it the ICMP port
+    # unreachable for the first datagram stops Chromium before the rest of its two-packet
+    # ClientHello is sent.
+    insrv python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 443))
+while True: s.recv(65535)
+' >"$WORK/udp_sink.log" 2>&1 &
+    PIDS+=($!)
+    wait_listen u "0.0.0.0:443"
     mkdir -p "$WORK/www" && echo "hello over plain HTTP" >"$WORK/www/index.html"
     for port in 80 8080; do
         insrv python3 -m http.server "$port" --bind "$S4" --directory "$WORK/www" >"$WORK/http_$port.log" 2>&1 &
@@ -162,8 +176,30 @@ scen_ech() {
     rows=$(tshark -n -r "$WORK/ech_chromium.pcap" -Y 'tls.handshake.type == 1' -T fields \
         -e tls.handshake.extensions_server_name -e tls.handshake.extension.data -E occurrence=a 2>/dev/null)
     echo "$rows" | awk '{print "[record-hidden]   hello: " substr($0, 1, 120)}' >&2
-    echo "$rows" | grep -q "^$ECH_PUBLIC.*,0000010001${ECH_ID}" \
+    echo "$rows" | grep -Eq "^$ECH_PUBLIC.*[[:space:],]0000010001${ECH_ID}" \
         || die "no hello with SNI $ECH_PUBLIC and an outer ECH extension for config 0x$ECH_ID"
+}
+
+# The same config behind an HTTPS record whose alpn offers h3: Chromium goes straight to QUIC,
+# with real ECH in its Initials. Nothing answers on UDP 443, so it falls back to TCP.
+scen_ech_quic() {
+    local ud
+    ud=$(mktemp -d "$WORK/chromium.XXXXXX")
+    cap_start ech_chromium_quic
+    incli env HOME="$ud" timeout -k 5 40 chromium --headless --no-sandbox --disable-gpu --no-first-run \
+        --disable-background-networking --disable-component-update --disable-sync \
+        --disable-default-apps --disable-extensions --no-default-browser-check \
+        --user-data-dir="$ud" --enable-features=EncryptedClientHello,UseDnsHttpsSvcb,UseDnsHttpsSvcbAlpn,AsyncDns \
+        --enable-quic --ignore-certificate-errors \
+        --dump-dom https://widget.intercom.io/ >"$WORK/chromium_quic.dom" 2>"$WORK/chromium_quic.err" \
+        || log "chromium exited with $?"
+    cap_stop
+    local rows
+    rows=$(tshark -n -r "$WORK/ech_chromium_quic.pcap" -Y 'quic && tls.handshake.type == 1' -T fields \
+        -e tls.handshake.extensions_server_name -e tls.handshake.extension.data -E occurrence=a 2>/dev/null)
+    echo "$rows" | awk '{print "[record-hidden]   quic hello: " substr($0, 1, 120)}' >&2
+    echo "$rows" | grep -Eq "^$ECH_PUBLIC.*[[:space:],]0000010001${ECH_ID}" \
+        || die "no QUIC hello with SNI $ECH_PUBLIC and an outer ECH extension for config 0x$ECH_ID"
 }
 
 scen_ip_literal() {
@@ -208,6 +244,7 @@ scen_ssh() {
 declare -A EXERCISE
 describe() { EXERCISE[$1]=$2; }
 describe ech_chromium.pcap "REAL ECH from headless Chromium: its DNS client asks dnsmasq for the HTTPS (65) and A records of acme.kustomerapp.com; the HTTPS record (priority 1, target '.', alpn h2,http/1.1) carries an ECHConfigList made by this script: one config, version 0xfe0d, config id 0x$ECH_ID, DHKEM(X25519) 0x0020, suite HKDF-SHA256/AES-128-GCM (1,1), public name $ECH_PUBLIC. Chromium's hellos to $S4:443 then have SNI $ECH_PUBLIC and an outer encrypted_client_hello (0xfe0d) naming config 0x$ECH_ID; the server has no ECH key, so Chromium retries without ECH: those hellos carry SNI acme.kustomerapp.com and a GREASE ECH extension. Also Chromium's background DNS queries (refused by dnsmasq)"
+describe ech_chromium_quic.pcap "REAL ECH over QUIC from headless Chromium: widget.intercom.io's HTTPS record has alpn h3,h2 and the same ECHConfigList (config id 0x$ECH_ID, public name $ECH_PUBLIC), so Chromium sends QUIC v1 Initials to $S4:443 whose ClientHello has SNI $ECH_PUBLIC and an outer ECH extension for config 0x$ECH_ID; UDP 443 only swallows datagrams, so Chromium retransmits and falls back to TCP (hellos as in ech_chromium.pcap)"
 describe ip_literal.pcap "SNI-less TLS: dig help.acme-corp.example (CNAME acme.zendesk.com, A $S4), then curl -k https://$S4/ and openssl s_client -noservername to $S4:443 (no server_name: attributable through the answer), and openssl s_client -noservername to $S4B:443 (no DNS name points there: not attributable)"
 describe encrypted_dns.pcap "Encrypted DNS: dig +tls @$S4 (DNS over TLS, port 853, openssl s_server) and curl --doh-url https://dns.google/dns-query (DNS over HTTPS: a ClientHello with SNI dns.google to $S4:443)"
 describe http_plain.pcap "Plain HTTP/1.1 from curl: GET http://status.helpjuice.com/ (port 80) and GET http://acme.zendesk.com:8080/ against python3 http.server"
@@ -241,6 +278,7 @@ write_truth() {
 setup_net
 start_servers
 run_step scen_ech
+run_step scen_ech_quic
 run_step scen_ip_literal
 run_step scen_encrypted_dns
 run_step scen_http

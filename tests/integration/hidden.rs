@@ -306,3 +306,24 @@ fn other_tcp_is_counted_not_reported() {
     assert_eq!(v["unnamed_hellos"], 0, "{v}");
     assert!(doc["hosts"].as_array().unwrap().is_empty(), "{doc}");
 }
+
+/// The same config behind an HTTPS record with alpn h3: Chromium's QUIC Initials carry real
+/// ECH (tshark decrypts them and shows the public name), and so do its TCP hellos after the
+/// fallback; all are linked to widget.intercom.io.
+#[test]
+fn real_ech_over_quic_is_linked_too() {
+    let (o, evs) = events(&[&hidden("ech_chromium_quic.pcap")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let quic: Vec<&Value> = evs.iter().filter(|e| e["kind"] == "quic").collect();
+    assert_eq!(quic.len(), 1);
+    let outer: Vec<&Value> = evs
+        .iter()
+        .filter(|e| e["hostname"] == "public.ech-front.example")
+        .collect();
+    assert!(outer.len() >= 2, "QUIC and TCP outer hellos");
+    for h in outer {
+        assert_eq!(h["ech"], true, "{h}");
+        assert_eq!(h["attributed_hostname"], "widget.intercom.io", "{h}");
+        assert_eq!(h["vendor"], "intercom", "{h}");
+    }
+}

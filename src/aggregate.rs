@@ -193,7 +193,7 @@ impl<'a> Aggregator<'a> {
 
     /// Turns an observation into its event, records it in the report, and, when `line` is
     /// given, writes the event there as one JSON object (no newline). Returns false when the
-    /// observation makes no event (the root name).
+    /// observation makes no event (the root name, or a TCP connection that is only counted).
     pub fn observe(&mut self, o: &Observation, line: Option<&mut Vec<u8>>) -> bool {
         // Who is the client: the sender, except for a DNS response, whose client is the
         // host that asked (the response's destination).

@@ -82,27 +82,38 @@ setup_net() {
         | sed "s/^/[$TAG]   /" >&2
 }
 
-# wait_listen <t|u> <addr:port as ss prints it>
+# wait_listen <t|u> <addr:port as ss prints it>: fails (a bare call ends the script under
+# set -e) when the server namespace has no such listener after 10 s
 wait_listen() {
     local i
     for i in $(seq 1 100); do
         insrv ss -Hln"$1" | awk '{print $4}' | grep -qxF "$2" && return 0
         sleep 0.1
     done
-    die "server not listening on $2"
+    log "server not listening on $2"
+    return 1
 }
 
 # cap_start <name> [tcpdump options...]: tcpdump in the client namespace (by default on the
 # client's veth end) into $WORK/<name>.pcap, with $CAPFILTER
 cap_start() {
-    local name=$1 i
+    local name=$1
     shift
     local opts=("$@")
     [ ${#opts[@]} -gt 0 ] || opts=(-i "$VC")
+    cap_in "$CLI" "$name" "$CAPFILTER" "${opts[@]}"
+}
+
+# cap_in <namespace> <name> <filter or ""> <tcpdump options...>: the general form
+cap_in() {
+    local ns=$1 name=$2 filter=$3 i
+    shift 3
+    local f=()
+    [ -n "$filter" ] && f=("$filter")
     : >"$WORK/$name.tcpdump.err"
     # Not through incli: backgrounding a shell function would make $! the subshell, and
     # killing that would leave tcpdump running.
-    ip netns exec "$CLI" tcpdump "${opts[@]}" -n -s 0 -U -Z root -w "$WORK/$name.pcap" "$CAPFILTER" \
+    ip netns exec "$ns" tcpdump "$@" -n -s 0 -U -Z root -w "$WORK/$name.pcap" "${f[@]}" \
         2>"$WORK/$name.tcpdump.err" &
     PIDS+=($!); CAP_PIDS+=($!)
     for i in $(seq 1 100); do

@@ -14,9 +14,8 @@
 #
 #   sudo testdata/record-more.sh      # (re)writes testdata/captures/more/*
 #
-# Run it AFTER testdata/record.sh: record.sh deletes testdata/captures/ (with
-# more/ in it) and rewrites MANIFEST.tsv without the more/ rows.  This script
-# only replaces the MANIFEST rows whose file starts with "more/".
+# It replaces only captures/more/ and the MANIFEST rows whose file starts with
+# "more/"; the other recording scripts leave both alone, so order does not matter.
 #
 # Needs (Debian 12): everything record.sh needs, plus iptables tinyproxy
 #   dante-server openssh-server postgresql python3-dnspython openvswitch-switch
@@ -58,8 +57,9 @@ OU4S=10.99.30.2            # client side: 10.99.30.1
 OTC=10.99.31.1; OTS=10.99.31.2; OTC6=fd00:99:31::1; OTS6=fd00:99:31::2
 OMC=10.99.32.1; OMS=10.99.32.2; OMC6=fd00:99:32::1; OMS6=fd00:99:32::2
 
-log() { printf '[record-more] %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+TAG=record-more
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
 
 [ "$(id -u)" = 0 ] || die "run as root (sudo $0)"
 for b in ip ethtool tcpdump dnsmasq dig openssl curl tshark capinfos python3 iptables ip6tables \
@@ -73,16 +73,7 @@ done
 
 WORK=$(mktemp -d /tmp/sd-record-more.XXXXXX)
 chmod 755 "$WORK"
-PIDS=()
 MADE_RUN_SSHD=0
-
-kill_ns_procs() {   # processes left in one of *our* namespaces (by pid)
-    local ns=$1 p
-    ip netns list 2>/dev/null | grep -qw "^$ns" || return 0
-    for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
-    sleep 0.5
-    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-}
 
 cleanup() {
     local rc=$? p
@@ -102,8 +93,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-incli() { ip netns exec "$CLI" "$@"; }
-insrv() { ip netns exec "$SRV" "$@"; }
 inrtr() { ip netns exec "$RTR" "$@"; }
 
 # ---------------------------------------------------------------- namespaces
@@ -291,14 +280,6 @@ probe_kernel_tunnels() {   # logs which tunnel device types this kernel can crea
 }
 
 # ------------------------------------------------------------------ servers
-wait_listen() {   # wait_listen <proto t|u> <addr:port as ss prints it>
-    local i
-    for i in $(seq 1 100); do
-        insrv ss -Hln"$1" | awk '{print $4}' | grep -qxF "$2" && return 0
-        sleep 0.1
-    done
-    log "server not listening on $2"; return 1
-}
 
 BIGTXT=$(python3 -c 'print(",".join("%s" % (chr(97 + i) * 200) for i in range(14)))')
 LONGALPN="h2,http/1.1$(python3 -c 'print("".join(",x-shadowdesk-test-%d-%s" % (i, "p" * 180) for i in range(6)))')"
@@ -448,30 +429,7 @@ start_servers() {
 
 # ---------------------------------------------------------------- capturing
 # cap_start <name> <ns> <iface> <filter>: writes $WORK/<name>.pcap
-CAP_PIDS=()
-cap_start() {
-    local name=$1 ns=$2 ifc=$3 filter=$4
-    local f=()
-    [ -n "$filter" ] && f=("$filter")
-    : >"$WORK/$name.tcpdump.err"
-    ip netns exec "$ns" tcpdump -i "$ifc" -n -s 0 -U -Z root -w "$WORK/$name.pcap" "${f[@]}" \
-        2>"$WORK/$name.tcpdump.err" &
-    local pid=$!
-    PIDS+=("$pid"); CAP_PIDS+=("$pid")
-    local i
-    for i in $(seq 1 100); do
-        grep -q "listening on" "$WORK/$name.tcpdump.err" && return 0
-        sleep 0.1
-    done
-    cat "$WORK/$name.tcpdump.err" >&2; die "tcpdump for $name did not start"
-}
-cap_stop() {
-    sleep 1
-    local p
-    for p in "${CAP_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    for p in "${CAP_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    CAP_PIDS=()
-}
+cap_start() { cap_in "$2" "$1" "$4" -i "$3"; }
 
 DIG=(dig +tries=1 +time=3)
 CURL=(curl -sk --max-time 10 -o /dev/null)
@@ -761,8 +719,7 @@ write_truth() {
         cp "$WORK/$f" "$OUT/$f"
         local json lt fmt np sz tls dns split et ed es must
         json=$(TSHARK_EXTRA="${TSX[$f]}" python3 "$GEN_TRUTH" "$OUT/$f" "$OUT/$f" | sed "s#$OUT/##")
-        read -r lt fmt np < <(capinfos -M -T -r -E -t -c "$OUT/$f" | awk -F'\t' '{print $3"\t"$2"\t"$4}' | tr -s ' ' '_')
-        sz=$(stat -c %s "$OUT/$f")
+        read -r lt fmt np sz < <(capture_facts "$OUT/$f")
         read -r tls dns split < <(python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print(j["tls"], j["dns"], j["split_ch"])' "$json")
         must=$(tshark -n ${TSX[$f]} -r "$OUT/$f" -Y "${MUST[$f]}" 2>/dev/null | wc -l)
         printf 'more/%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$f" "$lt" "$fmt" "$np" "$sz" "$tls" "$dns" "$split" \
@@ -775,14 +732,7 @@ write_truth() {
             FAILED+=("$f")
         fi
     done
-    # MANIFEST.tsv: keep record.sh's rows, replace the more/ rows
-    local man=$HERE/MANIFEST.tsv
-    if [ -s "$man" ]; then
-        awk -F'\t' '$1 !~ /^more\//' "$man" >"$WORK/manifest.keep"
-    else
-        printf 'file\tlink_type\tformat\tpackets\tbytes\ttruth_tls_rows\ttruth_dns_rows\tsplit_clienthello\texercises\tclient_ips\tserver_ips\tdns_query_names\ttls_sni_names\ttshark_extra_for_truth\n' >"$WORK/manifest.keep"
-    fi
-    cat "$WORK/manifest.keep" "$rows" >"$man"
+    manifest_replace more "$rows"
 }
 
 verify_frag() {   # the fragmented ClientHellos / queries must really be reassembled from fragments
@@ -793,16 +743,6 @@ verify_frag() {   # the fragmented ClientHellos / queries must really be reassem
         log "  $f: $n DNS query / ClientHello frame(s) whose IP datagram was reassembled from fragments"
         [ "$n" -ge 1 ] || { log "BAD  $f: no query / ClientHello was IP-fragmented"; FAILED+=("$f (not fragmented)"); }
     done
-}
-
-run_step() {   # run_step <function>: a failing step is reported, the others still run
-    local rc
-    set +e
-    ( set -e; "$1" )
-    rc=$?
-    set -e
-    if [ $rc != 0 ]; then log "STEP $1 FAILED (rc=$rc)"; FAILED+=("step $1"); CAP_PIDS=(); fi
-    return 0
 }
 
 # -------------------------------------------------------------------- main

@@ -154,52 +154,50 @@ while True:
 }
 
 # --------------------------------------------------------------------- scenarios
-scen_ech() {
-    local ud
+# chromium_visit <capture> <url> <chromium options...>: one headless page load, captured.
+# No --host-resolver-rules: Chromium's own DNS client must ask dnsmasq for the HTTPS record.
+chromium_visit() {
+    local name=$1 url=$2 ud
+    shift 2
     ud=$(mktemp -d "$WORK/chromium.XXXXXX")
-    cap_start ech_chromium
-    # No --host-resolver-rules: Chromium's own DNS client must ask dnsmasq for the HTTPS
-    # record. --disable-quic: the record's alpn has no h3, and TCP keeps the hellos in TLS.
+    cap_start "$name"
     incli env HOME="$ud" timeout -k 5 40 chromium --headless --no-sandbox --disable-gpu --no-first-run \
         --disable-background-networking --disable-component-update --disable-sync \
         --disable-default-apps --disable-extensions --no-default-browser-check \
-        --user-data-dir="$ud" --enable-features=EncryptedClientHello,UseDnsHttpsSvcb,AsyncDns \
-        --disable-quic --ignore-certificate-errors \
-        --dump-dom https://acme.kustomerapp.com/ >"$WORK/chromium.dom" 2>"$WORK/chromium.err" \
+        --user-data-dir="$ud" --ignore-certificate-errors "$@" \
+        --dump-dom "$url" >"$WORK/$name.dom" 2>"$WORK/$name.err" \
         || log "chromium exited with $?"
     cap_stop
-    grep -q "net_error -183" "$WORK/chromium.err" \
+    grep -q "net_error -183" "$WORK/$name.err" \
         && log "chromium: ERR_ECH_NOT_NEGOTIATED (-183), as expected: the server has no ECH key"
-    # tshark 4.0 does not dissect ECH: read the extension's first bytes (type 0 = outer,
-    # kdf, aead, config id) from its raw data.
+    return 0
+}
+
+# expect_outer_ech <capture> <display filter>: some hello there has SNI $ECH_PUBLIC and an
+# outer ECH extension for config $ECH_ID. tshark 4.0 does not dissect ECH, so the
+# extension's first bytes (type 0 = outer, kdf, aead, config id) are read from its raw data.
+expect_outer_ech() {
     local rows
-    rows=$(tshark -n -r "$WORK/ech_chromium.pcap" -Y 'tls.handshake.type == 1' -T fields \
+    rows=$(tshark -n -r "$WORK/$1.pcap" -Y "$2" -T fields \
         -e tls.handshake.extensions_server_name -e tls.handshake.extension.data -E occurrence=a 2>/dev/null)
     echo "$rows" | awk '{print "[record-hidden]   hello: " substr($0, 1, 120)}' >&2
     echo "$rows" | grep -Eq "^$ECH_PUBLIC.*[[:space:],]0000010001${ECH_ID}" \
-        || die "no hello with SNI $ECH_PUBLIC and an outer ECH extension for config 0x$ECH_ID"
+        || die "$1: no hello with SNI $ECH_PUBLIC and an outer ECH extension for config 0x$ECH_ID"
+}
+
+# --disable-quic: the record's alpn has no h3, and TCP keeps the hellos in TLS.
+scen_ech() {
+    chromium_visit ech_chromium https://acme.kustomerapp.com/ \
+        --enable-features=EncryptedClientHello,UseDnsHttpsSvcb,AsyncDns --disable-quic
+    expect_outer_ech ech_chromium 'tls.handshake.type == 1'
 }
 
 # The same config behind an HTTPS record whose alpn offers h3: Chromium goes straight to QUIC,
 # with real ECH in its Initials. Nothing answers on UDP 443, so it falls back to TCP.
 scen_ech_quic() {
-    local ud
-    ud=$(mktemp -d "$WORK/chromium.XXXXXX")
-    cap_start ech_chromium_quic
-    incli env HOME="$ud" timeout -k 5 40 chromium --headless --no-sandbox --disable-gpu --no-first-run \
-        --disable-background-networking --disable-component-update --disable-sync \
-        --disable-default-apps --disable-extensions --no-default-browser-check \
-        --user-data-dir="$ud" --enable-features=EncryptedClientHello,UseDnsHttpsSvcb,UseDnsHttpsSvcbAlpn,AsyncDns \
-        --enable-quic --ignore-certificate-errors \
-        --dump-dom https://widget.intercom.io/ >"$WORK/chromium_quic.dom" 2>"$WORK/chromium_quic.err" \
-        || log "chromium exited with $?"
-    cap_stop
-    local rows
-    rows=$(tshark -n -r "$WORK/ech_chromium_quic.pcap" -Y 'quic && tls.handshake.type == 1' -T fields \
-        -e tls.handshake.extensions_server_name -e tls.handshake.extension.data -E occurrence=a 2>/dev/null)
-    echo "$rows" | awk '{print "[record-hidden]   quic hello: " substr($0, 1, 120)}' >&2
-    echo "$rows" | grep -Eq "^$ECH_PUBLIC.*[[:space:],]0000010001${ECH_ID}" \
-        || die "no QUIC hello with SNI $ECH_PUBLIC and an outer ECH extension for config 0x$ECH_ID"
+    chromium_visit ech_chromium_quic https://widget.intercom.io/ \
+        --enable-features=EncryptedClientHello,UseDnsHttpsSvcb,UseDnsHttpsSvcbAlpn,AsyncDns --enable-quic
+    expect_outer_ech ech_chromium_quic 'quic && tls.handshake.type == 1'
 }
 
 scen_ip_literal() {

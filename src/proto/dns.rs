@@ -375,6 +375,13 @@ mod tests {
         for n in 0..r.len() {
             let _ = parse(&r[..n]);
         }
+        for i in 12..r.len() {
+            for v in [0u8, 0xff, 0x01, 0xc0] {
+                let mut c = r.clone();
+                c[i] = v;
+                let _ = parse(&c);
+            }
+        }
     }
 
     #[test]

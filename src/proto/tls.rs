@@ -253,6 +253,54 @@ pub(crate) mod tests {
         );
     }
 
+    /// A hello with an outer ECH extension after the padding: the offer is read, and no
+    /// corruption of any byte panics.
+    #[test]
+    fn ech_offer_is_read_and_corruption_is_safe() {
+        let mut ch = client_hello("public.ech-front.example", 8);
+        // encrypted_client_hello: outer, HKDF-SHA256, AES-128-GCM, config 0x2a, enc, payload.
+        let mut ext = vec![0xfe, 0x0d, 0, 0];
+        let body = [&[0u8, 0, 1, 0, 1, 0x2a, 0, 2, 9, 9, 0, 3][..], &[7, 7, 7]].concat();
+        ext[2..4].copy_from_slice(&(body.len() as u16).to_be_bytes());
+        ext.extend_from_slice(&body);
+        // Grow the record, handshake and extensions lengths by the extension's size.
+        let add = ext.len();
+        let grow = |b: &mut [u8], at: usize, width: usize| {
+            let mut v = 0usize;
+            for i in 0..width {
+                v = v << 8 | b[at + i] as usize;
+            }
+            v += add;
+            for i in 0..width {
+                b[at + width - 1 - i] = (v >> (8 * i)) as u8;
+            }
+        };
+        grow(&mut ch, 3, 2);
+        grow(&mut ch, 6, 3);
+        let ext_len_at = 5 + 4 + 2 + 32 + 1 + 4 + 2;
+        grow(&mut ch, ext_len_at, 2);
+        ch.extend_from_slice(&ext);
+        let Parse::ClientHello { hello, .. } = parse_client_hello(&ch) else {
+            panic!("not parsed");
+        };
+        assert_eq!(hello.names, ["public.ech-front.example"]);
+        assert_eq!(
+            hello.ech,
+            Some(ech::Offer {
+                kdf: 1,
+                aead: 1,
+                config_id: 0x2a
+            })
+        );
+        for i in 0..ch.len() {
+            for v in [0u8, 0xff, 0x01] {
+                let mut c = ch.clone();
+                c[i] = v;
+                let _ = parse_client_hello(&c);
+            }
+        }
+    }
+
     #[test]
     fn not_tls() {
         assert_eq!(parse_client_hello(b"GET / HTTP/1.1\r\n"), Parse::NotTls);

@@ -62,8 +62,9 @@ pub struct Aggregator<'a> {
     ech_configs: HashMap<(String, u8), Vec<(u16, u16)>>,
 }
 
-/// How much of a host's traffic the sensor could put a name on. Counted per hello (TLS and
-/// QUIC), per plain-HTTP or proxy request, and per other TCP connection whose SYN was seen.
+/// How much of a host's traffic the sensor could put a name on. Counted per TLS or QUIC
+/// connection (its first hello), per plain-HTTP or proxy request, and per other TCP connection
+/// whose SYN was seen.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Visibility {
     pub tls_hellos: u64,
@@ -132,6 +133,8 @@ struct EchAnswer {
 /// What the aggregator makes of a ClientHello.
 #[derive(Debug, Default)]
 struct HelloView {
+    /// The connection was already counted (see `What::TlsHello`).
+    again: bool,
     ech_offered: bool,
     /// Why the ECH is believed real, when it is.
     ech: Option<&'static str>,
@@ -218,8 +221,10 @@ impl<'a> Aggregator<'a> {
             return false;
         }
         let hello = match &o.what {
-            What::TlsHello { name, ech } | What::QuicHello { name, ech } => {
-                Some(self.judge_hello(client, server, name, *ech, o.ts))
+            What::TlsHello { name, ech, again } | What::QuicHello { name, ech, again } => {
+                let mut view = self.judge_hello(client, server, name, *ech, o.ts);
+                view.again = *again;
+                Some(view)
             }
             _ => None,
         };
@@ -593,6 +598,9 @@ impl Aggregator<'_> {
         encrypted_dns: bool,
     ) {
         let v = self.visibility.entry(client).or_default();
+        if hello.is_some_and(|h| h.again) {
+            return;
+        }
         match kind {
             "dns" => {
                 v.dns_queries += 1;
@@ -706,6 +714,7 @@ mod tests {
             What::TlsHello {
                 name: sni.into(),
                 ech,
+                again: false,
             },
         )
     }

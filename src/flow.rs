@@ -425,9 +425,10 @@ fn scan_tls(s: &mut Stream, emit: &mut impl FnMut(Found)) -> bool {
                     consume(s, len);
                 }
             },
-            tls::Parse::ClientHello { hello, end } => {
+            tls::Parse::ClientHello { mut hello, end } => {
                 s.hellos += 1;
                 s.named = true;
+                hello.retry = s.hellos > 1;
                 emit(Found::TlsHello(hello));
                 if s.hellos >= 2 {
                     return true;
@@ -732,6 +733,7 @@ mod tests {
         vec![Found::TlsHello(tls::Hello {
             names: vec!["acme.zendesk.com".into()],
             ech: None,
+            retry: false,
         })]
     }
 

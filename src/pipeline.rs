@@ -108,15 +108,18 @@ pub enum What {
         msg: dns::Message,
     },
     /// One server name of a ClientHello over TCP ("" when it has none), and the ECH
-    /// extension it carries.
+    /// extension it carries. `again`: the connection already gave a hello observation (a
+    /// second server name, or the hello after a HelloRetryRequest), so it is not counted twice.
     TlsHello {
         name: String,
         ech: Option<ech::Offer>,
+        again: bool,
     },
     /// The same, for a ClientHello carried in QUIC Initial packets.
     QuicHello {
         name: String,
         ech: Option<ech::Offer>,
+        again: bool,
     },
     Proxy {
         target: crate::proto::preamble::ProxyTarget,
@@ -683,21 +686,23 @@ fn worker(
 /// One observation per server name of a hello. A hello without one is an observation too:
 /// the aggregator may attribute it through the client's DNS answers.
 fn push_hello(obs: &mut Vec<Observation>, p: &Pkt, tcp: bool, hello: tls::Hello) {
-    let what = |name| match tcp {
+    let what = |name, again| match tcp {
         true => What::TlsHello {
             name,
             ech: hello.ech,
+            again,
         },
         false => What::QuicHello {
             name,
             ech: hello.ech,
+            again,
         },
     };
     if hello.names.is_empty() {
-        obs.push(observation(p, tcp, what(String::new())));
+        obs.push(observation(p, tcp, what(String::new(), hello.retry)));
     }
-    for name in hello.names {
-        obs.push(observation(p, tcp, what(name)));
+    for (i, name) in hello.names.into_iter().enumerate() {
+        obs.push(observation(p, tcp, what(name, hello.retry || i > 0)));
     }
 }
 

@@ -41,6 +41,8 @@ pub struct Hello {
     pub names: Vec<String>,
     /// The outer encrypted_client_hello extension, real or GREASE.
     pub ech: Option<ech::Offer>,
+    /// Set by the flow stage: the second hello of its connection, after a HelloRetryRequest.
+    pub retry: bool,
 }
 
 /// Cheap first look: does this stream start like a TLS handshake record (or could it, with
@@ -223,7 +225,8 @@ pub(crate) mod tests {
             Parse::ClientHello {
                 hello: Hello {
                     names: vec!["acme.zendesk.com".into()],
-                    ech: None
+                    ech: None,
+                    retry: false
                 },
                 end: ch.len()
             }

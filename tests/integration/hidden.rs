@@ -327,3 +327,22 @@ fn real_ech_over_quic_is_linked_too() {
         assert_eq!(h["vendor"], "intercom", "{h}");
     }
 }
+
+/// psql's connection to PostgreSQL 15 sends a second ClientHello after a HelloRetryRequest
+/// (tshark: two hellos from the same client port). Both are events; visibility counts the
+/// connection once.
+#[test]
+fn a_hello_retry_connection_counts_once() {
+    let cap = capture("more/postgres_ssl.pcap");
+    let rows = tsv(std::path::Path::new(&format!(
+        "{}.truth.tsv",
+        cap.display()
+    )));
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["src_port"], rows[1]["src_port"]);
+    let (_, evs) = events(&[cap.to_str().unwrap()]);
+    assert_eq!(evs.iter().filter(|e| e["kind"] == "tls").count(), 2);
+    let (_, doc) = report(&[cap.to_str().unwrap()]);
+    assert_eq!(doc["visibility"]["tls_hellos"], 1, "{}", doc["visibility"]);
+    assert_eq!(doc["visibility"]["connections"], 1);
+}

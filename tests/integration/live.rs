@@ -145,6 +145,11 @@ fn live_capture_streams_rotates_and_stops_cleanly() {
         vendors,
         [("helpjuice", false), ("intercom", true), ("zendesk", false)]
     );
+    // Visibility in the live report: the IP-literal hello was attributed, DoT and DoH counted.
+    let v = &host["visibility"];
+    assert!(v["attributed"].as_u64().unwrap() >= 1, "{v}");
+    assert!(v["encrypted_dns_connections"].as_u64().unwrap() >= 2, "{v}");
+    assert!(v["http_requests"].as_u64().unwrap() >= 1, "{v}");
     assert!(
         rep["stats"]["capture"]["packets_received"]
             .as_u64()

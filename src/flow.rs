@@ -124,8 +124,9 @@ impl Stream {
     }
 }
 
+/// One TCP connection: both directions' stream starts.
 #[derive(Debug)]
-struct FlowState {
+pub struct FlowState {
     last_ts: TsNanos,
     /// DNS over TCP (port 53 on either side) rather than a TLS probe.
     dns: bool,
@@ -169,20 +170,25 @@ impl FlowState {
     }
 }
 
-pub struct FlowTable {
-    flows: HashMap<FlowKey, FlowState>,
+/// Per-connection state of one worker, bounded and aged by the rules in `table`. The TCP
+/// flows ([`FlowTable`]) and the QUIC connections ([`QuicTable`]) are its two kinds.
+pub struct Flows<V> {
+    flows: HashMap<FlowKey, V>,
     cap: usize,
     next_sweep: TsNanos,
     pub stats: FlowStats,
 }
 
-impl FlowTable {
-    pub fn new(cap: usize) -> FlowTable {
-        let cap = cap.max(16);
-        FlowTable {
-            // Allocated once at full size: growing by doubling would briefly hold both tables
-            // at the worst moment, under a flood. Untouched buckets cost no resident memory.
-            flows: HashMap::with_capacity(cap),
+pub type FlowTable = Flows<FlowState>;
+
+/// QUIC connections whose client Initials are still being read. Entries are made only for
+/// datagrams that decrypt as a client Initial, so other UDP costs a lookup at most.
+pub type QuicTable = Flows<QuicFlow>;
+
+impl<V: Aged> Flows<V> {
+    fn with_cap(cap: usize, flows: HashMap<FlowKey, V>) -> Flows<V> {
+        Flows {
+            flows,
             cap,
             next_sweep: i64::MIN,
             stats: FlowStats::default(),
@@ -209,6 +215,22 @@ impl FlowTable {
         );
     }
 
+    /// Adds the entry of a key not in the table, making room first when it is full.
+    fn add(&mut self, key: FlowKey, v: V) {
+        self.stats.evicted_cap += make_room(&mut self.flows, self.cap);
+        self.stats.flows_created += 1;
+        self.flows.insert(key, v);
+    }
+}
+
+impl FlowTable {
+    pub fn new(cap: usize) -> FlowTable {
+        let cap = cap.max(16);
+        // Allocated once at full size: growing by doubling would briefly hold both tables at
+        // the worst moment, under a flood. Untouched buckets cost no resident memory.
+        Flows::with_cap(cap, HashMap::with_capacity(cap))
+    }
+
     /// Handles one TCP segment; returns what it completed, if anything.
     pub fn tcp(&mut self, d: &Decoded, tcp: TcpInfo, ts: TsNanos, out: &mut Vec<(usize, Found)>) {
         let (key, dir) = FlowKey::of(d);
@@ -217,10 +239,8 @@ impl FlowTable {
                 // A bare ACK or FIN of a flow we never tracked: nothing to learn.
                 return;
             }
-            self.stats.evicted_cap += make_room(&mut self.flows, self.cap);
-            self.stats.flows_created += 1;
             let dns = d.sport == 53 || d.dport == 53;
-            self.flows.insert(key, FlowState::new(ts, dns));
+            self.add(key, FlowState::new(ts, dns));
             self.stats.peak_flows = self.stats.peak_flows.max(self.flows.len() as u64);
         }
         let Some(flow) = self.flows.get_mut(&key) else {
@@ -462,16 +482,8 @@ fn drain_dns(s: &mut Stream, emit: &mut impl FnMut(Found)) -> bool {
     false
 }
 
-/// QUIC connections whose client Initials are still being read, per worker. Entries are made
-/// only for datagrams that decrypt as a client Initial, so other UDP costs a lookup at most.
-pub struct QuicTable {
-    flows: HashMap<FlowKey, QuicFlow>,
-    cap: usize,
-    next_sweep: TsNanos,
-    pub stats: FlowStats,
-}
-
-struct QuicFlow {
+/// One QUIC connection: the CRYPTO frames of its client Initials so far.
+pub struct QuicFlow {
     last_ts: TsNanos,
     /// Keys from the first Initial's Destination Connection ID; later Initials of the
     /// connection keep using them even when the DCID changes.
@@ -483,30 +495,7 @@ struct QuicFlow {
 
 impl QuicTable {
     pub fn new(cap: usize) -> QuicTable {
-        QuicTable {
-            flows: HashMap::new(),
-            cap: cap.max(16),
-            next_sweep: i64::MIN,
-            stats: FlowStats::default(),
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.flows.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.flows.is_empty()
-    }
-
-    pub fn advance(&mut self, now: TsNanos) {
-        self.stats.evicted_idle += sweep_idle(
-            &mut self.flows,
-            &mut self.next_sweep,
-            now,
-            IDLE_TIMEOUT_NS,
-            SWEEP_EVERY_NS,
-        );
+        Flows::with_cap(cap.max(16), HashMap::new())
     }
 
     /// Handles one UDP datagram; appends the ClientHello it completes.
@@ -531,9 +520,7 @@ impl QuicTable {
                 }
             };
             if !self.flows.contains_key(&key) {
-                self.stats.evicted_cap += make_room(&mut self.flows, self.cap);
-                self.stats.flows_created += 1;
-                self.flows.insert(
+                self.add(
                     key,
                     QuicFlow {
                         last_ts: ts,

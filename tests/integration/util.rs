@@ -115,6 +115,20 @@ pub fn tsv(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
         .collect()
 }
 
+/// Runs the binary on a capture (which must exit 0) and returns its tls/dns rows and
+/// tshark's: (ours, truth).
+pub fn rows_and_truth(cap: &Path) -> (BTreeSet<Row>, BTreeSet<Row>) {
+    let (o, evs) = events(&[cap.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}: {}",
+        cap.display(),
+        stderr(&o)
+    );
+    (rows(&evs), truth(cap))
+}
+
 /// tshark's rows for a capture (hostname lower-cased, trailing dot removed).
 pub fn truth(capture: &Path) -> BTreeSet<Row> {
     tsv(Path::new(&format!("{}.truth.tsv", capture.display())))

@@ -145,6 +145,17 @@ run_step() {
     return 0
 }
 
+# take_capture <file>: copies $WORK/<file> into $OUT; a capture that was not made is
+# reported, recorded in FAILED, and the call fails.
+take_capture() {
+    if [ ! -s "$WORK/$1" ]; then
+        log "MISSING $1"
+        FAILED+=("$1 (missing)")
+        return 1
+    fi
+    cp "$WORK/$1" "$OUT/$1"
+}
+
 # capture_facts <pcap>: "<link type> <format> <packets> <bytes>", as MANIFEST.tsv has them
 capture_facts() {
     local lt fmt np

@@ -715,8 +715,7 @@ write_truth() {
     local f rows=$WORK/manifest.rows
     : >"$rows"
     for f in $(printf '%s\n' "${!EXERCISE[@]}" | sort); do
-        if [ ! -s "$WORK/$f" ]; then log "MISSING $f"; FAILED+=("$f (missing)"); continue; fi
-        cp "$WORK/$f" "$OUT/$f"
+        take_capture "$f" || continue
         local json lt fmt np sz tls dns split et ed es must
         json=$(TSHARK_EXTRA="${TSX[$f]}" python3 "$GEN_TRUTH" "$OUT/$f" "$OUT/$f" | sed "s#$OUT/##")
         read -r lt fmt np sz < <(capture_facts "$OUT/$f")

@@ -141,8 +141,7 @@ write_truth() {
     local f rows=$WORK/manifest.rows
     : >"$rows"
     for f in $(printf '%s\n' "${!EXERCISE[@]}" | sort); do
-        if [ ! -s "$WORK/$f" ]; then log "MISSING $f"; FAILED+=("$f (missing)"); continue; fi
-        cp "$WORK/$f" "$OUT/$f"
+        take_capture "$f" || continue
         local json lt fmt np sz quic tls dns split qv eq es inits snis_got
         json=$(python3 "$GEN_TRUTH" "$OUT/$f" "$OUT/$f" | sed "s#$OUT/##")
         read -r lt fmt np sz < <(capture_facts "$OUT/$f")

@@ -145,6 +145,14 @@ run_step() {
     return 0
 }
 
+# exit_if_failed: ends the script with status 1, naming them, when any step or capture failed
+exit_if_failed() {
+    if [ ${#FAILED[@]} -gt 0 ]; then
+        log "FAILED: ${FAILED[*]}"
+        exit 1
+    fi
+}
+
 # take_capture <file>: copies $WORK/<file> into $OUT; a capture that was not made is
 # reported, recorded in FAILED, and the call fails.
 take_capture() {

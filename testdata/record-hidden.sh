@@ -281,6 +281,4 @@ run_step scen_encrypted_dns
 run_step scen_http
 run_step scen_ssh
 write_truth
-if [ ${#FAILED[@]} -gt 0 ]; then
-    die "failed: ${FAILED[*]}"
-fi
+exit_if_failed

@@ -757,8 +757,5 @@ done
 write_truth
 verify_frag
 du -sh "$OUT" | sed 's/^/[record-more] total /' >&2
-if [ ${#FAILED[@]} -gt 0 ]; then
-    log "FAILED: ${FAILED[*]}"
-    exit 1
-fi
+exit_if_failed
 log "all $(ls "$OUT"/*.pcap | wc -l) captures have their expected truth rows"

@@ -190,8 +190,5 @@ run_step scen_aioquic 2 widget.intercom.io
 write_truth
 verify_chromium
 du -sh "$OUT" | sed 's/^/[record-quic] total /' >&2
-if [ ${#FAILED[@]} -gt 0 ]; then
-    log "FAILED: ${FAILED[*]}"
-    exit 1
-fi
+exit_if_failed
 log "all $(ls "$OUT"/*.pcap | wc -l) captures have their expected quic truth rows"

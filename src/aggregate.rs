@@ -208,10 +208,7 @@ impl<'a> Aggregator<'a> {
         };
         if let What::OtherTcp = o.what {
             // No name on the wire; the client's own DNS may still say where it went.
-            let resolved = self
-                .answers
-                .get(&(client, server))
-                .is_some_and(|a| a.expiry >= o.ts);
+            let resolved = self.resolved(client, server, o.ts).is_some();
             let v = self.visibility.entry(client).or_default();
             v.other_tcp += 1;
             match resolved {
@@ -528,10 +525,6 @@ impl Aggregator<'_> {
         offer: Option<ech::Offer>,
         now: TsNanos,
     ) -> HelloView {
-        let resolved = self
-            .answers
-            .get(&(client, server))
-            .filter(|a| a.expiry >= now);
         let mut view = HelloView {
             ech_offered: offer.is_some(),
             ..HelloView::default()
@@ -546,26 +539,21 @@ impl Aggregator<'_> {
                     e.expiry >= now && e.config.public_name == sni && e.config.offered_by(&o)
                 })
                 .collect();
-            // (Most hellos carry GREASE: skip the key's allocation when nothing can match.)
-            let known = !self.ech_configs.is_empty()
-                && self
-                    .ech_configs
-                    .get(&(sni.to_owned(), o.config_id))
-                    .is_some_and(|suites| suites.contains(&(o.kdf, o.aead)));
             view.ech = if !fits.is_empty() {
                 Some("client_https_record")
-            } else if known {
+            } else if self.config_known(sni, &o) {
                 Some("https_record")
             } else if self.ech_fronts.contains(sni) {
                 Some("known_public_name")
             } else {
                 None
             };
-            let same_server = |e: &&&EchAnswer| {
-                resolved.is_some_and(|a| a.asked == e.asked || a.owner == e.owner)
-            };
-            let pick = fits.iter().rev().find(same_server).or_else(|| fits.last());
-            if let Some(e) = pick {
+            if let Some(newest) = fits.last() {
+                let resolved = self.resolved(client, server, now);
+                let same_server = |e: &&&EchAnswer| {
+                    resolved.is_some_and(|a| a.asked == e.asked || a.owner == e.owner)
+                };
+                let e = fits.iter().rev().find(same_server).unwrap_or(newest);
                 let mut names: Vec<&str> = fits.iter().map(|e| e.asked.as_str()).collect();
                 names.sort_unstable();
                 names.dedup();
@@ -578,7 +566,7 @@ impl Aggregator<'_> {
                 });
             }
         } else if sni.is_empty() {
-            view.attributed = resolved.map(|a| Attribution {
+            view.attributed = self.resolved(client, server, now).map(|a| Attribution {
                 asked: a.asked.clone(),
                 owner: a.owner.clone(),
                 how: "dns_answer",
@@ -587,6 +575,23 @@ impl Aggregator<'_> {
             });
         }
         view
+    }
+
+    /// The answer that gave this client that server's address, while its TTL lasts.
+    fn resolved(&self, client: IpAddr, server: IpAddr, now: TsNanos) -> Option<&Answer> {
+        self.answers
+            .get(&(client, server))
+            .filter(|a| a.expiry >= now)
+    }
+
+    /// Some client got this (public name, config id) with this cipher suite.
+    fn config_known(&self, sni: &str, o: &ech::Offer) -> bool {
+        // Most hellos carry GREASE: no key is built when nothing can match.
+        !self.ech_configs.is_empty()
+            && self
+                .ech_configs
+                .get(&(sni.to_owned(), o.config_id))
+                .is_some_and(|suites| suites.contains(&(o.kdf, o.aead)))
     }
 
     fn count_visibility(

@@ -94,6 +94,11 @@ pub struct Visibility {
 }
 
 impl Visibility {
+    /// Every connection counted: each is named, attributed or unnamed.
+    pub fn connections(&self) -> u64 {
+        self.tls_hellos + self.quic_hellos + self.http_requests + self.other_tcp
+    }
+
     pub fn plus(mut self, o: &Visibility) -> Visibility {
         self.tls_hellos += o.tls_hellos;
         self.quic_hellos += o.quic_hellos;

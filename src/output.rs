@@ -375,7 +375,7 @@ pub fn report(
 /// How much of a host's traffic had a name: the share of connections the vendor list can
 /// speak for, and what hid the rest.
 fn visibility_json(v: &Visibility) -> Value {
-    let connections = v.tls_hellos + v.quic_hellos + v.http_requests + v.other_tcp;
+    let connections = v.connections();
     let share = (connections > 0).then(|| {
         let named = (v.named + v.attributed) as f64 / connections as f64;
         (named * 1000.0).round() / 1000.0
@@ -444,7 +444,7 @@ pub fn summary(
             vendors.len()
         );
         if let Some(v) = agg.visibility.get(ip) {
-            let connections = v.tls_hellos + v.quic_hellos + v.http_requests + v.other_tcp;
+            let connections = v.connections();
             if let Some(share) = (100 * (v.named + v.attributed)).checked_div(connections) {
                 let _ = writeln!(
                     s,
@@ -533,7 +533,7 @@ pub fn summary(
             "\nHIDDEN TRAFFIC (encrypted connections whose destination has no name: the vendor list may miss them)"
         );
         for (ip, v) in hidden {
-            let connections = v.tls_hellos + v.quic_hellos + v.http_requests + v.other_tcp;
+            let connections = v.connections();
             let _ = writeln!(
                 s,
                 "  {ip:<40} {connections:>5} connections: {} named, {} attributed, {} no name; {} used ECH",

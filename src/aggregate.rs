@@ -94,6 +94,13 @@ pub struct Visibility {
 }
 
 impl Visibility {
+    /// Encrypted traffic whose destination has no name, or real ECH: what lists a host as
+    /// hidden in the report and the summary. (Other TCP with no name alone does not: SSH to
+    /// an address is no blind spot for support vendors.)
+    pub fn has_hidden_traffic(&self) -> bool {
+        self.unnamed_hellos > 0 || self.ech > 0
+    }
+
     /// Every connection counted: each is named, attributed or unnamed.
     pub fn connections(&self) -> u64 {
         self.tls_hellos + self.quic_hellos + self.http_requests + self.other_tcp

@@ -218,9 +218,7 @@ pub fn write_report(path: &str, doc: &Value) -> io::Result<()> {
 }
 
 /// The report document: `hosts` lists every host with vendor traffic or a blind spot
-/// (encrypted DNS, ECH, TLS/QUIC hellos with no recoverable name); hosts with neither are left
-/// out (other TCP with no name alone does not list a host: SSH to an address is no blind spot
-/// for support vendors).
+/// (encrypted DNS, or [`Visibility::has_hidden_traffic`]); hosts with neither are left out.
 /// `vendors` is the same data turned round for scoping.
 pub fn report(
     agg: &Aggregator,
@@ -233,7 +231,7 @@ pub fn report(
     let blind = agg
         .visibility
         .iter()
-        .filter(|(_, v)| v.unnamed_hellos > 0 || v.ech > 0)
+        .filter(|(_, v)| v.has_hidden_traffic())
         .map(|(ip, _)| ip);
     let ips: std::collections::BTreeSet<&IpAddr> = agg
         .hosts
@@ -525,7 +523,7 @@ pub fn summary(
     let hidden: Vec<_> = agg
         .visibility
         .iter()
-        .filter(|(_, v)| v.unnamed_hellos > 0 || v.ech > 0)
+        .filter(|(_, v)| v.has_hidden_traffic())
         .collect();
     if !hidden.is_empty() {
         let _ = writeln!(

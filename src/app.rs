@@ -316,6 +316,7 @@ fn analyze(
     let result = pipeline::run(
         source,
         c.threads as usize,
+        (c.memcap as usize) << 20,
         !c.quiet,
         |obs| st.borrow_mut().observe(&obs),
         |counters| {

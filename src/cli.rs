@@ -87,6 +87,15 @@ pub struct CommonArgs {
     /// Folder of extra *.vendor files; a file with a built-in id replaces that vendor.
     #[arg(long, value_name = "DIR")]
     pub fingerprints: Option<PathBuf>,
+    /// Memory for everything traffic can fill (reassembly, fragments, per-host state, the DNS
+    /// answers kept for attribution), MiB; what does not fit is dropped and counted.
+    #[arg(long, value_name = "MIB", default_value_t = (crate::memcap::DEFAULT_MEMCAP >> 20) as u32,
+          value_parser = clap::value_parser!(u32).range((crate::memcap::MIN_MEMCAP >> 20) as i64..=1 << 20))]
+    pub memcap: u32,
+    /// List every host with hidden traffic in the report, not only the first ones (past
+    /// them, hosts whose only traffic has no name are counted, not listed).
+    #[arg(long)]
+    pub all_hosts: bool,
     /// Exit with status 1 when traffic to an unsanctioned vendor was seen.
     #[arg(long)]
     pub fail_on_unsanctioned: bool,

@@ -5,7 +5,8 @@
 //! pieces of one datagram never land on different workers.
 //!
 //! Bounds, all counted when they bite: at most [`MAX_PENDING`] datagrams in progress (the
-//! oldest is dropped), [`TIMEOUT_NS`] of packet time per datagram, datagrams over 65,535
+//! oldest is dropped), their bytes within the defragmenter's share of `--memcap` (when it runs
+//! short the oldest quarter goes, then the fragment is dropped), [`TIMEOUT_NS`] of packet time per datagram, datagrams over 65,535
 //! bytes and overlapping fragments dropped (overlaps are how evasion and the old teardrop
 //! attacks work, and no honest stack sends them differently twice).
 
@@ -13,7 +14,8 @@ use std::net::IpAddr;
 
 use hashbrown::HashMap;
 
-use crate::table::{make_room, sweep_idle, Aged};
+use crate::memcap::{Budget, Charge, Shares, DEFAULT_MEMCAP};
+use crate::table::{evict_oldest_quarter, make_room, sweep_idle, Aged};
 use crate::time::TsNanos;
 
 pub const MAX_PENDING: usize = 4096;
@@ -39,6 +41,8 @@ pub struct DefragStats {
     pub dropped_oversize: u64,
     pub dropped_timeout: u64,
     pub dropped_table_full: u64,
+    /// Datagrams given up because the defragmenter's memory share was spent.
+    pub dropped_memcap: u64,
 }
 
 #[derive(Debug)]
@@ -49,6 +53,8 @@ struct Pending {
     header: Option<Vec<u8>>,
     pieces: Vec<(usize, Vec<u8>)>,
     total: Option<usize>,
+    /// The bytes held, charged to the budget.
+    charge: Charge,
 }
 
 /// A datagram's time runs from its first fragment (a trickle of fragments cannot keep it
@@ -63,12 +69,22 @@ impl Aged for Pending {
     }
 }
 
-#[derive(Default)]
 pub struct Defrag {
     table: HashMap<FragKey, Pending>,
     next_sweep: TsNanos,
+    budget: Budget,
     pub stats: DefragStats,
 }
+
+impl Default for Defrag {
+    fn default() -> Defrag {
+        Defrag::new(Shares::split(DEFAULT_MEMCAP, 1).defrag)
+    }
+}
+
+/// What a pending datagram costs beyond its bytes: the entry, the header, each piece's Vec.
+const PENDING_OVERHEAD: usize = 160;
+const PIECE_OVERHEAD: usize = 32;
 
 /// One fragment, as decode found it.
 pub struct Fragment<'a> {
@@ -82,6 +98,16 @@ pub struct Fragment<'a> {
 }
 
 impl Defrag {
+    /// A defragmenter whose pending datagrams hold at most `bytes`.
+    pub fn new(bytes: usize) -> Defrag {
+        Defrag {
+            table: HashMap::new(),
+            next_sweep: i64::MIN,
+            budget: Budget::new(bytes),
+            stats: DefragStats::default(),
+        }
+    }
+
     /// Adds a fragment; when it completes its datagram, returns the whole IP packet (header
     /// rebuilt, no fragmentation fields), ready to decode again.
     pub fn add(&mut self, f: Fragment, ts: TsNanos) -> Option<Vec<u8>> {
@@ -92,15 +118,32 @@ impl Defrag {
             self.table.remove(&f.key);
             return None;
         }
-        if !self.table.contains_key(&f.key) && self.table.len() >= MAX_PENDING {
-            self.stats.dropped_table_full += make_room(&mut self.table, MAX_PENDING);
+        if !self.table.contains_key(&f.key) {
+            if self.table.len() >= MAX_PENDING {
+                self.stats.dropped_table_full += make_room(&mut self.table, MAX_PENDING);
+            }
+            let charge = self.charge(PENDING_OVERHEAD)?;
+            self.table.insert(
+                f.key,
+                Pending {
+                    first_ts: ts,
+                    header: None,
+                    pieces: Vec::new(),
+                    total: None,
+                    charge,
+                },
+            );
         }
-        let p = self.table.entry(f.key).or_insert_with(|| Pending {
-            first_ts: ts,
-            header: None,
-            pieces: Vec::new(),
-            total: None,
-        });
+        let more = f.data.len() + PIECE_OVERHEAD + f.header.as_ref().map_or(0, Vec::len);
+        if !self.budget.fits(more) {
+            // Make room, and if that is not enough, give this datagram up.
+            self.stats.dropped_memcap += evict_oldest_quarter(&mut self.table, |_| true);
+            if !self.budget.fits(more) {
+                self.stats.dropped_memcap += self.table.remove(&f.key).is_some() as u64;
+                return None;
+            }
+        }
+        let p = self.table.get_mut(&f.key)?;
         let end = f.offset + f.data.len();
         let overlaps = p
             .pieces
@@ -123,6 +166,10 @@ impl Defrag {
         }
         if !f.more {
             p.total = Some(end);
+        }
+        if !p.charge.resize(p.charge.bytes() + more) {
+            // Evicting the oldest quarter removed this datagram too.
+            return None;
         }
         if f.header.is_some() {
             p.header = f.header;
@@ -166,6 +213,16 @@ impl Defrag {
 
     pub fn pending(&self) -> usize {
         self.table.len()
+    }
+
+    fn charge(&mut self, bytes: usize) -> Option<Charge> {
+        if let Some(c) = self.budget.charge(bytes) {
+            return Some(c);
+        }
+        self.stats.dropped_memcap += evict_oldest_quarter(&mut self.table, |_| true);
+        let c = self.budget.charge(bytes);
+        self.stats.dropped_memcap += c.is_none() as u64;
+        c
     }
 }
 

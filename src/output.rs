@@ -351,8 +351,16 @@ pub fn report(
             "tcp_flows": f.flows_created,
             "flows_evicted_idle": f.evicted_idle,
             "flows_evicted_cap": f.evicted_cap,
+            "flows_evicted_memcap": f.evicted_memcap,
             "flow_buffer_overflows": f.buffer_overflows,
-            "out_of_order_dropped": f.ooo_dropped,
+            // What a limit made us give up, by the limit's name; each may be a lost name.
+            "dropped": {
+                "reassembly_window": f.dropped_window,
+                "reassembly_pieces": f.dropped_pieces,
+                "reassembly_memcap": f.dropped_memcap,
+                "flows_memcap": f.evicted_memcap,
+                "defrag_memcap": stats.defrag.dropped_memcap,
+            },
             "capture": stats.kernel.map(|k| json!({
                 "packets_received": k.received,
                 "packets_dropped_kernel": k.dropped,

@@ -29,6 +29,7 @@ use crate::capture::{InputPath, Next, Reader, Record};
 use crate::decode::{self, Transport};
 use crate::defrag::Defrag;
 use crate::flow::{FlowStats, FlowTable, Found, QuicTable};
+use crate::memcap::Shares;
 use crate::proto::{dns, ech, tls};
 use crate::stats::{LiveCounters, Stats};
 use crate::time::TsNanos;
@@ -40,13 +41,6 @@ const CHUNK_PACKETS: usize = 2048;
 const QUEUE_DEPTH: usize = 4;
 /// Live capture: the longest a packet waits in a partial chunk before it is sent on.
 const LIVE_FLUSH: Duration = Duration::from_millis(200);
-/// Flow table cap, split across workers. 262,144 connections waiting for or past their
-/// ClientHello at once; at about 110 bytes an entry (plus a small buffer for the ones still
-/// collecting) a flood of half-open connections stays near 60 MiB. When full, the least
-/// recently seen quarter is evicted, so short well-formed connections in the middle of a
-/// flood keep their state.
-pub const FLOW_TABLE_CAP: usize = 1 << 18;
-
 /// A packet the reader kept. Its payload stays where the file reader put it: a range of one
 /// of the batch's shared blocks (no copy), or of the batch's own bytes for the rare payload
 /// that exists only in memory (a reassembled IP datagram).
@@ -177,12 +171,14 @@ pub enum Source {
 pub fn run(
     source: Source,
     threads: usize,
+    memcap: usize,
     progress: bool,
     mut sink: impl FnMut(Observation),
     mut on_chunk: impl FnMut(&LiveCounters),
 ) -> RunResult {
     let live = Arc::new(LiveCounters::default());
     let threads = threads.max(1);
+    let shares = Shares::split(memcap, threads);
     let (out_tx, out_rx) = bounded::<(usize, Out)>(threads * QUEUE_DEPTH * 2);
     let mut work_txs = Vec::new();
     let mut handles = Vec::new();
@@ -190,12 +186,11 @@ pub fn run(
         let (tx, rx) = bounded::<WorkBatch>(QUEUE_DEPTH);
         work_txs.push(tx);
         let out = out_tx.clone();
-        let cap = FLOW_TABLE_CAP / threads;
         let counters = Arc::clone(&live);
         handles.push(
             std::thread::Builder::new()
                 .name(format!("worker-{w}"))
-                .spawn(move || worker(w, rx, out, cap, counters))
+                .spawn(move || worker(w, rx, out, shares, counters))
                 .expect("spawning a worker thread"),
         );
     }
@@ -204,8 +199,8 @@ pub fn run(
     let reader = std::thread::Builder::new()
         .name("reader".into())
         .spawn(move || match source {
-            Source::Files(inputs) => read_all(&inputs, work_txs, progress, counters),
-            Source::Live(src) => read_live(src, work_txs, counters),
+            Source::Files(inputs) => read_all(&inputs, work_txs, shares, progress, counters),
+            Source::Live(src) => read_live(src, work_txs, shares, counters),
         })
         .expect("spawning the reader thread");
 
@@ -216,7 +211,7 @@ pub fn run(
     for (w, msg) in out_rx.iter() {
         match msg {
             Out::Chunk(obs) => pending[w].push_back(obs),
-            Out::Done(fs) => add_flow_stats(&mut flow_stats, &fs),
+            Out::Done(fs) => flow_stats.add(&fs),
         }
         while pending.iter().all(|q| !q.is_empty()) {
             merged.clear();
@@ -251,15 +246,6 @@ pub fn run(
         inputs,
         internal_error,
     }
-}
-
-fn add_flow_stats(a: &mut FlowStats, b: &FlowStats) {
-    a.flows_created += b.flows_created;
-    a.evicted_idle += b.evicted_idle;
-    a.evicted_cap += b.evicted_cap;
-    a.buffer_overflows += b.buffer_overflows;
-    a.ooo_dropped += b.ooo_dropped;
-    a.peak_flows += b.peak_flows;
 }
 
 /// Symmetric in the two addresses, so both directions land on the same worker; ports are
@@ -398,10 +384,10 @@ struct ReaderCore {
 }
 
 impl ReaderCore {
-    fn new(txs: Vec<Sender<WorkBatch>>, live: Arc<LiveCounters>) -> ReaderCore {
+    fn new(txs: Vec<Sender<WorkBatch>>, shares: Shares, live: Arc<LiveCounters>) -> ReaderCore {
         ReaderCore {
             chunker: Chunker::new(txs),
-            defrag: Defrag::default(),
+            defrag: Defrag::new(shares.defrag),
             stats: Stats::default(),
             order: 0,
             live,
@@ -460,10 +446,11 @@ impl ReaderCore {
 fn read_all(
     inputs: &[InputPath],
     txs: Vec<Sender<WorkBatch>>,
+    shares: Shares,
     progress: bool,
     live: Arc<LiveCounters>,
 ) -> (Stats, Vec<InputSummary>) {
-    let mut core = ReaderCore::new(txs, live);
+    let mut core = ReaderCore::new(txs, shares, live);
     let mut summaries = Vec::new();
     let started = Instant::now();
     let progress = progress && std::io::stderr().is_terminal();
@@ -535,9 +522,10 @@ fn publish_kernel(live: &LiveCounters, k: KernelStats) {
 fn read_live(
     mut src: LiveSource,
     txs: Vec<Sender<WorkBatch>>,
+    shares: Shares,
     live: Arc<LiveCounters>,
 ) -> (Stats, Vec<InputSummary>) {
-    let mut core = ReaderCore::new(txs, Arc::clone(&live));
+    let mut core = ReaderCore::new(txs, shares, Arc::clone(&live));
     let mut last_flush = Instant::now();
     loop {
         let idle = match src.next_record() {
@@ -611,11 +599,11 @@ fn worker(
     w: usize,
     rx: Receiver<WorkBatch>,
     out: Sender<(usize, Out)>,
-    cap: usize,
+    shares: Shares,
     live: Arc<LiveCounters>,
 ) {
-    let mut table = FlowTable::new(cap);
-    let mut quic_table = QuicTable::new(cap / 4);
+    let mut table = FlowTable::new(shares.tcp);
+    let mut quic_table = QuicTable::new(shares.quic);
     let mut hellos = Vec::new();
     let mut found = Vec::new();
     let (mut shown_flows, mut shown_evicted) = (0u64, 0u64);
@@ -643,7 +631,7 @@ fn worker(
                 Transport::Udp => {
                     quic_table.datagram(&d, p.ts, &mut hellos);
                     for hello in hellos.drain(..) {
-                        push_hello(&mut obs, p, false, hello);
+                        push_hello(&mut obs, p, false, hello, false);
                     }
                 }
                 Transport::Tcp(t) => {
@@ -655,7 +643,9 @@ fn worker(
                             Found::Proxy(target) => {
                                 obs.push(observation(p, true, What::Proxy { target }))
                             }
-                            Found::TlsHello(hello) => push_hello(&mut obs, p, true, hello),
+                            Found::TlsHello { hello, retry } => {
+                                push_hello(&mut obs, p, true, hello, retry)
+                            }
                             Found::Other => obs.push(observation(p, true, What::OtherTcp)),
                         }
                     }
@@ -667,8 +657,10 @@ fn worker(
         let flows = (table.len() + quic_table.len()) as u64;
         let evicted = table.stats.evicted_idle
             + table.stats.evicted_cap
+            + table.stats.evicted_memcap
             + quic_table.stats.evicted_idle
-            + quic_table.stats.evicted_cap;
+            + quic_table.stats.evicted_cap
+            + quic_table.stats.evicted_memcap;
         live.flows
             .fetch_add(flows.wrapping_sub(shown_flows), Ordering::Relaxed);
         live.evicted
@@ -679,13 +671,13 @@ fn worker(
         }
     }
     let mut stats = table.stats.clone();
-    add_flow_stats(&mut stats, &quic_table.stats);
+    stats.add(&quic_table.stats);
     let _ = out.send((w, Out::Done(stats)));
 }
 
 /// One observation per server name of a hello. A hello without one is an observation too:
 /// the aggregator may attribute it through the client's DNS answers.
-fn push_hello(obs: &mut Vec<Observation>, p: &Pkt, tcp: bool, hello: tls::Hello) {
+fn push_hello(obs: &mut Vec<Observation>, p: &Pkt, tcp: bool, hello: tls::Hello, retry: bool) {
     let what = |name, again| match tcp {
         true => What::TlsHello {
             name,
@@ -699,10 +691,10 @@ fn push_hello(obs: &mut Vec<Observation>, p: &Pkt, tcp: bool, hello: tls::Hello)
         },
     };
     if hello.names.is_empty() {
-        obs.push(observation(p, tcp, what(String::new(), hello.retry)));
+        obs.push(observation(p, tcp, what(String::new(), retry)));
     }
     for (i, name) in hello.names.into_iter().enumerate() {
-        obs.push(observation(p, tcp, what(name, hello.retry || i > 0)));
+        obs.push(observation(p, tcp, what(name, retry || i > 0)));
     }
 }
 

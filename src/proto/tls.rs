@@ -26,8 +26,10 @@ pub const MAX_CLIENT_HELLO: usize = 32_768;
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[must_use]
 pub enum Parse {
-    /// Could still be a ClientHello: more bytes needed.
-    Incomplete,
+    /// Could still be a ClientHello: more bytes needed, `need` at least in all (a lower
+    /// bound, so a caller fed one byte at a time parses again only when it can succeed or
+    /// learn more, not once per byte).
+    Incomplete { need: usize },
     /// Not a TLS ClientHello.
     NotTls,
     /// A complete ClientHello; `end` is the offset just past the records that carried it.
@@ -41,8 +43,6 @@ pub struct Hello {
     pub names: Vec<String>,
     /// The outer encrypted_client_hello extension, real or GREASE.
     pub ech: Option<ech::Offer>,
-    /// Set by the flow stage: the second hello of its connection, after a HelloRetryRequest.
-    pub retry: bool,
 }
 
 /// Cheap first look: does this stream start like a TLS handshake record (or could it, with
@@ -67,7 +67,9 @@ pub fn parse_client_hello(stream: &[u8]) -> Parse {
     let mut pos = 0;
     loop {
         let Some(hdr) = stream.get(pos..pos + 5) else {
-            return Parse::Incomplete;
+            return Parse::Incomplete {
+                need: pos + 5 + hs_missing(&hs),
+            };
         };
         if hdr[0] != CONTENT_HANDSHAKE || hdr[1] != 3 {
             return Parse::NotTls;
@@ -77,7 +79,9 @@ pub fn parse_client_hello(stream: &[u8]) -> Parse {
             return Parse::NotTls;
         }
         let Some(body) = stream.get(pos + 5..pos + 5 + len) else {
-            return Parse::Incomplete;
+            return Parse::Incomplete {
+                need: pos + 5 + len.max(hs_missing(&hs)),
+            };
         };
         hs.extend_from_slice(body);
         pos += 5 + len;
@@ -96,6 +100,16 @@ pub fn parse_client_hello(stream: &[u8]) -> Parse {
                 };
             }
         }
+    }
+}
+
+/// Handshake bytes still missing from `hs` (gathered so far), when its header tells.
+fn hs_missing(hs: &[u8]) -> usize {
+    match hs.get(..4) {
+        Some(h) => {
+            (4 + u32::from_be_bytes([0, h[1], h[2], h[3]]) as usize).saturating_sub(hs.len())
+        }
+        None => 4 - hs.len(),
     }
 }
 
@@ -118,7 +132,7 @@ pub fn change_cipher_spec_prefix(stream: &[u8]) -> usize {
 /// CRYPTO frames carry.
 pub fn parse_handshake_stream(hs: &[u8]) -> Parse {
     let Some(hdr) = hs.get(..4) else {
-        return Parse::Incomplete;
+        return Parse::Incomplete { need: 4 };
     };
     if hdr[0] != HANDSHAKE_CLIENT_HELLO {
         return Parse::NotTls;
@@ -128,7 +142,7 @@ pub fn parse_handshake_stream(hs: &[u8]) -> Parse {
         return Parse::NotTls;
     }
     let Some(msg) = hs.get(..need) else {
-        return Parse::Incomplete;
+        return Parse::Incomplete { need };
     };
     match client_hello(msg) {
         Some(hello) => Parse::ClientHello { hello, end: need },
@@ -226,18 +240,48 @@ pub(crate) mod tests {
                 hello: Hello {
                     names: vec!["acme.zendesk.com".into()],
                     ech: None,
-                    retry: false
                 },
                 end: ch.len()
             }
         );
+        // Every prefix is incomplete, and the bytes it says it needs are more than it has and
+        // no more than the whole hello: a caller that waits for them misses nothing.
         for n in 0..ch.len() {
-            assert_eq!(
-                parse_client_hello(&ch[..n]),
-                Parse::Incomplete,
-                "prefix {n}"
-            );
+            match parse_client_hello(&ch[..n]) {
+                Parse::Incomplete { need } => {
+                    assert!(need > n && need <= ch.len(), "prefix {n}: need {need}")
+                }
+                p => panic!("prefix {n}: {p:?}"),
+            }
         }
+    }
+
+    #[test]
+    fn one_byte_records_need_few_parses() {
+        // The hello's handshake bytes one per record, as an evasion or a DoS would send them.
+        let ch = client_hello("a.example", 600);
+        let mut recs = Vec::new();
+        for b in &ch[5..] {
+            recs.extend_from_slice(&[0x16, 3, 1, 0, 1, *b]);
+        }
+        let (mut attempts, mut have, mut need) = (0, 0, 0);
+        while have <= recs.len() {
+            if have >= need {
+                attempts += 1;
+                match parse_client_hello(&recs[..have]) {
+                    Parse::Incomplete { need: n } => need = n,
+                    Parse::ClientHello { end, .. } => {
+                        assert_eq!(end, recs.len());
+                        break;
+                    }
+                    p => panic!("{p:?}"),
+                }
+            }
+            have += 1;
+        }
+        assert_eq!(have, recs.len());
+        // Each attempt waits for the missing bytes; the count grows with the log of the size.
+        assert!(attempts < 60, "{attempts} attempts");
     }
 
     #[test]

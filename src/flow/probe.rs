@@ -1,0 +1,115 @@
+//! What a stream's first bytes are: a ClientHello (behind any STARTTLS dialogue or proxy
+//! request), plain HTTP requests, or DNS-over-TCP messages. The flow stage calls this when new
+//! contiguous bytes arrive; the parsers in `proto` decide, and say `Incomplete` with how many
+//! bytes they need, so a stream fed a byte at a time is parsed a few times, not once a byte.
+
+use crate::proto::preamble::{self, Preamble};
+use crate::proto::{dns, tls};
+
+use super::reassembly::Reassembler;
+use super::Found;
+
+/// Preamble steps (text lines, proxy requests, upgrade requests) looked through before the
+/// ClientHello; SMTP sends a handful of lines before STARTTLS.
+const MAX_PREAMBLE_STEPS: u8 = 32;
+
+/// What probing a stream has learnt so far.
+#[derive(Debug, Default)]
+pub struct Probe {
+    /// ClientHellos already reported (a second one follows a HelloRetryRequest).
+    hellos: u8,
+    /// Preamble steps skipped so far (STARTTLS dialogue, proxy requests).
+    preamble_steps: u8,
+    /// A hello or a request target came out of this stream.
+    pub named: bool,
+    /// The TLS parser needs at least this many bytes before it can say more.
+    need: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// More bytes may tell more.
+    Waiting,
+    /// The direction has nothing more to give.
+    Finished,
+}
+
+/// A TLS stream, possibly behind a preamble.
+pub fn tls_or_preamble(
+    p: &mut Probe,
+    s: &mut Reassembler,
+    emit: &mut impl FnMut(Found),
+) -> Progress {
+    loop {
+        if p.hellos > 0 {
+            s.consume(tls::change_cipher_spec_prefix(s.bytes()));
+        }
+        if s.bytes().len() < p.need {
+            return Progress::Waiting;
+        }
+        match tls::parse_client_hello(s.bytes()) {
+            tls::Parse::Incomplete { need } => {
+                p.need = need;
+                return Progress::Waiting;
+            }
+            tls::Parse::NotTls if p.hellos > 0 || p.preamble_steps >= MAX_PREAMBLE_STEPS => {
+                return Progress::Finished
+            }
+            // Not TLS (yet): a STARTTLS dialogue or a proxy request may come first.
+            tls::Parse::NotTls => match preamble::classify(s.bytes()) {
+                Preamble::Incomplete => return Progress::Waiting,
+                Preamble::Unknown => return Progress::Finished,
+                Preamble::Skip {
+                    len,
+                    target,
+                    then_tls,
+                } => {
+                    // A keep-alive HTTP connection may carry any number of requests; each
+                    // is an event, so only the other steps use up the budget.
+                    let http_request = !then_tls && target.is_some();
+                    if !http_request {
+                        p.preamble_steps += 1;
+                    }
+                    if let Some(t) = target {
+                        p.named = true;
+                        emit(Found::Proxy(t));
+                    }
+                    s.consume(len);
+                    p.need = 0;
+                }
+            },
+            tls::Parse::ClientHello { hello, end } => {
+                p.hellos += 1;
+                p.named = true;
+                emit(Found::TlsHello {
+                    hello,
+                    retry: p.hellos > 1,
+                });
+                if p.hellos >= 2 {
+                    return Progress::Finished;
+                }
+                s.consume(end);
+                p.need = 0;
+            }
+        }
+    }
+}
+
+/// Frames length-prefixed DNS messages. DNS over TCP never finishes: a connection may carry
+/// any number of queries.
+pub fn dns_messages(s: &mut Reassembler, emit: &mut impl FnMut(Found)) -> Progress {
+    let mut pos = 0;
+    let b = s.bytes();
+    while let Some(len) = b.get(pos..pos + 2) {
+        let len = u16::from_be_bytes([len[0], len[1]]) as usize;
+        let Some(msg) = b.get(pos + 2..pos + 2 + len) else {
+            break;
+        };
+        if let Ok(m) = dns::parse(msg) {
+            emit(Found::Dns(m));
+        }
+        pos += 2 + len;
+    }
+    s.consume(pos);
+    Progress::Waiting
+}

@@ -1,0 +1,592 @@
+//! TCP: each direction's stream start, put back in order until `probe` has what it needs (a
+//! ClientHello, a proxy request, DNS messages) or knows there is nothing to find.
+
+use crate::decode::{Decoded, TcpInfo};
+use crate::memcap::{Budget, Charge};
+use crate::proto::preamble::{self, Preamble};
+use crate::proto::tls;
+use crate::table::Aged;
+use crate::time::TsNanos;
+
+use super::probe::{self, Probe, Progress};
+use super::reassembly::Reassembler;
+use super::{FlowKey, FlowStats, Flows, Found};
+
+/// Before the stream start is known (no SYN seen), how many data segments we look at for one
+/// that starts like a TLS record before calling the flow "not TLS".
+const MAX_HEADLESS_SEGMENTS: usize = 4;
+/// What a TLS probe may hold of a stream: the largest ClientHello plus its record headers
+/// when split into the 8 records a real client might use. Bytes past it are never read, so
+/// segments beyond it are refused, not stored.
+const TLS_WINDOW: usize = tls::MAX_CLIENT_HELLO + 5 * 8;
+/// DNS over TCP: a message is at most 65535 bytes plus its 2-byte length.
+const DNS_WINDOW: usize = 65_537;
+/// The table's entry cap at most, whatever the budget (a worker with a large `--memcap`
+/// share still sweeps a bounded table).
+const MAX_ENTRIES: usize = 1 << 20;
+
+/// One direction of a connection.
+#[derive(Debug)]
+enum Dir {
+    /// No data seen yet; the SYN's sequence number once seen.
+    Fresh { isn: Option<u32> },
+    /// No SYN seen, and the data so far does not look like a stream start: a few segments
+    /// wait here in case the start arrives late (boxed: most flows never need it, and the
+    /// table entry stays small).
+    Early(Box<Early>),
+    /// Collecting the start of the stream.
+    Collecting(Box<Stream>),
+    /// Nothing more to learn from this direction.
+    Done,
+}
+
+#[derive(Debug)]
+struct Early {
+    segments: Vec<(u32, Vec<u8>)>,
+    charge: Charge,
+}
+
+#[derive(Debug)]
+struct Stream {
+    /// Sequence number of stream offset 0.
+    origin: u32,
+    bytes: Reassembler,
+    probe: Probe,
+}
+
+impl Stream {
+    /// The stream offset of a segment's first byte, or None when it lies before the stream
+    /// start (such bytes are from before what we follow; the part past the start is kept by
+    /// trimming).
+    fn offset(&self, seq: u32) -> (u64, usize) {
+        let end = self.bytes.end();
+        let next = self.origin.wrapping_add(end as u32);
+        let rel = seq.wrapping_sub(next) as i32 as i64;
+        let off = end as i64 + rel;
+        if off < 0 {
+            (0, off.unsigned_abs() as usize)
+        } else {
+            (off as u64, 0)
+        }
+    }
+}
+
+/// One TCP connection: both directions' stream starts.
+#[derive(Debug)]
+pub struct FlowState {
+    last_ts: TsNanos,
+    /// DNS over TCP (port 53 on either side) rather than a TLS probe.
+    dns: bool,
+    /// The initial sequence number each side's SYN carried, once seen.
+    syn_seq: [Option<u32>; 2],
+    /// The direction that sent the SYN without ACK, once seen.
+    client: Option<usize>,
+    dirs: [Dir; 2],
+}
+
+impl Aged for FlowState {
+    fn last_seen(&self) -> TsNanos {
+        self.last_ts
+    }
+
+    fn waiting(&self) -> bool {
+        self.dirs.iter().any(|d| !matches!(d, Dir::Done))
+    }
+}
+
+impl FlowState {
+    fn new(ts: TsNanos, dns: bool) -> FlowState {
+        let fresh = || Dir::Fresh { isn: None };
+        FlowState {
+            last_ts: ts,
+            dns,
+            syn_seq: [None, None],
+            client: None,
+            dirs: [fresh(), fresh()],
+        }
+    }
+}
+
+pub type FlowTable = Flows<FlowState>;
+
+impl FlowTable {
+    /// A table within `bytes` of the memory budget (entries and buffers).
+    pub fn new(bytes: usize) -> FlowTable {
+        Flows::within(bytes, MAX_ENTRIES)
+    }
+
+    /// Handles one TCP segment; appends what it completed, with its direction.
+    pub fn tcp(&mut self, d: &Decoded, tcp: TcpInfo, ts: TsNanos, out: &mut Vec<(usize, Found)>) {
+        let (key, dir) = FlowKey::of(d);
+        if !self.flows.contains_key(&key) {
+            if d.payload.is_empty() && !tcp.syn {
+                // A bare ACK or FIN of a flow we never tracked: nothing to learn.
+                return;
+            }
+            let dns = d.sport == 53 || d.dport == 53;
+            self.add(key, FlowState::new(ts, dns));
+        }
+        if !d.payload.is_empty() {
+            self.relieve_pressure();
+        }
+        let Some(flow) = self.flows.get_mut(&key) else {
+            return;
+        };
+        flow.last_ts = flow.last_ts.max(ts);
+        if tcp.syn {
+            if flow.syn_seq[dir].is_some_and(|isn| isn != tcp.seq) {
+                // A SYN with a new ISN on a known 5-tuple is a new connection (port reuse):
+                // whatever the old one told us, this one starts from scratch.
+                *flow = FlowState::new(ts, flow.dns);
+            }
+            flow.syn_seq[dir] = Some(tcp.seq);
+            if !tcp.ack {
+                flow.client = Some(dir);
+            }
+            on_syn(&mut flow.dirs[dir], tcp.seq);
+        }
+        if !d.payload.is_empty() {
+            let seg = Segment {
+                seq: tcp.seq.wrapping_add(tcp.syn as u32),
+                data: d.payload,
+            };
+            let client = flow.client == Some(dir);
+            let dns = flow.dns;
+            let unnamed = on_data(
+                &mut flow.dirs[dir],
+                dns,
+                seg,
+                &self.budget,
+                &mut self.stats,
+                &mut |f| out.push((dir, f)),
+            );
+            if unnamed && !dns && client {
+                out.push((dir, Found::Other));
+            }
+        }
+        if (tcp.rst || tcp.fin) && !flow.waiting() {
+            self.flows.remove(&key);
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Segment<'a> {
+    seq: u32,
+    data: &'a [u8],
+}
+
+fn on_syn(dir: &mut Dir, seq: u32) {
+    match dir {
+        Dir::Fresh { isn } => *isn = Some(seq),
+        // The SYN came late, after data: the stream starts right after it.
+        Dir::Early(_) => *dir = Dir::Fresh { isn: Some(seq) },
+        // The SYN arrived after data we took as the start (capture reordering): trust it,
+        // while nothing has been read yet.
+        Dir::Collecting(s) if s.bytes.end() == 0 => s.origin = seq.wrapping_add(1),
+        Dir::Done | Dir::Collecting(_) => {}
+    }
+}
+
+/// Takes one data segment; returns true when the direction ended without a name.
+fn on_data(
+    dir: &mut Dir,
+    dns: bool,
+    seg: Segment,
+    budget: &Budget,
+    stats: &mut FlowStats,
+    emit: &mut impl FnMut(Found),
+) -> bool {
+    if !matches!(dir, Dir::Collecting(_) | Dir::Done) {
+        match start(dir, dns, seg, budget, stats) {
+            Start::Stream(s) => *dir = Dir::Collecting(s),
+            Start::Waiting => return false,
+            Start::GaveUp { unnamed } => return unnamed,
+        }
+        if let Dir::Collecting(s) = dir {
+            // The segment that started the stream (and any that waited) is in already.
+            return finish(dir_probe(s, dns, emit), dir, stats);
+        }
+    }
+    let Dir::Collecting(s) = dir else {
+        return false;
+    };
+    let (off, skip) = s.offset(seg.seq);
+    let data = seg.data.get(skip..).unwrap_or_default();
+    if dns && off > s.bytes.end() {
+        // DNS over TCP after a gap: resynchronise on this segment, as tshark does by
+        // default, rather than waiting for bytes that may never come.
+        s.bytes.restart(off);
+    }
+    if let Err(r) = s.bytes.insert(off, data) {
+        stats.refused(r);
+    }
+    finish(dir_probe(s, dns, emit), dir, stats)
+}
+
+fn dir_probe(s: &mut Stream, dns: bool, emit: &mut impl FnMut(Found)) -> Progress {
+    if !s.bytes.grew() {
+        return Progress::Waiting;
+    }
+    match dns {
+        true => probe::dns_messages(&mut s.bytes, emit),
+        false => probe::tls_or_preamble(&mut s.probe, &mut s.bytes, emit),
+    }
+}
+
+/// Settles a direction after its bytes were probed; returns true when it ended unnamed.
+fn finish(p: Progress, dir: &mut Dir, stats: &mut FlowStats) -> bool {
+    let Dir::Collecting(s) = dir else {
+        return false;
+    };
+    let gave_up = p == Progress::Waiting && s.bytes.full();
+    stats.buffer_overflows += gave_up as u64;
+    let ended = p == Progress::Finished || gave_up;
+    let unnamed = ended && !s.probe.named;
+    if ended {
+        *dir = Dir::Done;
+    }
+    unnamed
+}
+
+enum Start {
+    /// The stream start is known; the stream holds this segment and any that waited.
+    Stream(Box<Stream>),
+    /// Headless segments wait for a start.
+    Waiting,
+    /// The direction is given up: no start in sight (`unnamed`: it spoke something else),
+    /// or no memory for it (then nothing is known of it).
+    GaveUp { unnamed: bool },
+}
+
+/// The first data of a direction: where its stream starts.
+fn start(dir: &mut Dir, dns: bool, seg: Segment, budget: &Budget, stats: &mut FlowStats) -> Start {
+    let origin = match dir {
+        Dir::Fresh { isn: Some(isn) } => isn.wrapping_add(1),
+        // No SYN seen: the capture began mid-connection, or the SYN is late. Take this
+        // segment as the start if it looks like one; otherwise look at a few more.
+        _ if dns
+            || tls::may_start_handshake(seg.data)
+            || preamble::classify(seg.data) != Preamble::Unknown =>
+        {
+            seg.seq
+        }
+        _ => return wait_for_start(dir, seg, budget, stats),
+    };
+    let window = if dns { DNS_WINDOW } else { TLS_WINDOW };
+    let Some(bytes) = Reassembler::new(0, window, budget) else {
+        stats.dropped_memcap += 1;
+        *dir = Dir::Done;
+        return Start::GaveUp { unnamed: false };
+    };
+    let mut s = Box::new(Stream {
+        origin,
+        bytes,
+        probe: Probe::default(),
+    });
+    let early = match std::mem::replace(dir, Dir::Done) {
+        Dir::Early(e) => e.segments,
+        _ => Vec::new(),
+    };
+    for (seq, data) in early
+        .iter()
+        .map(|(q, d)| (*q, d.as_slice()))
+        .chain([(seg.seq, seg.data)])
+    {
+        let (off, skip) = s.offset(seq);
+        if let Err(r) = s.bytes.insert(off, data.get(skip..).unwrap_or_default()) {
+            stats.refused(r);
+        }
+    }
+    Start::Stream(s)
+}
+
+/// Keeps a headless segment in case the stream start arrives late; gives the direction up
+/// after a few, or when the budget cannot hold it.
+fn wait_for_start(dir: &mut Dir, seg: Segment, budget: &Budget, stats: &mut FlowStats) -> Start {
+    let memcap = |stats: &mut FlowStats| {
+        stats.dropped_memcap += 1;
+        Start::GaveUp { unnamed: false }
+    };
+    let mut early = match std::mem::replace(dir, Dir::Done) {
+        Dir::Early(e) => e,
+        _ => match budget.charge(std::mem::size_of::<Early>()) {
+            Some(charge) => Box::new(Early {
+                segments: Vec::new(),
+                charge,
+            }),
+            None => return memcap(stats),
+        },
+    };
+    if early.segments.len() + 1 >= MAX_HEADLESS_SEGMENTS {
+        return Start::GaveUp { unnamed: true };
+    }
+    // The segment's bytes and its Vec header in the list.
+    let cost = early.charge.bytes() + seg.data.len() + 32;
+    if !early.charge.resize(cost) {
+        return memcap(stats);
+    }
+    early.segments.push((seg.seq, seg.data.to_vec()));
+    *dir = Dir::Early(early);
+    Start::Waiting
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::Transport;
+    use crate::flow::IDLE_TIMEOUT_NS;
+    use crate::proto::tls;
+
+    const TEST_BYTES: usize = 1 << 20;
+
+    fn seg<'a>(seq: u32, syn: bool, payload: &'a [u8]) -> (Decoded<'a>, TcpInfo) {
+        let tcp = TcpInfo {
+            seq,
+            syn,
+            ack: !syn,
+            fin: false,
+            rst: false,
+        };
+        let d = Decoded {
+            src: "10.0.0.1".parse().unwrap(),
+            dst: "10.0.0.2".parse().unwrap(),
+            sport: 40000,
+            dport: 8443,
+            transport: Transport::Tcp(tcp),
+            payload,
+            truncated: false,
+        };
+        (d, tcp)
+    }
+
+    fn hello() -> Vec<u8> {
+        crate::proto::tls::tests::client_hello("acme.zendesk.com", 1700)
+    }
+
+    fn run(segs: &[(u32, bool, std::ops::Range<usize>)]) -> Vec<Found> {
+        let ch = hello();
+        let mut t = FlowTable::new(TEST_BYTES);
+        let mut out = Vec::new();
+        for (i, (seq, syn, r)) in segs.iter().enumerate() {
+            let (d, tcp) = seg(*seq, *syn, &ch[r.clone()]);
+            t.tcp(&d, tcp, i as i64, &mut out);
+        }
+        out.into_iter().map(|(_, f)| f).collect()
+    }
+
+    #[test]
+    fn other_protocols_are_reported_once_for_connections_whose_syn_was_seen() {
+        let ssh = b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n";
+        let mut t = FlowTable::new(TEST_BYTES);
+        let mut out = Vec::new();
+        let (d, tcp) = seg(100, true, b"");
+        t.tcp(&d, tcp, 0, &mut out);
+        let (d, tcp) = seg(101, false, ssh);
+        t.tcp(&d, tcp, 1, &mut out);
+        // The banner is a text line the preamble stage may skip; the binary KEXINIT that
+        // follows settles it.
+        let kexinit = [0, 0, 5, 0xdc, 6, 0x14, 0x9a, 0x3b, 0x11, 0x02];
+        let (d, tcp) = seg(101 + ssh.len() as u32, false, &kexinit);
+        t.tcp(&d, tcp, 2, &mut out);
+        assert_eq!(out, vec![(0, Found::Other)]);
+        // A SYN-ACK does not make its sender the client; nor does data with no SYN seen.
+        let mut t = FlowTable::new(TEST_BYTES);
+        let mut out = Vec::new();
+        let (d, mut tcp) = seg(100, true, b"");
+        tcp.ack = true;
+        t.tcp(&d, tcp, 0, &mut out);
+        let (d, tcp) = seg(101, false, ssh);
+        t.tcp(&d, tcp, 1, &mut out);
+        assert!(out.is_empty(), "{out:?}");
+        // A TLS connection is named, not other.
+        let n = hello().len();
+        assert!(!run(&[(99, true, 0..0), (100, false, 0..n)]).contains(&Found::Other));
+    }
+
+    fn dns_query(name: &str) -> Vec<u8> {
+        let mut m = vec![0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
+        for l in name.split('.') {
+            m.push(l.len() as u8);
+            m.extend_from_slice(l.as_bytes());
+        }
+        m.extend_from_slice(&[0, 0, 1, 0, 1]);
+        let mut framed = (m.len() as u16).to_be_bytes().to_vec();
+        framed.extend_from_slice(&m);
+        framed
+    }
+
+    fn dns_names(found: &[(usize, Found)]) -> Vec<String> {
+        found
+            .iter()
+            .filter_map(|(_, f)| match f {
+                Found::Dns(m) => Some(m.questions[0].name.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn dns_over_tcp_framing() {
+        let mut stream = dns_query("a.example");
+        stream.extend(dns_query("b.example"));
+        stream.extend(dns_query("c.example"));
+        let mut t = FlowTable::new(TEST_BYTES);
+        let mut out = Vec::new();
+        fn mk(seq: u32, p: &[u8]) -> (Decoded<'_>, TcpInfo) {
+            let (mut d, tcp) = seg(seq, false, p);
+            d.dport = 53;
+            (d, tcp)
+        }
+        // Two messages and the first bytes of the third in one segment, the rest in another.
+        let cut = stream.len() - 5;
+        for (seq, part) in [(1u32, &stream[..cut]), (1 + cut as u32, &stream[cut..])] {
+            let (d, tcp) = mk(seq, part);
+            t.tcp(&d, tcp, 0, &mut out);
+        }
+        assert_eq!(dns_names(&out), ["a.example", "b.example", "c.example"]);
+        // After a gap the stream resynchronises on the next segment, as tshark does.
+        out.clear();
+        let later = dns_query("d.example");
+        let (d, tcp) = mk(10_000, &later);
+        t.tcp(&d, tcp, 0, &mut out);
+        assert_eq!(dns_names(&out), ["d.example"]);
+    }
+
+    #[test]
+    fn port_reuse_starts_a_new_connection() {
+        let ch = hello();
+        let mut t = FlowTable::new(TEST_BYTES);
+        let mut out = Vec::new();
+        for (i, isn) in [999u32, 5_000_000].into_iter().enumerate() {
+            let (d, tcp) = seg(isn, true, &[]);
+            t.tcp(&d, tcp, i as i64, &mut out);
+            let (d, tcp) = seg(isn + 1, false, &ch);
+            t.tcp(&d, tcp, i as i64, &mut out);
+        }
+        assert_eq!(out.len(), 2);
+    }
+
+    fn want() -> Vec<Found> {
+        vec![Found::TlsHello {
+            hello: tls::Hello {
+                names: vec!["acme.zendesk.com".into()],
+                ech: None,
+            },
+            retry: false,
+        }]
+    }
+
+    #[test]
+    fn split_in_order_out_of_order_and_retransmitted() {
+        let n = hello().len();
+        // SYN at 999: data starts at 1000.
+        assert_eq!(
+            run(&[
+                (999, true, 0..0),
+                (1000, false, 0..1448),
+                (2448, false, 1448..n)
+            ]),
+            want()
+        );
+        assert_eq!(
+            run(&[
+                (999, true, 0..0),
+                (2448, false, 1448..n),
+                (1000, false, 0..1448)
+            ]),
+            want()
+        );
+        // Retransmission of the first segment and an overlapping second segment.
+        assert_eq!(
+            run(&[
+                (999, true, 0..0),
+                (1000, false, 0..1448),
+                (1000, false, 0..1448),
+                (2400, false, 1400..n)
+            ]),
+            want()
+        );
+        // No SYN seen, second segment first.
+        assert_eq!(
+            run(&[(2448, false, 1448..n), (1000, false, 0..1448)]),
+            want()
+        );
+        // Incomplete: nothing.
+        assert!(run(&[(999, true, 0..0), (1000, false, 0..1448)]).is_empty());
+    }
+
+    #[test]
+    fn idle_flows_are_evicted_and_counted() {
+        let ch = hello();
+        let mut t = FlowTable::new(TEST_BYTES);
+        let mut out = Vec::new();
+        let (d, tcp) = seg(1, false, &ch[..100]);
+        t.tcp(&d, tcp, 0, &mut out);
+        assert_eq!(t.len(), 1);
+        t.advance(IDLE_TIMEOUT_NS + 1);
+        assert_eq!(t.len(), 0);
+        assert_eq!(t.stats.evicted_idle, 1);
+    }
+
+    #[test]
+    fn table_cap_holds() {
+        let ch = hello();
+        // A table small enough for the entry cap to bite before the buffer budget.
+        let mut t = FlowTable::new(64 << 10);
+        let cap = t.capacity();
+        let mut out = Vec::new();
+        for i in 0..(4 * cap) as u16 {
+            let (mut d, tcp) = seg(1, false, &ch[..100]);
+            d.sport = i;
+            t.tcp(&d, tcp, i as i64, &mut out);
+            assert!(t.len() <= cap);
+        }
+        assert!(t.stats.evicted_cap + t.stats.evicted_memcap >= (3 * cap) as u64);
+    }
+
+    #[test]
+    fn out_of_order_bytes_are_bounded_by_window_and_budget() {
+        // 32 out-of-order 1,460-byte segments in each of many flows: the part past the
+        // window is refused at once, and the budget evicts the oldest flows, so the bytes
+        // held never pass the table's share.
+        let bytes = 4 << 20;
+        let mut t = FlowTable::new(bytes);
+        let mut out = Vec::new();
+        let junk = [0x16u8; 1460];
+        for flow in 0..2000u32 {
+            let (mut d, tcp) = seg(999, true, b"");
+            d.src = std::net::IpAddr::from((flow + 1).to_be_bytes());
+            t.tcp(&d, tcp, flow as i64, &mut out);
+            for k in 1..=32u32 {
+                let (mut d, tcp) = seg(1000 + k * 1460, false, &junk);
+                d.src = std::net::IpAddr::from((flow + 1).to_be_bytes());
+                t.tcp(&d, tcp, flow as i64, &mut out);
+            }
+        }
+        assert!(t.budget.peak() <= t.budget.limit());
+        assert!(t.stats.dropped_window > 0, "{:?}", t.stats);
+        assert!(t.stats.evicted_memcap > 0, "{:?}", t.stats);
+        assert!(out.is_empty(), "{out:?}");
+        // A well-formed flow that comes after the flood still gets its name.
+        let ch = hello();
+        let (mut d, tcp) = seg(5000, true, b"");
+        d.sport = 1;
+        t.tcp(&d, tcp, 3000, &mut out);
+        let (mut d, tcp) = seg(5001, false, &ch);
+        d.sport = 1;
+        t.tcp(&d, tcp, 3000, &mut out);
+        assert_eq!(out.into_iter().map(|(_, f)| f).collect::<Vec<_>>(), want());
+    }
+
+    #[test]
+    fn hello_in_one_byte_segments() {
+        let ch = hello();
+        let segs: Vec<_> = (0..ch.len())
+            .map(|i| (1000 + i as u32, false, i..i + 1))
+            .collect();
+        let mut all = vec![(999, true, 0..0)];
+        all.extend(segs);
+        assert_eq!(run(&all), want());
+    }
+}

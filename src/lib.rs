@@ -35,6 +35,7 @@ pub mod cli;
 pub mod decode;
 pub mod defrag;
 pub mod flow;
+pub mod outfile;
 pub mod output;
 pub mod pipeline;
 pub mod policy;

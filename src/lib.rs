@@ -34,6 +34,7 @@ pub mod catalog;
 pub mod cli;
 pub mod decode;
 pub mod defrag;
+pub mod escape;
 pub mod flow;
 pub mod outfile;
 pub mod output;

@@ -529,7 +529,13 @@ pub fn summary(
     if !problems.is_empty() {
         let _ = writeln!(s, "\nINPUT PROBLEMS");
         for i in problems {
-            let _ = writeln!(s, "  {}: {}", i.path, i.error.as_deref().unwrap_or(""));
+            // A file found in a folder may have any name: keep its bytes off the terminal.
+            let _ = writeln!(
+                s,
+                "  {}: {}",
+                crate::escape::text(&i.path),
+                i.error.as_deref().unwrap_or("")
+            );
         }
     }
     s

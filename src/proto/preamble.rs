@@ -14,7 +14,7 @@ pub struct ProxyTarget {
     /// `CONNECT` or another HTTP method (`GET`, `POST`, ...; `OTHER`); `SOCKS4`, `SOCKS4A`,
     /// `SOCKS5` for SOCKS.
     pub method: &'static str,
-    /// Host name (lower-cased) or IP literal as sent.
+    /// Host name or IP literal, in the presentation form of [`crate::escape`].
     pub host: String,
     pub port: u16,
     /// The host is a name, not an address literal.
@@ -156,7 +156,7 @@ fn http_connect(b: &[u8]) -> Preamble {
         then_tls: true,
         target: Some(ProxyTarget {
             method: "CONNECT",
-            host: host.to_ascii_lowercase(),
+            host: crate::escape::name(host.as_bytes()),
             port,
             is_name,
         }),
@@ -211,7 +211,7 @@ fn http_request(b: &[u8], method: &[u8]) -> Preamble {
             .trim_end_matches('.');
         ProxyTarget {
             method,
-            host: name.to_ascii_lowercase(),
+            host: crate::escape::name(name.as_bytes()),
             port,
             is_name: name.parse::<std::net::IpAddr>().is_err(),
         }
@@ -257,7 +257,7 @@ fn socks4(b: &[u8]) -> Preamble {
             Some(Err(())) => return Preamble::Unknown,
             Some(Ok(i)) => i,
         };
-        let host = String::from_utf8_lossy(&b[user_end + 1..host_end]).to_ascii_lowercase();
+        let host = crate::escape::name(&b[user_end + 1..host_end]);
         return Preamble::Skip {
             len: host_end + 1,
             then_tls: true,
@@ -333,7 +333,7 @@ fn socks5(b: &[u8]) -> Preamble {
             };
             match b.get(at + 5..at + 5 + len as usize) {
                 Some(name) => (
-                    String::from_utf8_lossy(name).to_ascii_lowercase(),
+                    crate::escape::name(name),
                     true,
                     at + 5 + len as usize,
                 ),

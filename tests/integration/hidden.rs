@@ -8,12 +8,7 @@ use crate::util::*;
 
 fn public(rel: &str) -> Option<std::path::PathBuf> {
     let p = root().join("../shared/pcaps/public").join(rel);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("skipped: {} not present", p.display());
-        None
-    }
+    require(p.exists(), &format!("{} is not present", p.display())).then_some(p)
 }
 
 /// Zeek's dns/ech.pcap: HTTPS answers for defo.ie (three ECHConfigs, ids 0x6a, 0x47, 0x22,

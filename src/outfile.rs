@@ -228,7 +228,8 @@ mod tests {
     use super::*;
 
     fn tmp(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("shadowdesk-outfile-{tag}-{}", std::process::id()));
+        let d =
+            std::env::temp_dir().join(format!("shadowdesk-outfile-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
         std::fs::canonicalize(d).unwrap()
@@ -248,7 +249,10 @@ mod tests {
             }
         );
         write_whole(a.to_str().unwrap(), b"{}\n").unwrap();
-        assert!(std::fs::symlink_metadata(&a).unwrap().file_type().is_symlink());
+        assert!(std::fs::symlink_metadata(&a)
+            .unwrap()
+            .file_type()
+            .is_symlink());
         assert_eq!(std::fs::read(d.join("c")).unwrap(), b"{}\n");
         let _ = std::fs::remove_dir_all(d);
     }

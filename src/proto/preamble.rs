@@ -332,11 +332,7 @@ fn socks5(b: &[u8]) -> Preamble {
                 return Preamble::Incomplete;
             };
             match b.get(at + 5..at + 5 + len as usize) {
-                Some(name) => (
-                    crate::escape::name(name),
-                    true,
-                    at + 5 + len as usize,
-                ),
+                Some(name) => (crate::escape::name(name), true, at + 5 + len as usize),
                 None => return Preamble::Incomplete,
             }
         }
@@ -486,6 +482,21 @@ mod tests {
         );
         let t = target(classify(&[4, 1, 0, 80, 10, 0, 0, 1, 0])).unwrap();
         assert_eq!((t.host.as_str(), t.is_name), ("10.0.0.1", false));
+    }
+
+    #[test]
+    fn proxy_and_host_names_are_escaped_like_dns_names() {
+        // RFC 1035 §5.1 \DDD: ESC is \027, 0xff is \255; a backslash is \\.
+        let t = target(classify(
+            b"GET / HTTP/1.1\r\nHost: Evil\x1b[2J.Example:8080\r\n\r\n",
+        ))
+        .unwrap();
+        assert_eq!((t.host.as_str(), t.port), ("evil\\027[2j.example", 8080));
+        let t = target(classify(b"CONNECT a\\b\x07.example:443 HTTP/1.1\r\n\r\n")).unwrap();
+        assert_eq!(t.host, "a\\\\b\\007.example");
+        let mut b = vec![4, 1, 1, 187, 0, 0, 0, 1, b'u', 0];
+        b.extend_from_slice(b"x\xff\x1b.io\0");
+        assert_eq!(target(classify(&b)).unwrap().host, "x\\255\\027.io");
     }
 
     #[test]

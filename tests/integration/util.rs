@@ -91,19 +91,21 @@ fn sorted(mut v: Rows) -> Rows {
 
 /// The (kind, src, sport, dst, dport, hostname) rows of tls and dns events.
 pub fn rows(evs: &[Value]) -> Rows {
-    sorted(evs.iter()
-        .filter(|e| matches!(e["kind"].as_str(), Some("tls") | Some("dns")))
-        .map(|e| {
-            (
-                e["kind"].as_str().unwrap().to_owned(),
-                e["src_ip"].as_str().unwrap().to_owned(),
-                e["src_port"].as_u64().unwrap() as u16,
-                e["dst_ip"].as_str().unwrap().to_owned(),
-                e["dst_port"].as_u64().unwrap() as u16,
-                e["hostname"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect())
+    sorted(
+        evs.iter()
+            .filter(|e| matches!(e["kind"].as_str(), Some("tls") | Some("dns")))
+            .map(|e| {
+                (
+                    e["kind"].as_str().unwrap().to_owned(),
+                    e["src_ip"].as_str().unwrap().to_owned(),
+                    e["src_port"].as_u64().unwrap() as u16,
+                    e["dst_ip"].as_str().unwrap().to_owned(),
+                    e["dst_port"].as_u64().unwrap() as u16,
+                    e["hostname"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect(),
+    )
 }
 
 /// Reads a tab-separated file with a header into maps.
@@ -139,20 +141,22 @@ pub fn rows_and_truth(cap: &Path) -> (Rows, Rows) {
 
 /// tshark's rows for a capture (hostname lower-cased, trailing dot removed).
 pub fn truth(capture: &Path) -> Rows {
-    sorted(tsv(Path::new(&format!("{}.truth.tsv", capture.display())))
-        .into_iter()
-        .filter(|r| matches!(r["kind"].as_str(), "tls" | "dns") && !r["hostname"].is_empty())
-        .map(|r| {
-            (
-                r["kind"].clone(),
-                r["src_ip"].clone(),
-                r["src_port"].parse().unwrap(),
-                r["dst_ip"].clone(),
-                r["dst_port"].parse().unwrap(),
-                r["hostname"].trim_end_matches('.').to_lowercase(),
-            )
-        })
-        .collect())
+    sorted(
+        tsv(Path::new(&format!("{}.truth.tsv", capture.display())))
+            .into_iter()
+            .filter(|r| matches!(r["kind"].as_str(), "tls" | "dns") && !r["hostname"].is_empty())
+            .map(|r| {
+                (
+                    r["kind"].clone(),
+                    r["src_ip"].clone(),
+                    r["src_port"].parse().unwrap(),
+                    r["dst_ip"].clone(),
+                    r["dst_port"].parse().unwrap(),
+                    r["hostname"].trim_end_matches('.').to_lowercase(),
+                )
+            })
+            .collect(),
+    )
 }
 
 pub fn tempdir(tag: &str) -> PathBuf {
@@ -176,10 +180,7 @@ pub fn require(have: bool, what: &str) -> bool {
     if have {
         return true;
     }
-    let test = std::thread::current()
-        .name()
-        .unwrap_or("a test")
-        .to_owned();
+    let test = std::thread::current().name().unwrap_or("a test").to_owned();
     assert!(
         !in_ci(),
         "{test}: {what}; CI must provide it (CI is set, so this fails rather than skips)"

@@ -129,7 +129,19 @@ fn scan(a: ScanArgs) -> Result<u8, Fatal> {
         None,
         Some(&which),
     )?;
-    Ok(match which.load(Ordering::Relaxed) as i32 {
+    let sig = which.load(Ordering::Relaxed) as i32;
+    if sig != 0 {
+        tracing::warn!(
+            signal = sig,
+            "stopped by {}: the outputs cover what was read until then",
+            if sig == signal_hook::consts::SIGINT {
+                "SIGINT"
+            } else {
+                "SIGTERM"
+            }
+        );
+    }
+    Ok(match sig {
         signal_hook::consts::SIGINT => EXIT_SIGINT,
         signal_hook::consts::SIGTERM => EXIT_SIGTERM,
         _ => code,
@@ -301,6 +313,30 @@ impl Outputs<'_> {
     }
 }
 
+/// How long opening the events file may take before a note says what it waits for.
+const OPEN_NOTE_AFTER: Duration = Duration::from_secs(1);
+
+/// Opens the events sink. Opening a FIFO for writing waits for its reader; if that takes a
+/// while, a note on stderr says so instead of a silent hang.
+fn open_events(p: &str, live: bool) -> std::io::Result<Sink> {
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let path = p.to_owned();
+    std::thread::Builder::new()
+        .name("open-events".into())
+        .spawn(move || {
+            let _ = tx.send(Sink::create(&path, live, live));
+        })?;
+    let gone = || std::io::Error::other("the thread opening it stopped");
+    match rx.recv_timeout(OPEN_NOTE_AFTER) {
+        Ok(r) => r,
+        Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+            tracing::warn!(path = %p, "--events {p}: waiting for a reader to open it (a FIFO?)");
+            rx.recv().map_err(|_| gone())?
+        }
+        Err(crossbeam_channel::RecvTimeoutError::Disconnected) => Err(gone()),
+    }
+}
+
 /// The analysis shared by `scan` and `live`: configuration, pipeline, outputs, exit status.
 fn analyze(
     c: &CommonArgs,
@@ -328,7 +364,7 @@ fn analyze(
     let events = match &c.events {
         None => None,
         Some(p) => Some(
-            Sink::create(p, live.is_some(), live.is_some())
+            open_events(p, live.is_some())
                 .map_err(|e| Fatal(format!("cannot write events to {p}: {e}")))?,
         ),
     };

@@ -313,7 +313,16 @@ fn real_ech_over_quic_is_linked_too() {
         .iter()
         .filter(|e| e["hostname"] == "public.ech-front.example")
         .collect();
-    assert!(outer.len() >= 2, "QUIC and TCP outer hellos");
+    // tshark's truth: one QUIC and one TCP hello with the public name.
+    let want = tsv(std::path::Path::new(&format!(
+        "{}.truth.tsv",
+        hidden("ech_chromium_quic.pcap")
+    )))
+    .iter()
+    .filter(|r| r["hostname"] == "public.ech-front.example")
+    .count();
+    assert_eq!(want, 2);
+    assert_eq!(outer.len(), want, "QUIC and TCP outer hellos");
     for h in outer {
         assert_eq!(h["ech"], true, "{h}");
         assert_eq!(h["attributed_hostname"], "widget.intercom.io", "{h}");

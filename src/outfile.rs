@@ -23,8 +23,9 @@ pub enum Target {
     /// A regular file (or none yet) at this resolved path: write beside it and rename.
     Replace {
         path: PathBuf,
-        /// The mode of the file being replaced, kept on the new one.
+        /// The mode, owner and group of the file being replaced, kept on the new one.
         mode: Option<u32>,
+        owner: Option<(u32, u32)>,
     },
     /// Not a regular file, or an open descriptor: open it and write into it.
     InPlace { path: PathBuf, fifo: bool },
@@ -128,6 +129,7 @@ pub fn resolve(path: &str) -> Result<Target, String> {
                 return Ok(Target::Replace {
                     path: full,
                     mode: None,
+                    owner: None,
                 })
             }
             Err(e) => return Err(reason(&e)),
@@ -143,10 +145,11 @@ pub fn resolve(path: &str) -> Result<Target, String> {
             return Err("is a folder".into());
         }
         if ft.is_file() {
-            use std::os::unix::fs::PermissionsExt;
+            use std::os::unix::fs::MetadataExt;
             return Ok(Target::Replace {
                 path: full,
-                mode: Some(meta.permissions().mode()),
+                mode: Some(meta.mode()),
+                owner: Some((meta.uid(), meta.gid())),
             });
         }
         use std::os::unix::fs::FileTypeExt;
@@ -186,11 +189,16 @@ pub fn write_whole(path: &str, bytes: &[u8]) -> io::Result<()> {
             f.write_all(bytes)?;
             f.flush()
         }
-        Target::Replace { path, mode } => replace(&path, mode, bytes),
+        Target::Replace { path, mode, owner } => replace(&path, mode, owner, bytes),
     }
 }
 
-fn replace(path: &Path, mode: Option<u32>, bytes: &[u8]) -> io::Result<()> {
+fn replace(
+    path: &Path,
+    mode: Option<u32>,
+    owner: Option<(u32, u32)>,
+    bytes: &[u8],
+) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()
@@ -207,6 +215,11 @@ fn replace(path: &Path, mode: Option<u32>, bytes: &[u8]) -> io::Result<()> {
         if let Some(mode) = mode {
             use std::os::unix::fs::PermissionsExt;
             f.set_permissions(std::fs::Permissions::from_mode(mode & 0o7777))?;
+        }
+        if let Some((uid, gid)) = owner {
+            // Root replacing a service user's report keeps it theirs; anyone else can only
+            // keep their own, and a refusal changes nothing that matters.
+            let _ = std::os::unix::fs::fchown(&f, Some(uid), Some(gid));
         }
         f.sync_all()?;
         std::fs::rename(&tmp, path)
@@ -245,7 +258,8 @@ mod tests {
             resolve(a.to_str().unwrap()).unwrap(),
             Target::Replace {
                 path: d.join("c"),
-                mode: None
+                mode: None,
+                owner: None
             }
         );
         write_whole(a.to_str().unwrap(), b"{}\n").unwrap();
@@ -294,6 +308,13 @@ mod tests {
         assert_eq!(std::fs::read(&f).unwrap(), b"new");
         let m = std::fs::metadata(&f).unwrap().permissions().mode() & 0o777;
         assert_eq!(m, 0o640);
+        // As root, a file another user owns stays theirs.
+        if std::os::unix::fs::chown(&f, Some(4321), Some(4321)).is_ok() {
+            use std::os::unix::fs::MetadataExt;
+            write_whole(f.to_str().unwrap(), b"newer").unwrap();
+            let m = std::fs::metadata(&f).unwrap();
+            assert_eq!((m.uid(), m.gid()), (4321, 4321));
+        }
         assert_eq!(std::fs::read_dir(&d).unwrap().count(), 1);
         let _ = std::fs::remove_dir_all(d);
     }

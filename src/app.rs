@@ -355,10 +355,14 @@ fn analyze(
     let (resolvers, ech_fronts) = load_lists(c.fingerprints.as_deref())?;
     // Every output path is checked before any is opened, so a bad --report does not cost the
     // events file its content, and a bad path fails now, not after hours of capture.
-    let outputs: Vec<(&str, &str)> = [("--events", &c.events), ("--report", &c.report)]
-        .into_iter()
-        .filter_map(|(flag, p)| p.as_deref().map(|p| (flag, p)))
-        .collect();
+    use crate::outfile::Mode;
+    let outputs: Vec<(&str, &str, Mode)> = [
+        ("--events", &c.events, Mode::Stream),
+        ("--report", &c.report, Mode::Whole),
+    ]
+    .into_iter()
+    .filter_map(|(flag, p, mode)| p.as_deref().map(|p| (flag, p, mode)))
+    .collect();
     crate::outfile::check_all(&outputs).map_err(Fatal)?;
     // Live: append (a restart or a rotation never clobbers a file) and flush every line.
     let events = match &c.events {

@@ -42,14 +42,35 @@ impl Target {
     }
 }
 
-/// Resolves `path` (see the module comment) and checks that it can be written: its folder
-/// exists and takes new files, it is not a folder. Opens nothing that already exists, except
-/// a device, which it opens for writing and closes at once (that has no effect on a
-/// device node; a FIFO is not opened, as that would wait for a reader).
-pub fn check(path: &str) -> Result<Target, String> {
+/// How an output is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Whole, at once ([`write_whole`]): needs a folder that takes a temporary file.
+    Whole,
+    /// A stream of lines into the file itself (events): needs the file, or its folder when
+    /// the file is not there yet.
+    Stream,
+}
+
+/// Resolves `path` (see the module comment) and checks that it can be written as `mode`
+/// needs: its folder exists and takes new files (or, for an existing stream file, the file
+/// opens for writing), it is not a folder. Truncates nothing: an existing file or device is
+/// opened for writing and closed at once, which changes nothing; a FIFO is not opened, as
+/// that would wait for a reader.
+pub fn check(path: &str, mode: Mode) -> Result<Target, String> {
     let t = resolve(path)?;
     match &t {
         Target::Stdout => {}
+        Target::Replace {
+            path,
+            mode: Some(_),
+            ..
+        } if mode == Mode::Stream => {
+            OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| reason(&e))?;
+        }
         Target::Replace { path, .. } => {
             let dir = path.parent().unwrap_or(Path::new("."));
             probe_dir(dir).map_err(|e| format!("cannot create files in {}: {e}", dir.display()))?;
@@ -67,10 +88,10 @@ pub fn check(path: &str) -> Result<Target, String> {
 
 /// Checks every output path before any of them is opened, and refuses two that name the
 /// same file. Returns the targets in the order given.
-pub fn check_all(paths: &[(&str, &str)]) -> Result<Vec<Target>, String> {
+pub fn check_all(paths: &[(&str, &str, Mode)]) -> Result<Vec<Target>, String> {
     let mut out: Vec<Target> = Vec::new();
-    for (flag, p) in paths {
-        let t = check(p).map_err(|e| format!("cannot write {flag} {p}: {e}"))?;
+    for (flag, p, mode) in paths {
+        let t = check(p, *mode).map_err(|e| format!("cannot write {flag} {p}: {e}"))?;
         if let Some(id) = t.identity() {
             if out.iter().any(|o| o.identity() == Some(id)) {
                 return Err(format!("{flag} {p}: the same file as another output"));
@@ -278,9 +299,12 @@ mod tests {
         std::os::unix::fs::symlink("x", d.join("y")).unwrap();
         let e = resolve(d.join("x").to_str().unwrap()).unwrap_err();
         assert!(e.contains("too many levels"), "{e}");
-        let e = check(d.join("no/r.json").to_str().unwrap()).unwrap_err();
+        let e = check(d.join("no/r.json").to_str().unwrap(), Mode::Whole).unwrap_err();
         assert!(e.contains("does not exist"), "{e}");
-        assert_eq!(check(d.to_str().unwrap()).unwrap_err(), "is a folder");
+        assert_eq!(
+            check(d.to_str().unwrap(), Mode::Stream).unwrap_err(),
+            "is a folder"
+        );
         let _ = std::fs::remove_dir_all(d);
     }
 

@@ -147,12 +147,12 @@ pub const SILENCE_NOTE: Duration = Duration::from_secs(10);
 /// How often a reader waiting on a silent stream looks at the stop flag.
 const STOP_POLL: Duration = Duration::from_millis(100);
 
-/// Opens an input for reading. A regular file is read directly (until `stop`). Standard input, a FIFO or
-/// a device is opened and read on a thread of its own, because both its open (a FIFO
-/// without a writer) and its reads can block for ever: the reader then waits in slices,
-/// notices `stop` (SIGINT/SIGTERM), and notes on stderr when nothing has come for
+/// Opens an input for reading. A regular file is read directly (until `stop`). Standard
+/// input, a FIFO or a device is opened and read on a thread of its own, because both its
+/// open (a FIFO without a writer) and its reads can block for ever: the reader then waits in
+/// slices, notices `stop` (SIGINT/SIGTERM), and notes on stderr when nothing has come for
 /// [`SILENCE_NOTE`] (it keeps waiting). Once `stop` is set, a read that would wait returns
-/// end of input.
+/// end of input, so the records already read are still analysed.
 pub fn open_input(p: &InputPath, stop: &Arc<AtomicBool>) -> Result<Box<dyn Read + Send>, String> {
     if p.shown == "-" {
         // Redirected from a file (`< x.pcap`): nothing to wait for, read it directly.

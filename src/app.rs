@@ -3,7 +3,7 @@
 
 use std::cell::RefCell;
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -93,17 +93,59 @@ fn load_policy(c: &CommonArgs, catalog: &Catalog) -> Result<Policy, Fatal> {
     Ok(policy)
 }
 
+/// Exit status after SIGINT: 128 + the signal number, as a shell reports it.
+pub const EXIT_SIGINT: u8 = 130;
+/// Exit status after SIGTERM.
+pub const EXIT_SIGTERM: u8 = 143;
+
 fn scan(a: ScanArgs) -> Result<u8, Fatal> {
+    // SIGINT/SIGTERM stop the reading; what was read is still drained, reported (marked
+    // `interrupted`) and flushed. A second signal while that runs ends the process at once,
+    // with the same status.
+    let stop = Arc::new(AtomicBool::new(false));
+    let which = Arc::new(AtomicUsize::new(0));
+    for (sig, code) in [
+        (signal_hook::consts::SIGINT, EXIT_SIGINT),
+        (signal_hook::consts::SIGTERM, EXIT_SIGTERM),
+    ] {
+        let installed = signal_hook::flag::register_conditional_shutdown(
+            sig,
+            i32::from(code),
+            Arc::clone(&stop),
+        )
+        .and_then(|_| signal_hook::flag::register_usize(sig, Arc::clone(&which), sig as usize))
+        .and_then(|_| signal_hook::flag::register(sig, Arc::clone(&stop)));
+        installed.map_err(|e| Fatal(format!("installing signal handlers: {e}")))?;
+    }
     let (inputs, missing) = capture::expand(&a.paths);
     for (p, why) in &missing {
         tracing::error!("{p}: {why}");
     }
-    analyze(
+    let reader_stop = Arc::clone(&stop);
+    let code = analyze(
         &a.common,
-        || Ok(pipeline::Source::Files(inputs)),
+        move || Ok(pipeline::Source::Files(inputs, reader_stop)),
         missing,
         None,
-    )
+        Some(&which),
+    )?;
+    let sig = which.load(Ordering::Relaxed) as i32;
+    if sig != 0 {
+        tracing::warn!(
+            signal = sig,
+            "stopped by {}: the outputs cover what was read until then",
+            if sig == signal_hook::consts::SIGINT {
+                "SIGINT"
+            } else {
+                "SIGTERM"
+            }
+        );
+    }
+    Ok(match sig {
+        signal_hook::consts::SIGINT => EXIT_SIGINT,
+        signal_hook::consts::SIGTERM => EXIT_SIGTERM,
+        _ => code,
+    })
 }
 
 fn live(a: LiveArgs) -> Result<u8, Fatal> {
@@ -146,6 +188,7 @@ fn live(a: LiveArgs) -> Result<u8, Fatal> {
         },
         Vec::new(),
         Some(settings),
+        None,
     )
 }
 
@@ -260,12 +303,37 @@ impl Outputs<'_> {
                         fatal: false,
                     })
                     .collect();
-                let doc = output::report(&self.agg, catalog, &inputs, &stats);
+                let mut doc = output::report(&self.agg, catalog, &inputs, &stats);
+                doc["interrupted"] = serde_json::Value::Bool(false);
                 if let Err(e) = output::write_report(p, &doc) {
                     tracing::error!("writing the report to {p}: {e}");
                 }
             }
         }
+    }
+}
+
+/// How long opening the events file may take before a note says what it waits for.
+const OPEN_NOTE_AFTER: Duration = Duration::from_secs(1);
+
+/// Opens the events sink. Opening a FIFO for writing waits for its reader; if that takes a
+/// while, a note on stderr says so instead of a silent hang.
+fn open_events(p: &str, live: bool) -> std::io::Result<Sink> {
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let path = p.to_owned();
+    std::thread::Builder::new()
+        .name("open-events".into())
+        .spawn(move || {
+            let _ = tx.send(Sink::create(&path, live, live));
+        })?;
+    let gone = || std::io::Error::other("the thread opening it stopped");
+    match rx.recv_timeout(OPEN_NOTE_AFTER) {
+        Ok(r) => r,
+        Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+            tracing::warn!(path = %p, "--events {p}: waiting for a reader to open it (a FIFO?)");
+            rx.recv().map_err(|_| gone())?
+        }
+        Err(crossbeam_channel::RecvTimeoutError::Disconnected) => Err(gone()),
     }
 }
 
@@ -275,6 +343,7 @@ fn analyze(
     source: impl FnOnce() -> Result<pipeline::Source, Fatal>,
     missing: Vec<(String, String)>,
     live: Option<LiveSettings>,
+    interrupted_by: Option<&AtomicUsize>,
 ) -> Result<u8, Fatal> {
     if c.events.as_deref() == Some("-") && c.report.as_deref() == Some("-") {
         return Err(Fatal(
@@ -284,22 +353,25 @@ fn analyze(
     let catalog = load_catalog(c.fingerprints.as_deref())?;
     let policy = load_policy(c, &catalog)?;
     let (resolvers, ech_fronts) = load_lists(c.fingerprints.as_deref())?;
+    // Every output path is checked before any is opened, so a bad --report does not cost the
+    // events file its content, and a bad path fails now, not after hours of capture.
+    use crate::outfile::Mode;
+    let outputs: Vec<(&str, &str, Mode)> = [
+        ("--events", &c.events, Mode::Stream),
+        ("--report", &c.report, Mode::Whole),
+    ]
+    .into_iter()
+    .filter_map(|(flag, p, mode)| p.as_deref().map(|p| (flag, p, mode)))
+    .collect();
+    crate::outfile::check_all(&outputs).map_err(Fatal)?;
     // Live: append (a restart or a rotation never clobbers a file) and flush every line.
     let events = match &c.events {
         None => None,
         Some(p) => Some(
-            Sink::create(p, live.is_some(), live.is_some())
+            open_events(p, live.is_some())
                 .map_err(|e| Fatal(format!("cannot write events to {p}: {e}")))?,
         ),
     };
-    // Fail on an unwritable report path now, not after hours of capture.
-    if let Some(p) = c.report.as_deref().filter(|p| *p != "-") {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(p)
-            .map_err(|e| Fatal(format!("cannot write the report to {p}: {e}")))?;
-    }
     let source = source()?;
 
     let st = RefCell::new(Outputs {
@@ -349,8 +421,10 @@ fn analyze(
             fatal: true,
         });
     }
+    let interrupted = interrupted_by.is_some_and(|w| w.load(Ordering::Relaxed) != 0);
     if let Some(p) = &c.report {
-        let doc = output::report(&agg, &catalog, &all_inputs, &result.stats);
+        let mut doc = output::report(&agg, &catalog, &all_inputs, &result.stats);
+        doc["interrupted"] = serde_json::Value::Bool(interrupted);
         output::write_report(p, &doc)
             .map_err(|e| Fatal(format!("writing the report to {p}: {e}")))?;
     }

@@ -9,7 +9,6 @@
 //! `rcode`, `cnames`, `answers` and `via` (the CNAME target that named the vendor) for
 //! `dns_answer`.
 
-use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::net::IpAddr;
 
@@ -195,26 +194,13 @@ impl Sink {
     }
 }
 
-/// Writes the report: to standard output for `-`, else to a temporary file beside the
-/// target and renamed over it, so a reader never sees half a report.
+/// Writes the report in one piece: see [`crate::outfile`] for where the bytes go (standard
+/// output for `-`, into a device or FIFO in place, else a temporary file renamed over the
+/// target), so a reader never sees half a report.
 pub fn write_report(path: &str, doc: &Value) -> io::Result<()> {
-    if path == "-" {
-        let mut out = io::stdout().lock();
-        let r = serde_json::to_writer_pretty(&mut out, doc)
-            .map_err(io::Error::from)
-            .and_then(|_| out.write_all(b"\n"))
-            .and_then(|_| out.flush());
-        return match r {
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-            other => other,
-        };
-    }
-    let tmp = format!("{path}.tmp{}", std::process::id());
-    let mut f = BufWriter::new(File::create(&tmp)?);
-    serde_json::to_writer_pretty(&mut f, doc).map_err(io::Error::from)?;
-    f.write_all(b"\n")?;
-    f.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-    std::fs::rename(&tmp, path)
+    let mut bytes = serde_json::to_vec_pretty(doc).map_err(io::Error::from)?;
+    bytes.push(b'\n');
+    crate::outfile::write_whole(path, &bytes)
 }
 
 /// The report document: `hosts` lists every host with vendor traffic or a blind spot
@@ -551,7 +537,13 @@ pub fn summary(
     if !problems.is_empty() {
         let _ = writeln!(s, "\nINPUT PROBLEMS");
         for i in problems {
-            let _ = writeln!(s, "  {}: {}", i.path, i.error.as_deref().unwrap_or(""));
+            // A file found in a folder may have any name: keep its bytes off the terminal.
+            let _ = writeln!(
+                s,
+                "  {}: {}",
+                crate::escape::text(&i.path),
+                i.error.as_deref().unwrap_or("")
+            );
         }
     }
     s

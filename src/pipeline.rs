@@ -18,14 +18,14 @@
 use std::io::IsTerminal;
 use std::net::IpAddr;
 use std::ops::Range;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Receiver, Sender};
 
 use crate::capture::live::{KernelStats, LiveSource};
-use crate::capture::{InputPath, Next, Reader, Record};
+use crate::capture::{self, InputPath, Next, Reader, Record};
 use crate::decode::{self, Transport};
 use crate::defrag::Defrag;
 use crate::flow::{FlowStats, FlowTable, Found, QuicTable};
@@ -161,7 +161,8 @@ pub struct InputSummary {
 
 /// Where packets come from.
 pub enum Source {
-    Files(Vec<InputPath>),
+    /// The inputs, and a flag that stops the reading (SIGINT/SIGTERM).
+    Files(Vec<InputPath>, Arc<AtomicBool>),
     Live(LiveSource),
 }
 
@@ -199,7 +200,9 @@ pub fn run(
     let reader = std::thread::Builder::new()
         .name("reader".into())
         .spawn(move || match source {
-            Source::Files(inputs) => read_all(&inputs, work_txs, shares, progress, counters),
+            Source::Files(inputs, stop) => {
+                read_all(&inputs, work_txs, shares, progress, counters, &stop)
+            }
             Source::Live(src) => read_live(src, work_txs, shares, counters),
         })
         .expect("spawning the reader thread");
@@ -449,6 +452,7 @@ fn read_all(
     shares: Shares,
     progress: bool,
     live: Arc<LiveCounters>,
+    stop: &Arc<AtomicBool>,
 ) -> (Stats, Vec<InputSummary>) {
     let mut core = ReaderCore::new(txs, shares, live);
     let mut summaries = Vec::new();
@@ -463,8 +467,19 @@ fn read_all(
             error: None,
             fatal: false,
         };
-        let mut reader = match Reader::open(input) {
+        if stop.load(Ordering::Relaxed) {
+            sum.error = Some("not read: interrupted by a signal".into());
+            summaries.push(sum);
+            continue;
+        }
+        let opened = capture::open_input(input, stop).and_then(Reader::from_reader);
+        let mut reader = match opened {
             Ok(r) => r,
+            Err(_) if stop.load(Ordering::Relaxed) => {
+                sum.error = Some("not read: interrupted by a signal".into());
+                summaries.push(sum);
+                continue;
+            }
             Err(e) => {
                 tracing::error!("{}: {e}", input.shown);
                 sum.error = Some(e);
@@ -485,11 +500,22 @@ fn read_all(
             summaries.push(sum);
             continue;
         }
+        // The input ends early once `stop` is set (see `capture::open_input`), after the
+        // records already read into memory.
+        let mut interrupted = false;
         loop {
             match reader.next_record() {
                 Next::Record(r) => core.record(&r),
-                Next::End => break,
+                Next::End => {
+                    interrupted = stop.load(Ordering::Relaxed);
+                    break;
+                }
                 Next::Idle => continue,
+                // A stream stopped by a signal ends where it was: not a fault of the file.
+                Next::Cut(_) if stop.load(Ordering::Relaxed) => {
+                    interrupted = true;
+                    break;
+                }
                 Next::Cut(why) => {
                     let msg = format!("{why}; the {} records before it were read", reader.records);
                     tracing::warn!("{}: {msg}", input.shown);
@@ -503,6 +529,12 @@ fn read_all(
             }
         }
         sum.packets = reader.records;
+        if interrupted {
+            sum.error = Some(format!(
+                "interrupted by a signal after {} records",
+                reader.records
+            ));
+        }
         summaries.push(sum);
     }
     let stats = core.finish();

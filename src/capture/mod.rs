@@ -7,9 +7,11 @@
 //! ([`libpcap`]) reads the same files in a test that proves both give the same records, and
 //! will carry live capture.
 
+use std::io::{self, ErrorKind, Read};
 use std::path::{Path, PathBuf};
-
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::time::TsNanos;
 
@@ -101,9 +103,184 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, errs: &mut Vec<(String, String)>) {
         let p = e.path();
         match e.file_type() {
             Ok(t) if t.is_dir() => walk(&p, out, errs),
-            Ok(_) if is_capture_name(&p) => out.push(p),
+            Ok(_) if is_capture_name(&p) => {
+                // Follows a symlink: what matters is what reading it would do. A FIFO (or a
+                // device) in a folder would block the scan until someone writes to it.
+                match std::fs::metadata(&p) {
+                    Ok(m) if m.is_file() => out.push(p),
+                    Ok(m) => tracing::warn!(
+                        path = %p.display(),
+                        "{}: skipped: a {}, not a regular file (name it on the command line to read it)",
+                        p.display(),
+                        kind_of(&m.file_type())
+                    ),
+                    Err(e) => errs.push((p.display().to_string(), io_reason(&e))),
+                }
+            }
             _ => {}
         }
+    }
+}
+
+fn kind_of(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_fifo() {
+        "FIFO"
+    } else if t.is_char_device() || t.is_block_device() {
+        "device"
+    } else if t.is_socket() {
+        "socket"
+    } else if t.is_dir() {
+        "folder"
+    } else {
+        "special file"
+    }
+}
+
+/// Bytes the stream reader thread reads at a time (the pipe buffer is 64 KiB).
+const STREAM_CHUNK: usize = 1 << 16;
+/// Chunks in flight between the stream thread and the reader; bounds the memory a fast
+/// writer can fill to `STREAM_CHUNK * STREAM_QUEUE`.
+const STREAM_QUEUE: usize = 16;
+/// How long a stream may stay silent before a note on stderr says what the scan waits for.
+pub const SILENCE_NOTE: Duration = Duration::from_secs(10);
+/// How often a reader waiting on a silent stream looks at the stop flag.
+const STOP_POLL: Duration = Duration::from_millis(100);
+
+/// Opens an input for reading. A regular file is read directly (until `stop`). Standard
+/// input, a FIFO or a device is opened and read on a thread of its own, because both its
+/// open (a FIFO without a writer) and its reads can block for ever: the reader then waits in
+/// slices, notices `stop` (SIGINT/SIGTERM), and notes on stderr when nothing has come for
+/// [`SILENCE_NOTE`] (it keeps waiting). Once `stop` is set, a read that would wait returns
+/// end of input, so the records already read are still analysed.
+pub fn open_input(p: &InputPath, stop: &Arc<AtomicBool>) -> Result<Box<dyn Read + Send>, String> {
+    if p.shown == "-" {
+        // Redirected from a file (`< x.pcap`): nothing to wait for, read it directly.
+        if std::fs::metadata("/dev/stdin").is_ok_and(|m| m.is_file()) {
+            return Ok(Box::new(UntilStop {
+                inner: io::stdin(),
+                stop: Arc::clone(stop),
+            }));
+        }
+    } else {
+        let m = std::fs::metadata(&p.path).map_err(|e| io_reason(&e))?;
+        if m.is_file() {
+            let f = std::fs::File::open(&p.path).map_err(|e| io_reason(&e))?;
+            return Ok(Box::new(UntilStop {
+                inner: f,
+                stop: Arc::clone(stop),
+            }));
+        }
+        if m.is_dir() {
+            return Err("is a folder".into());
+        }
+    }
+    let (tx, rx) = crossbeam_channel::bounded::<io::Result<Vec<u8>>>(STREAM_QUEUE);
+    let path = p.path.clone();
+    let stdin = p.shown == "-";
+    std::thread::Builder::new()
+        .name("stream-reader".into())
+        .spawn(move || {
+            let mut src: Box<dyn Read> = if stdin {
+                Box::new(io::stdin())
+            } else {
+                match std::fs::File::open(&path) {
+                    Ok(f) => Box::new(f),
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                }
+            };
+            loop {
+                let mut buf = vec![0u8; STREAM_CHUNK];
+                match src.read(&mut buf) {
+                    Ok(0) => return,
+                    Ok(n) => {
+                        buf.truncate(n);
+                        if tx.send(Ok(buf)).is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                }
+            }
+        })
+        .map_err(|e| format!("cannot start a thread to read it: {e}"))?;
+    Ok(Box::new(StreamInput {
+        rx,
+        buf: Vec::new(),
+        pos: 0,
+        stop: Arc::clone(stop),
+        shown: p.shown.clone(),
+        last_data: Instant::now(),
+        noted: false,
+    }))
+}
+
+/// A file that ends once `stop` is set: the reader finishes the block it holds (at most
+/// one read's worth) and no more is read.
+struct UntilStop<R> {
+    inner: R,
+    stop: Arc<AtomicBool>,
+}
+
+impl<R: Read> Read for UntilStop<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.stop.load(Ordering::Relaxed) {
+            return Ok(0);
+        }
+        self.inner.read(out)
+    }
+}
+
+/// The reading end of [`open_input`]'s stream thread.
+struct StreamInput {
+    rx: crossbeam_channel::Receiver<io::Result<Vec<u8>>>,
+    buf: Vec<u8>,
+    pos: usize,
+    stop: Arc<AtomicBool>,
+    shown: String,
+    last_data: Instant,
+    noted: bool,
+}
+
+impl Read for StreamInput {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        while self.pos == self.buf.len() {
+            // End of input, so the records already buffered are still read.
+            if self.stop.load(Ordering::Relaxed) {
+                return Ok(0);
+            }
+            match self.rx.recv_timeout(STOP_POLL) {
+                Ok(Ok(chunk)) => {
+                    self.buf = chunk;
+                    self.pos = 0;
+                    self.last_data = Instant::now();
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return Ok(0),
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                    if !self.noted && self.last_data.elapsed() >= SILENCE_NOTE {
+                        self.noted = true;
+                        tracing::warn!(
+                            input = %self.shown,
+                            "{}: nothing has arrived for {} s; still waiting (for a FIFO: is anything writing to it?)",
+                            self.shown,
+                            SILENCE_NOTE.as_secs()
+                        );
+                    }
+                }
+            }
+        }
+        let n = out.len().min(self.buf.len() - self.pos);
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
     }
 }
 

@@ -10,7 +10,6 @@
 //! strictly before the label that holds them, so a loop cannot be formed; a record or
 //! question cut short ends the parse but keeps everything read before it.
 
-use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use crate::proto::ech;
@@ -234,22 +233,12 @@ pub fn read_name(msg: &[u8], mut pos: usize) -> Option<(String, usize)> {
     }
 }
 
-/// Appends a label in presentation form: ASCII lower-cased; `.` and `\` escaped with a
-/// backslash; control and non-ASCII bytes as `\DDD` (RFC 4343), so any label prints
-/// unambiguously and never breaks the JSON or a terminal. A space stays a space, as tshark
-/// prints it.
+/// Appends a label in presentation form ([`crate::escape`], the same for every name): ASCII
+/// lower-cased; `.` and `\` escaped with a backslash; control and non-ASCII bytes as `\DDD`
+/// (RFC 4343). A space stays a space, as tshark prints it.
 fn push_label(out: &mut String, label: &[u8]) {
     for &b in label {
-        match b {
-            b'.' | b'\\' => {
-                out.push('\\');
-                out.push(b as char);
-            }
-            0x20..=0x7e => out.push(b.to_ascii_lowercase() as char),
-            _ => {
-                let _ = write!(out, "\\{b:03}");
-            }
-        }
+        crate::escape::push_label_byte(out, b);
     }
 }
 

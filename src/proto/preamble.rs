@@ -14,7 +14,7 @@ pub struct ProxyTarget {
     /// `CONNECT` or another HTTP method (`GET`, `POST`, ...; `OTHER`); `SOCKS4`, `SOCKS4A`,
     /// `SOCKS5` for SOCKS.
     pub method: &'static str,
-    /// Host name (lower-cased) or IP literal as sent.
+    /// Host name or IP literal, in the presentation form of [`crate::escape`].
     pub host: String,
     pub port: u16,
     /// The host is a name, not an address literal.
@@ -156,7 +156,7 @@ fn http_connect(b: &[u8]) -> Preamble {
         then_tls: true,
         target: Some(ProxyTarget {
             method: "CONNECT",
-            host: host.to_ascii_lowercase(),
+            host: crate::escape::name(host.as_bytes()),
             port,
             is_name,
         }),
@@ -211,7 +211,7 @@ fn http_request(b: &[u8], method: &[u8]) -> Preamble {
             .trim_end_matches('.');
         ProxyTarget {
             method,
-            host: name.to_ascii_lowercase(),
+            host: crate::escape::name(name.as_bytes()),
             port,
             is_name: name.parse::<std::net::IpAddr>().is_err(),
         }
@@ -257,7 +257,7 @@ fn socks4(b: &[u8]) -> Preamble {
             Some(Err(())) => return Preamble::Unknown,
             Some(Ok(i)) => i,
         };
-        let host = String::from_utf8_lossy(&b[user_end + 1..host_end]).to_ascii_lowercase();
+        let host = crate::escape::name(&b[user_end + 1..host_end]);
         return Preamble::Skip {
             len: host_end + 1,
             then_tls: true,
@@ -332,11 +332,7 @@ fn socks5(b: &[u8]) -> Preamble {
                 return Preamble::Incomplete;
             };
             match b.get(at + 5..at + 5 + len as usize) {
-                Some(name) => (
-                    String::from_utf8_lossy(name).to_ascii_lowercase(),
-                    true,
-                    at + 5 + len as usize,
-                ),
+                Some(name) => (crate::escape::name(name), true, at + 5 + len as usize),
                 None => return Preamble::Incomplete,
             }
         }
@@ -486,6 +482,21 @@ mod tests {
         );
         let t = target(classify(&[4, 1, 0, 80, 10, 0, 0, 1, 0])).unwrap();
         assert_eq!((t.host.as_str(), t.is_name), ("10.0.0.1", false));
+    }
+
+    #[test]
+    fn proxy_and_host_names_are_escaped_like_dns_names() {
+        // RFC 1035 §5.1 \DDD: ESC is \027, 0xff is \255; a backslash is \\.
+        let t = target(classify(
+            b"GET / HTTP/1.1\r\nHost: Evil\x1b[2J.Example:8080\r\n\r\n",
+        ))
+        .unwrap();
+        assert_eq!((t.host.as_str(), t.port), ("evil\\027[2j.example", 8080));
+        let t = target(classify(b"CONNECT a\\b\x07.example:443 HTTP/1.1\r\n\r\n")).unwrap();
+        assert_eq!(t.host, "a\\\\b\\007.example");
+        let mut b = vec![4, 1, 1, 187, 0, 0, 0, 1, b'u', 0];
+        b.extend_from_slice(b"x\xff\x1b.io\0");
+        assert_eq!(target(classify(&b)).unwrap().host, "x\\255\\027.io");
     }
 
     #[test]

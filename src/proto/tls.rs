@@ -183,19 +183,10 @@ fn client_hello(msg: &[u8]) -> Option<Hello> {
     Some(hello)
 }
 
-/// Presentation form of an SNI value: lower-cased, trailing dot dropped, control and
-/// non-ASCII bytes (and the backslash) as `\DDD`, like DNS names.
+/// Presentation form of an SNI value ([`crate::escape`], as for every name): lower-cased,
+/// trailing dot dropped, control and non-ASCII bytes as `\DDD`, a backslash as `\\`.
 pub(crate) fn sni_text(raw: &[u8]) -> String {
-    let raw = raw.strip_suffix(b".").unwrap_or(raw);
-    let mut s = String::with_capacity(raw.len());
-    for &b in raw {
-        if (0x20..=0x7e).contains(&b) && b != b'\\' {
-            s.push(b.to_ascii_lowercase() as char);
-        } else {
-            s.push_str(&format!("\\{b:03}"));
-        }
-    }
-    s
+    crate::escape::name(raw.strip_suffix(b".").unwrap_or(raw))
 }
 
 #[cfg(test)]

@@ -8,12 +8,7 @@ use crate::util::*;
 
 fn public(rel: &str) -> Option<std::path::PathBuf> {
     let p = root().join("../shared/pcaps/public").join(rel);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("skipped: {} not present", p.display());
-        None
-    }
+    require(p.exists(), &format!("{} is not present", p.display())).then_some(p)
 }
 
 /// Zeek's dns/ech.pcap: HTTPS answers for defo.ie (three ECHConfigs, ids 0x6a, 0x47, 0x22,
@@ -318,7 +313,16 @@ fn real_ech_over_quic_is_linked_too() {
         .iter()
         .filter(|e| e["hostname"] == "public.ech-front.example")
         .collect();
-    assert!(outer.len() >= 2, "QUIC and TCP outer hellos");
+    // tshark's truth: one QUIC and one TCP hello with the public name.
+    let want = tsv(std::path::Path::new(&format!(
+        "{}.truth.tsv",
+        hidden("ech_chromium_quic.pcap")
+    )))
+    .iter()
+    .filter(|r| r["hostname"] == "public.ech-front.example")
+    .count();
+    assert_eq!(want, 2);
+    assert_eq!(outer.len(), want, "QUIC and TCP outer hellos");
     for h in outer {
         assert_eq!(h["ech"], true, "{h}");
         assert_eq!(h["attributed_hostname"], "widget.intercom.io", "{h}");

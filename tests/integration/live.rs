@@ -8,8 +8,7 @@ use std::process::Command;
 use crate::util::*;
 
 fn missing_prerequisite() -> Option<String> {
-    let uid = Command::new("id").arg("-u").output().ok()?;
-    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+    if !is_root() {
         return Some("not root (network namespaces need it)".into());
     }
     for tool in ["ip", "dnsmasq", "dig", "curl", "openssl"] {
@@ -17,8 +16,9 @@ fn missing_prerequisite() -> Option<String> {
             .arg("-c")
             .arg(format!("command -v {tool}"))
             .output()
-            .ok()?;
-        if !found.status.success() {
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+        if !found {
             return Some(format!("{tool} is not installed"));
         }
     }
@@ -27,8 +27,8 @@ fn missing_prerequisite() -> Option<String> {
 
 #[test]
 fn live_capture_streams_rotates_and_stops_cleanly() {
-    if let Some(why) = missing_prerequisite() {
-        eprintln!("SKIPPED live capture test: {why}");
+    let missing = missing_prerequisite();
+    if !require(missing.is_none(), missing.as_deref().unwrap_or("")) {
         return;
     }
     let out = tempdir("live");

@@ -1,6 +1,5 @@
 //! Running the binary and reading its output.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -81,21 +80,32 @@ pub fn report(args: &[&str]) -> (Output, Value) {
 
 pub type Row = (String, String, u16, String, u16, String);
 
+/// Rows as a multiset: sorted, duplicates kept, so an event emitted twice (or missing
+/// once) fails a comparison that a set would pass.
+pub type Rows = Vec<Row>;
+
+fn sorted(mut v: Rows) -> Rows {
+    v.sort();
+    v
+}
+
 /// The (kind, src, sport, dst, dport, hostname) rows of tls and dns events.
-pub fn rows(evs: &[Value]) -> BTreeSet<Row> {
-    evs.iter()
-        .filter(|e| matches!(e["kind"].as_str(), Some("tls") | Some("dns")))
-        .map(|e| {
-            (
-                e["kind"].as_str().unwrap().to_owned(),
-                e["src_ip"].as_str().unwrap().to_owned(),
-                e["src_port"].as_u64().unwrap() as u16,
-                e["dst_ip"].as_str().unwrap().to_owned(),
-                e["dst_port"].as_u64().unwrap() as u16,
-                e["hostname"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
+pub fn rows(evs: &[Value]) -> Rows {
+    sorted(
+        evs.iter()
+            .filter(|e| matches!(e["kind"].as_str(), Some("tls") | Some("dns")))
+            .map(|e| {
+                (
+                    e["kind"].as_str().unwrap().to_owned(),
+                    e["src_ip"].as_str().unwrap().to_owned(),
+                    e["src_port"].as_u64().unwrap() as u16,
+                    e["dst_ip"].as_str().unwrap().to_owned(),
+                    e["dst_port"].as_u64().unwrap() as u16,
+                    e["hostname"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect(),
+    )
 }
 
 /// Reads a tab-separated file with a header into maps.
@@ -117,7 +127,7 @@ pub fn tsv(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
 
 /// Runs the binary on a capture (which must exit 0) and returns its tls/dns rows and
 /// tshark's: (ours, truth).
-pub fn rows_and_truth(cap: &Path) -> (BTreeSet<Row>, BTreeSet<Row>) {
+pub fn rows_and_truth(cap: &Path) -> (Rows, Rows) {
     let (o, evs) = events(&[cap.to_str().unwrap()]);
     assert_eq!(
         o.status.code(),
@@ -130,21 +140,23 @@ pub fn rows_and_truth(cap: &Path) -> (BTreeSet<Row>, BTreeSet<Row>) {
 }
 
 /// tshark's rows for a capture (hostname lower-cased, trailing dot removed).
-pub fn truth(capture: &Path) -> BTreeSet<Row> {
-    tsv(Path::new(&format!("{}.truth.tsv", capture.display())))
-        .into_iter()
-        .filter(|r| matches!(r["kind"].as_str(), "tls" | "dns") && !r["hostname"].is_empty())
-        .map(|r| {
-            (
-                r["kind"].clone(),
-                r["src_ip"].clone(),
-                r["src_port"].parse().unwrap(),
-                r["dst_ip"].clone(),
-                r["dst_port"].parse().unwrap(),
-                r["hostname"].trim_end_matches('.').to_lowercase(),
-            )
-        })
-        .collect()
+pub fn truth(capture: &Path) -> Rows {
+    sorted(
+        tsv(Path::new(&format!("{}.truth.tsv", capture.display())))
+            .into_iter()
+            .filter(|r| matches!(r["kind"].as_str(), "tls" | "dns") && !r["hostname"].is_empty())
+            .map(|r| {
+                (
+                    r["kind"].clone(),
+                    r["src_ip"].clone(),
+                    r["src_port"].parse().unwrap(),
+                    r["dst_ip"].clone(),
+                    r["dst_port"].parse().unwrap(),
+                    r["hostname"].trim_end_matches('.').to_lowercase(),
+                )
+            })
+            .collect(),
+    )
 }
 
 pub fn tempdir(tag: &str) -> PathBuf {
@@ -152,4 +164,50 @@ pub fn tempdir(tag: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
+}
+
+/// Whether the CI run is on (`CI` set, and not to "", "0" or "false"): there, a test whose
+/// prerequisite is missing fails instead of skipping.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"))
+}
+
+/// The one gate for a test that needs something the machine may lack (`../shared`, a tool,
+/// root). Returns true when `have` is; otherwise fails the test under CI ([`in_ci`]) and
+/// elsewhere prints why it is skipped and returns false, so the caller returns. A skipped
+/// test never passes in silence.
+pub fn require(have: bool, what: &str) -> bool {
+    if have {
+        return true;
+    }
+    let test = std::thread::current().name().unwrap_or("a test").to_owned();
+    assert!(
+        !in_ci(),
+        "{test}: {what}; CI must provide it (CI is set, so this fails rather than skips)"
+    );
+    // Straight to the process's stderr: the harness captures eprintln! of a passing test,
+    // and a skip nobody sees is the silent pass this helper exists to prevent.
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {test}: {what} (set CI=true to make this a failure)"
+    );
+    false
+}
+
+/// `../shared/pcaps/public`, the public captures with tshark's truth, when present (see
+/// [`require`]).
+pub fn shared_public() -> Option<PathBuf> {
+    let p = root().join("../shared/pcaps/public");
+    require(p.is_dir(), &format!("{} is not present", p.display())).then_some(p)
+}
+
+/// Whether this process runs as root (mknod, network namespaces), from /proc.
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+        s.lines()
+            .find(|l| l.starts_with("Uid:"))
+            .and_then(|l| l.split_whitespace().nth(2))
+            == Some("0")
+    })
 }

@@ -60,6 +60,67 @@ pub struct Aggregator<'a> {
     ech_answers: HashMap<IpAddr, Vec<EchAnswer>>,
     /// (public name, config id) → cipher suites, from any client's answers.
     ech_configs: HashMap<(String, u8), Vec<(u16, u16)>>,
+    limits: Limits,
+    /// Bytes the per-host state (usage, visibility, encrypted DNS) holds, and the answer
+    /// tables, estimated as they grow (these only grow, until the cache is cleared).
+    host_bytes: usize,
+    dns_cache_bytes: usize,
+    /// Traffic of hosts past the per-host budget: still counted, in one sum.
+    pub untracked: Visibility,
+    pub dropped: Dropped,
+}
+
+/// What the aggregator may hold, from the `--memcap` shares.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub host_bytes: usize,
+    pub dns_cache_bytes: usize,
+    /// List every host with hidden traffic, not only the [`MAX_HIDDEN_LISTED`] with the most.
+    pub all_hosts: bool,
+}
+
+impl Limits {
+    pub fn new(shares: &crate::memcap::Shares, all_hosts: bool) -> Limits {
+        Limits {
+            host_bytes: shares.hosts,
+            dns_cache_bytes: shares.dns_cache,
+            all_hosts,
+        }
+    }
+}
+
+/// What the aggregator's limits dropped, by name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Dropped {
+    /// Host and vendor pairs not kept in the report (their events were still written).
+    pub usage_memcap: u64,
+    /// Hosts whose visibility counts went into the untracked sum instead of their own.
+    pub visibility_memcap: u64,
+    /// Hosts' encrypted-DNS resolvers not kept.
+    pub encrypted_dns_memcap: u64,
+    /// Times the DNS answers kept for attribution were cleared for room.
+    pub dns_cache_cleared: u64,
+}
+
+/// Hosts whose only blind spot is nameless encrypted traffic listed in the report and the
+/// summary, the ones with the most first: past this, a flood of SNI-less hellos from spoofed
+/// addresses would make the report the attack's amplifier. `--all-hosts` lists them all.
+pub const MAX_HIDDEN_LISTED: usize = 1000;
+
+/// Estimated bytes of the state a new entry adds: map node, key, value, and the heap parts
+/// of its strings (measured shapes, rounded up; the budget is a bound, not an accountant).
+const USAGE_BYTES: usize = 400;
+const VISIBILITY_BYTES: usize = 160;
+const SEEN_BYTES: usize = 120;
+const STRING_BYTES: usize = 48;
+const ANSWER_BYTES: usize = 120;
+const ECH_ANSWER_BYTES: usize = 200;
+
+/// Hosts listed in the report and summary.
+pub struct Listed {
+    pub ips: std::collections::BTreeSet<IpAddr>,
+    /// Hosts with hidden traffic left out (past [`MAX_HIDDEN_LISTED`]).
+    pub hidden_not_listed: u64,
 }
 
 /// How much of a host's traffic the sensor could put a name on. Counted per TLS or QUIC
@@ -188,6 +249,7 @@ impl<'a> Aggregator<'a> {
         policy: &'a Policy,
         resolvers: &'a Resolvers,
         ech_fronts: &'a EchFronts,
+        limits: Limits,
     ) -> Aggregator<'a> {
         Aggregator {
             catalog,
@@ -203,6 +265,62 @@ impl<'a> Aggregator<'a> {
             answers: HashMap::new(),
             ech_answers: HashMap::new(),
             ech_configs: HashMap::new(),
+            limits,
+            host_bytes: 0,
+            dns_cache_bytes: 0,
+            untracked: Visibility::default(),
+            dropped: Dropped::default(),
+        }
+    }
+
+    /// Takes `bytes` of the per-host budget if they fit.
+    fn host_room(&mut self, bytes: usize) -> bool {
+        let fits = self.host_bytes + bytes <= self.limits.host_bytes;
+        self.host_bytes += bytes * fits as usize;
+        fits
+    }
+
+    /// A host's visibility counts; past the budget, new hosts count in the untracked sum.
+    fn visibility_of(&mut self, client: IpAddr) -> &mut Visibility {
+        if !self.visibility.contains_key(&client) && !self.host_room(VISIBILITY_BYTES) {
+            self.dropped.visibility_memcap += 1;
+            return &mut self.untracked;
+        }
+        self.visibility.entry(client).or_default()
+    }
+
+    /// Every host's visibility, tracked or not.
+    pub fn visibility_total(&self) -> Visibility {
+        self.visibility
+            .values()
+            .fold(self.untracked.clone(), |a, v| a.plus(v))
+    }
+
+    /// The hosts the report and summary list: every one with vendor traffic or encrypted
+    /// DNS, and those with hidden traffic (the most unnamed first, up to
+    /// [`MAX_HIDDEN_LISTED`] unless all are asked for).
+    pub fn listed(&self) -> Listed {
+        let mut ips: std::collections::BTreeSet<IpAddr> = self
+            .hosts
+            .keys()
+            .chain(self.encrypted_dns.keys())
+            .copied()
+            .collect();
+        let mut hidden: Vec<(&IpAddr, &Visibility)> = self
+            .visibility
+            .iter()
+            .filter(|(ip, v)| v.has_hidden_traffic() && !ips.contains(ip))
+            .collect();
+        let mut not_listed = 0;
+        if !self.limits.all_hosts && hidden.len() > MAX_HIDDEN_LISTED {
+            hidden.sort_by_key(|(ip, v)| (std::cmp::Reverse(v.unnamed_hellos + v.ech), **ip));
+            not_listed = (hidden.len() - MAX_HIDDEN_LISTED) as u64;
+            hidden.truncate(MAX_HIDDEN_LISTED);
+        }
+        ips.extend(hidden.into_iter().map(|(ip, _)| *ip));
+        Listed {
+            ips,
+            hidden_not_listed: not_listed,
         }
     }
 
@@ -221,7 +339,7 @@ impl<'a> Aggregator<'a> {
         if let What::OtherTcp = o.what {
             // No name on the wire; the client's own DNS may still say where it went.
             let resolved = self.resolved(client, server, o.ts).is_some();
-            let v = self.visibility.entry(client).or_default();
+            let v = self.visibility_of(client);
             v.other_tcp += 1;
             match resolved {
                 true => v.attributed += 1,
@@ -331,19 +449,28 @@ impl<'a> Aggregator<'a> {
             _ => None,
         };
         if let Some((proto, resolver)) = &encrypted_dns {
-            let e = self
+            let key = (*proto, resolver.clone());
+            let known = self
                 .encrypted_dns
-                .entry(client)
-                .or_default()
-                .entry((proto, resolver.clone()))
-                .or_insert(Seen {
-                    first_seen: o.ts,
-                    last_seen: o.ts,
-                    connections: 0,
-                });
-            e.first_seen = e.first_seen.min(o.ts);
-            e.last_seen = e.last_seen.max(o.ts);
-            e.connections += 1;
+                .get(&client)
+                .is_some_and(|m| m.contains_key(&key));
+            if known || self.host_room(SEEN_BYTES + resolver.len()) {
+                let e = self
+                    .encrypted_dns
+                    .entry(client)
+                    .or_default()
+                    .entry(key)
+                    .or_insert(Seen {
+                        first_seen: o.ts,
+                        last_seen: o.ts,
+                        connections: 0,
+                    });
+                e.first_seen = e.first_seen.min(o.ts);
+                e.last_seen = e.last_seen.max(o.ts);
+                e.connections += 1;
+            } else {
+                self.dropped.encrypted_dns_memcap += 1;
+            }
         }
         // The name the report files this event under: the SNI, or the attributed name.
         let used_name = attributed.map_or(hostname, |a| a.asked.as_str());
@@ -440,6 +567,15 @@ impl<'a> Aggregator<'a> {
             if !ok {
                 self.unsanctioned_events += 1;
             }
+            let known = self
+                .hosts
+                .get(&client)
+                .is_some_and(|v| v.contains_key(&m.vendor.id));
+            if !known && !self.host_room(USAGE_BYTES) {
+                self.dropped.usage_memcap += 1;
+                return true;
+            }
+            let room = self.limits.host_bytes.saturating_sub(self.host_bytes);
             let u = self
                 .hosts
                 .entry(client)
@@ -456,17 +592,25 @@ impl<'a> Aggregator<'a> {
             *u.by_kind.entry(kind).or_default() += 1;
             u.strong |= m.strong;
             u.sanctioned = ok;
+            // Names are kept while they fit the host budget too; past it they are counted.
+            let mut grew = 0;
             if u.hostnames.contains(used_name) {
-            } else if u.hostnames.len() < MAX_HOSTNAMES {
+            } else if u.hostnames.len() < MAX_HOSTNAMES && used_name.len() + STRING_BYTES <= room {
                 u.hostnames.insert(used_name.to_owned());
+                grew += used_name.len() + STRING_BYTES;
             } else {
                 u.hostnames_dropped += 1;
             }
             if let Some(t) = &m.tenant {
-                if u.tenants.len() < MAX_HOSTNAMES && !u.tenants.contains(t) {
+                if u.tenants.len() < MAX_HOSTNAMES
+                    && !u.tenants.contains(t)
+                    && grew + t.len() + STRING_BYTES <= room
+                {
                     u.tenants.insert(t.clone());
+                    grew += t.len() + STRING_BYTES;
                 }
             }
+            self.host_bytes += grew;
         }
         true
     }
@@ -477,12 +621,20 @@ impl Aggregator<'_> {
     /// its HTTPS/SVCB answers carried, for as long as the TTL (within bounds).
     fn remember_answer(&mut self, client: IpAddr, asked: &str, msg: &dns::Message, ts: TsNanos) {
         let expiry = ts + ttl_ns(msg.min_ttl.unwrap_or(0));
+        let ech_bytes: usize = msg
+            .ech
+            .iter()
+            .flat_map(|r| &r.configs)
+            .map(|c| ECH_ANSWER_BYTES + 2 * (asked.len() + c.public_name.len()))
+            .sum();
+        let answer_bytes = msg.addrs.len() * (ANSWER_BYTES + asked.len()) + ech_bytes;
+        if self.dns_cache_bytes + answer_bytes > self.limits.dns_cache_bytes {
+            self.make_dns_cache_room(ts);
+        }
+        self.dns_cache_bytes += answer_bytes;
         for (owner, addr) in &msg.addrs {
             if self.answers.len() >= MAX_ANSWERS {
-                self.answers.retain(|_, a| a.expiry >= ts);
-                if self.answers.len() >= MAX_ANSWERS {
-                    self.answers.clear();
-                }
+                self.make_dns_cache_room(ts);
             }
             let a = Answer {
                 asked: asked.to_owned(),
@@ -495,11 +647,8 @@ impl Aggregator<'_> {
         if msg.ech.is_empty() {
             return;
         }
-        if self.ech_answers.len() >= MAX_ANSWERS {
-            self.ech_answers.clear();
-        }
-        if self.ech_configs.len() >= MAX_ANSWERS {
-            self.ech_configs.clear();
+        if self.ech_answers.len() >= MAX_ANSWERS || self.ech_configs.len() >= MAX_ANSWERS {
+            self.make_dns_cache_room(ts);
         }
         let mine = self.ech_answers.entry(client).or_default();
         for rec in &msg.ech {
@@ -517,6 +666,39 @@ impl Aggregator<'_> {
                     expiry: ts + ttl_ns(rec.ttl),
                 });
             }
+        }
+    }
+
+    /// Drops expired answers, and when that is not enough, all of them (the tables refill
+    /// from the next answers; hellos in between go unattributed, and the clearing is counted).
+    fn make_dns_cache_room(&mut self, now: TsNanos) {
+        self.answers.retain(|_, a| a.expiry >= now);
+        for list in self.ech_answers.values_mut() {
+            list.retain(|a| a.expiry >= now);
+        }
+        self.ech_answers.retain(|_, l| !l.is_empty());
+        let answers: usize = self
+            .answers
+            .values()
+            .map(|a| ANSWER_BYTES + a.asked.len())
+            .sum();
+        let ech: usize = self
+            .ech_answers
+            .values()
+            .flatten()
+            .map(|a| ECH_ANSWER_BYTES + 2 * (a.asked.len() + a.config.public_name.len()))
+            .sum();
+        self.dns_cache_bytes = answers + ech;
+        if self.dns_cache_bytes > self.limits.dns_cache_bytes / 2
+            || self.answers.len() >= MAX_ANSWERS
+            || self.ech_answers.len() >= MAX_ANSWERS
+            || self.ech_configs.len() >= MAX_ANSWERS
+        {
+            self.answers.clear();
+            self.ech_answers.clear();
+            self.ech_configs.clear();
+            self.dns_cache_bytes = 0;
+            self.dropped.dns_cache_cleared += 1;
         }
     }
 
@@ -614,7 +796,7 @@ impl Aggregator<'_> {
         hello: Option<&HelloView>,
         encrypted_dns: bool,
     ) {
-        let v = self.visibility.entry(client).or_default();
+        let v = self.visibility_of(client);
         if hello.is_some_and(|h| h.again) {
             return;
         }
@@ -741,7 +923,9 @@ mod tests {
         let policy = Policy::default();
         let resolvers = Resolvers::builtin().unwrap();
         let fronts = EchFronts::builtin().unwrap();
-        let mut agg = Aggregator::new(&catalog, &policy, &resolvers, &fronts);
+        let shares = crate::memcap::Shares::split(crate::memcap::DEFAULT_MEMCAP, 1);
+        let limits = Limits::new(&shares, false);
+        let mut agg = Aggregator::new(&catalog, &policy, &resolvers, &fronts, limits);
         let mut out = Vec::new();
         for o in list {
             let mut buf = Vec::new();
@@ -844,5 +1028,55 @@ mod tests {
         assert_eq!(ev[2]["attribution"], serde_json::Value::Null);
         let unnamed: u64 = vis.values().map(|v| v.unnamed).sum();
         assert_eq!(unnamed, 1);
+    }
+
+    #[test]
+    fn hosts_past_the_budget_are_summed_and_hidden_ones_past_the_limit_counted() {
+        let catalog = Catalog::builtin().unwrap();
+        let policy = Policy::default();
+        let resolvers = Resolvers::builtin().unwrap();
+        let fronts = EchFronts::builtin().unwrap();
+        // Room for the visibility of 1,200 hosts and nothing else.
+        let limits = |all_hosts| Limits {
+            host_bytes: 1200 * VISIBILITY_BYTES,
+            dns_cache_bytes: 1 << 20,
+            all_hosts,
+        };
+        for all in [false, true] {
+            let mut agg = Aggregator::new(&catalog, &policy, &resolvers, &fronts, limits(all));
+            for i in 0..1500u32 {
+                let client = std::net::Ipv4Addr::from(0x0a00_0000 + i).to_string();
+                // SNI-less: hidden; the first host sends two.
+                for _ in 0..1 + (i == 0) as usize {
+                    agg.observe(&hello(i as i64, &client, "", None), None);
+                }
+            }
+            assert_eq!(agg.visibility.len(), 1200);
+            assert_eq!(agg.dropped.visibility_memcap, 300);
+            let total = agg.visibility_total();
+            assert_eq!(total.tls_hellos, 1501);
+            assert_eq!(total.unnamed_hellos, 1501);
+            let listed = agg.listed();
+            match all {
+                false => {
+                    assert_eq!(listed.ips.len(), MAX_HIDDEN_LISTED);
+                    assert_eq!(listed.hidden_not_listed, 200);
+                    // The host with the most nameless hellos is among those listed.
+                    assert!(listed.ips.contains(&"10.0.0.0".parse().unwrap()));
+                }
+                true => {
+                    assert_eq!(listed.ips.len(), 1200);
+                    assert_eq!(listed.hidden_not_listed, 0);
+                }
+            }
+            // A vendor pair past the budget is dropped from the report, counted, and its
+            // event still made.
+            let mut line = Vec::new();
+            let o = hello(9, "10.9.9.9", "acme.zendesk.com", None);
+            assert!(agg.observe(&o, Some(&mut line)));
+            assert!(!line.is_empty());
+            assert_eq!(agg.dropped.usage_memcap, 1);
+            assert!(agg.hosts.is_empty());
+        }
     }
 }

@@ -7,11 +7,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::aggregate::Aggregator;
+use crate::aggregate::{self, Aggregator};
 use crate::capture;
 use crate::capture::live::{KernelStats, LiveOptions, LiveSource};
 use crate::catalog::{self, Catalog, EchFronts, Resolvers};
 use crate::cli::{Cli, Command, CommonArgs, LiveArgs, ScanArgs, VendorsArgs};
+use crate::memcap::Shares;
 use crate::output::{self, JsonLine, Sink};
 use crate::pipeline;
 use crate::policy::Policy;
@@ -375,7 +376,16 @@ fn analyze(
     let source = source()?;
 
     let st = RefCell::new(Outputs {
-        agg: Aggregator::new(&catalog, &policy, &resolvers, &ech_fronts),
+        agg: Aggregator::new(
+            &catalog,
+            &policy,
+            &resolvers,
+            &ech_fronts,
+            aggregate::Limits::new(
+                &Shares::split((c.memcap as usize) << 20, c.threads as usize),
+                c.all_hosts,
+            ),
+        ),
         events,
         write_err: None,
         line: Vec::with_capacity(512),

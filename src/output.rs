@@ -214,19 +214,10 @@ pub fn report(
 ) -> Value {
     let no_vendors = BTreeMap::new();
     let no_visibility = Visibility::default();
-    let blind = agg
-        .visibility
-        .iter()
-        .filter(|(_, v)| v.has_hidden_traffic())
-        .map(|(ip, _)| ip);
-    let ips: std::collections::BTreeSet<&IpAddr> = agg
-        .hosts
-        .keys()
-        .chain(agg.encrypted_dns.keys())
-        .chain(blind)
-        .collect();
+    let listed = agg.listed();
+    let ips = &listed.ips;
     let hosts: Vec<Value> = ips
-        .into_iter()
+        .iter()
         .map(|ip| {
             let vendors = agg.hosts.get(ip).unwrap_or(&no_vendors);
             let encrypted: Vec<Value> = agg
@@ -315,15 +306,14 @@ pub fn report(
         .map(|i| json!({ "path": i.path, "packets": i.packets, "linktype": i.linktype, "error": i.error }))
         .collect();
     let f = &stats.flows;
-    let total = agg
-        .visibility
-        .values()
-        .fold(Visibility::default(), |a, v| a.plus(v));
+    let total = agg.visibility_total();
     json!({
         "hosts": hosts,
         "vendors": vendors,
         // The same counts over every host, listed or not.
         "visibility": visibility_json(&total),
+        // Hosts with only hidden traffic past the listing limit (`--all-hosts` lists them).
+        "hosts_not_listed": listed.hidden_not_listed,
         "inputs": inputs,
         "stats": {
             "packets": stats.packets,
@@ -346,6 +336,11 @@ pub fn report(
                 "reassembly_memcap": f.dropped_memcap,
                 "flows_memcap": f.evicted_memcap,
                 "defrag_memcap": stats.defrag.dropped_memcap,
+                "usage_memcap": agg.dropped.usage_memcap,
+                "visibility_memcap": agg.dropped.visibility_memcap,
+                "encrypted_dns_memcap": agg.dropped.encrypted_dns_memcap,
+                "dns_cache_cleared": agg.dropped.dns_cache_cleared,
+                "hidden_hosts_not_listed": listed.hidden_not_listed,
             },
             "capture": stats.kernel.map(|k| json!({
                 "packets_received": k.received,
@@ -514,10 +509,11 @@ pub fn summary(
             }
         }
     }
+    let listed = agg.listed();
     let hidden: Vec<_> = agg
         .visibility
         .iter()
-        .filter(|(_, v)| v.has_hidden_traffic())
+        .filter(|(ip, v)| v.has_hidden_traffic() && listed.ips.contains(ip))
         .collect();
     if !hidden.is_empty() {
         let _ = writeln!(
@@ -530,6 +526,13 @@ pub fn summary(
                 s,
                 "  {ip:<40} {connections:>5} connections: {} named, {} attributed, {} no name; {} used ECH",
                 v.named, v.attributed, v.unnamed, v.ech
+            );
+        }
+        if listed.hidden_not_listed > 0 {
+            let _ = writeln!(
+                s,
+                "  ... and {} more hosts with only hidden traffic (--all-hosts lists them)",
+                listed.hidden_not_listed
             );
         }
     }

@@ -564,17 +564,38 @@ mod tests {
         let mut ppi_hdr = vec![0, 0, 8, 0];
         ppi_hdr.extend_from_slice(&1u32.to_le_bytes());
         let cases: Vec<(i32, Vec<u8>)> = vec![
-            (linktype::ENC, with(&[2, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0], IPV4_UDP)),
-            (linktype::IPNET, with(&[[1, 2].as_slice(), &[0; 22]].concat(), IPV4_UDP)),
+            (
+                linktype::ENC,
+                with(&[2, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0], IPV4_UDP),
+            ),
+            (
+                linktype::IPNET,
+                with(&[[1, 2].as_slice(), &[0; 22]].concat(), IPV4_UDP),
+            ),
             // pflog: a 61-byte header (PFLOG_REAL_HDRLEN) padded to 64.
-            (linktype::PFLOG, with(&[[61, 2].as_slice(), &[0; 62]].concat(), IPV4_UDP)),
-            (linktype::FDDI, with(&[[0x50].as_slice(), &[0; 12], &snap].concat(), &[])),
+            (
+                linktype::PFLOG,
+                with(&[[61, 2].as_slice(), &[0; 62]].concat(), IPV4_UDP),
+            ),
+            (
+                linktype::FDDI,
+                with(&[[0x50].as_slice(), &[0; 12], &snap].concat(), &[]),
+            ),
             (linktype::ATM_RFC1483, snap.clone()),
-            (linktype::PPP_ETHER, with(&[0x11, 0, 0, 1, 0, 34, 0, 0x21], IPV4_UDP)),
-            (linktype::PPP_WITH_DIR, with(&[1, 0xff, 0x03, 0, 0x21], IPV4_UDP)),
+            (
+                linktype::PPP_ETHER,
+                with(&[0x11, 0, 0, 1, 0, 34, 0, 0x21], IPV4_UDP),
+            ),
+            (
+                linktype::PPP_WITH_DIR,
+                with(&[1, 0xff, 0x03, 0, 0x21], IPV4_UDP),
+            ),
             (linktype::PPP_PPPD, with(&[1, 0x03, 0, 0x21], IPV4_UDP)),
             (linktype::C_HDLC, with(&[0x0f, 0, 0x08, 0x00], IPV4_UDP)),
-            (linktype::C_HDLC_WITH_DIR, with(&[0, 0x0f, 0, 0x08, 0x00], IPV4_UDP)),
+            (
+                linktype::C_HDLC_WITH_DIR,
+                with(&[0, 0x0f, 0, 0x08, 0x00], IPV4_UDP),
+            ),
             (linktype::MPLS, with(&[0, 0x01, 0x01, 64], IPV4_UDP)),
             (linktype::PPI, with(&ppi_hdr, &e)),
         ];

@@ -10,7 +10,7 @@ use crate::output::JsonLine;
 use crate::pipeline::{Observation, What};
 use crate::policy::Policy;
 use crate::proto::{dns, ech};
-use crate::time::TsNanos;
+use crate::time::{self, TsNanos};
 
 /// Distinct hostnames kept per host and vendor; more are counted, not kept, so a host that
 /// asks for a million tenant names cannot grow the report without bound.
@@ -620,7 +620,7 @@ impl Aggregator<'_> {
     /// Remembers which name a client resolved each answered address from, and the ECH configs
     /// its HTTPS/SVCB answers carried, for as long as the TTL (within bounds).
     fn remember_answer(&mut self, client: IpAddr, asked: &str, msg: &dns::Message, ts: TsNanos) {
-        let expiry = ts + ttl_ns(msg.min_ttl.unwrap_or(0));
+        let expiry = time::after(ts, ttl_ns(msg.min_ttl.unwrap_or(0)));
         let ech_bytes: usize = msg
             .ech
             .iter()
@@ -663,7 +663,7 @@ impl Aggregator<'_> {
                     owner: rec.owner.clone(),
                     config: c.clone(),
                     ts,
-                    expiry: ts + ttl_ns(rec.ttl),
+                    expiry: time::after(ts, ttl_ns(rec.ttl)),
                 });
             }
         }

@@ -2,7 +2,25 @@
 //! replayed capture gives the same report every time.
 
 /// Nanoseconds since the Unix epoch, as read from the capture record.
+///
+/// A plain `i64` rather than a newtype, because every stage passes it around; what keeps it
+/// safe is that the reader saturates it (a pcapng `if_tsoffset` may push it to `i64::MAX`)
+/// and that every sum of a time and a duration goes through [`after`] and [`before`], which
+/// saturate too. A plain `+` there overflows on such a file: a panic with overflow checks,
+/// and in a release build an expiry that wraps to 1677 and so has already passed.
 pub type TsNanos = i64;
+
+/// `ts` plus a duration in nanoseconds, held at the ends of the range instead of wrapping.
+#[must_use]
+pub fn after(ts: TsNanos, nanos: i64) -> TsNanos {
+    ts.saturating_add(nanos)
+}
+
+/// `ts` minus a duration in nanoseconds, held at the ends of the range instead of wrapping.
+#[must_use]
+pub fn before(ts: TsNanos, nanos: i64) -> TsNanos {
+    ts.saturating_sub(nanos)
+}
 
 /// The wall clock as a capture time: for live capture only, where packet time and wall
 /// time are the same thing (a quiet link still has to age its flows).
@@ -61,5 +79,17 @@ mod tests {
             "2000-02-29T00:00:00.000000Z"
         );
         assert_eq!(rfc3339(-1_000), "1969-12-31T23:59:59.999999Z");
+        // The ends of the range, where a saturated time lands. `date -u -d @9223372036`
+        // gives 2262-04-11T23:47:16 and `date -u -d @-9223372037` 1677-09-21T00:12:43.
+        assert_eq!(rfc3339(i64::MAX), "2262-04-11T23:47:16.854775Z");
+        assert_eq!(rfc3339(i64::MIN), "1677-09-21T00:12:43.145224Z");
+    }
+
+    #[test]
+    fn sums_saturate() {
+        assert_eq!(after(i64::MAX, 60_000_000_000), i64::MAX);
+        assert_eq!(before(i64::MIN, 1), i64::MIN);
+        assert_eq!(after(5, 7), 12);
+        assert_eq!(before(5, 7), -2);
     }
 }

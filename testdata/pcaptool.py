@@ -15,6 +15,10 @@ precision, written little-endian.
              null  -> linktype 0 (LINKTYPE_NULL, BSD loopback), 4-byte
                       address-family header in the writer's (little-endian)
                       byte order: AF_INET=2, AF_INET6=30 (Darwin value)
+             pktap -> linktype 258 (Apple PKTAP, macOS `tcpdump -i any`), a
+                      156-byte header naming DLT 1 before each whole frame
+             arcnet_bsd, arcnet_linux -> linktype 7 / 129 (ARCNET, RFC 1201
+                      headers, protocol id 0xd4 IPv4 / 0xc4 IPv6, unsplit)
              qinq  -> linktype 1, 802.1ad outer tag (TPID 0x88a8, VID 100)
                       in front of an existing 802.1Q tag (input must already
                       carry one 802.1Q tag, e.g. from tcprewrite)
@@ -106,10 +110,27 @@ def relink(mode, src, dst):
             body = payload
         elif mode == "null":
             body = struct.pack("<I", 2 if et == 0x0800 else 30) + payload
+        elif mode == "pktap":
+            # xnu's struct pktap_header (156 bytes, little-endian): pth_length,
+            # pth_type_next = 1 (packet), pth_dlt = 1 (Ethernet), pth_ifname; the frame whole.
+            hdr = bytearray(156)
+            struct.pack_into("<III", hdr, 0, 156, 1, 1)
+            hdr[12:15] = b"en0"
+            body = bytes(hdr) + frame
+            payload = frame
+            hdr_len = 0
+        elif mode in ("arcnet_bsd", "arcnet_linux"):
+            # RFC 1201: source 1, destination 2, (Linux: a 2-byte offset), protocol id 0xd4
+            # (IPv4) or 0xc4 (IPv6), split flag 0 (whole packet), sequence number.
+            pid = 0xD4 if et == 0x0800 else 0xC4
+            seq = len(out) + 1
+            head = b"\x01\x02" + (b"\x00\x00" if mode == "arcnet_linux" else b"")
+            body = head + struct.pack(">BBH", pid, 0, seq) + payload
         else:
             raise SystemExit("unknown mode " + mode)
         out.append([sec, frac, orig - hdr_len + (len(body) - len(payload)), body])
-    linktype = {"raw": 101, "raw4": 228, "raw6": 229, "null": 0, "qinq": 1}[mode]
+    linktype = {"raw": 101, "raw4": 228, "raw6": 229, "null": 0, "qinq": 1, "pktap": 258,
+                "arcnet_bsd": 7, "arcnet_linux": 129}[mode]
     write_pcap(dst, nsec, snap + (4 if mode == "qinq" else 0), linktype, out)
     print("%s: %d of %d packets, linktype %d" % (dst, len(out), len(pkts), linktype))
 

@@ -1,5 +1,6 @@
 //! Link layers and the layers that sit where a link layer would: Ethernet with VLAN tags,
-//! PPP, IEEE 802.11 with LLC/SNAP, Linux NFLOG, MPLS.
+//! PPP, Cisco HDLC, IEEE 802.11 with LLC/SNAP, Linux NFLOG, MPLS, ARCNET, and the capture
+//! headers that name the link type of what follows (Apple's PKTAP, PPI).
 
 use super::*;
 
@@ -112,4 +113,101 @@ pub(super) fn mpls<'a>(mut b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip
         }
     }
     Err(Skip::Malformed)
+}
+
+/// Cisco HDLC: address (0x0f unicast, 0x8f broadcast), control, then an EtherType.
+pub(super) fn c_hdlc<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+    let et = be16(b, 2).ok_or(Skip::Malformed)?;
+    ether_type(et, &b[4..], cx)
+}
+
+/// PKTAP's `pth_type_next` for a record that carries a packet (others carry none).
+const PTH_TYPE_PACKET: u32 = 1;
+/// The smallest PKTAP header (Wireshark's MIN_PKTAP_HDR_LEN): the fixed fields up to the
+/// process names; Apple's is larger and says so in `pth_length`.
+const MIN_PKTAP_HDR_LEN: usize = 108;
+
+/// Apple's PKTAP (xnu bsd/net/pktap.h): `pth_length` (the header's length), `pth_type_next`
+/// and `pth_dlt` (the link type of the packet after the header), all 32-bit in the
+/// capturing host's byte order, which is little-endian on every Mac (Wireshark reads them
+/// so too). The inner link type goes through the same dispatch, one tunnel level deeper.
+pub(super) fn pktap<'a>(f: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+    let le32 = |at: usize| -> Result<u32, Skip> {
+        let b = f.get(at..at + 4).ok_or(Skip::Malformed)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let len = le32(0)? as usize;
+    if len < MIN_PKTAP_HDR_LEN {
+        return Err(Skip::Malformed);
+    }
+    if le32(4)? != PTH_TYPE_PACKET {
+        return Err(Skip::NotIp);
+    }
+    let dlt = le32(8)?;
+    let inner_frame = f.get(len..).ok_or(Skip::Malformed)?;
+    inner_link(dlt, inner_frame, cx)
+}
+
+/// PPI (Per-Packet Information): version, flags, the header's length (LE 16), then the DLT
+/// of the packet after the header (LE 32).
+pub(super) fn ppi<'a>(f: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+    let len = u16::from_le_bytes([
+        *f.get(2).ok_or(Skip::Malformed)?,
+        *f.get(3).ok_or(Skip::Malformed)?,
+    ]) as usize;
+    let d = f.get(4..8).ok_or(Skip::Malformed)?;
+    let dlt = u32::from_le_bytes([d[0], d[1], d[2], d[3]]);
+    inner_link(dlt, f.get(len.max(8)..).ok_or(Skip::Malformed)?, cx)
+}
+
+/// A packet whose link type a capture header named: decoded like a frame of that type,
+/// within the tunnel depth bound (a PKTAP header naming PKTAP would otherwise recurse).
+fn inner_link<'a>(dlt: u32, f: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+    let dlt = i32::try_from(dlt).map_err(|_| Skip::UnsupportedLinktype)?;
+    inner(cx, |cx| decode_with(dlt, f, cx))
+}
+
+/// ARCNET protocol ids (RFC 1201 and RFC 1051; libpcap's arcnet.h, Wireshark's
+/// arcnet_pids.h).
+const ARC_IP_RFC1201: u8 = 0xd4;
+const ARC_IP_RFC1051: u8 = 0xf0;
+const ARC_ARP_RFC1051: u8 = 0xf1;
+const ARC_IPV6: u8 = 0xc4;
+const ARC_DIAGNOSE: u8 = 0x80;
+
+/// ARCNET: source and destination station ids, (Linux only) a 2-byte offset, then the
+/// protocol id at `proto_at`. RFC 1051 ids are followed by the payload; the others by
+/// RFC 1201's split flag and a 2-byte sequence number. On BSD, a split flag of 0xff marks
+/// an exception packet (RFC 1201 §2.3: payloads of 253 to 256 bytes), whose 4 filler bytes
+/// are followed by the real protocol id, split flag and sequence number.
+///
+/// RFC 1201 §2.2 splits a packet over 504 bytes: the first fragment's flag is odd and it
+/// starts with the IP header; later ones (even flags) carry the rest, which cannot be read
+/// on its own, so they are counted as fragments. The first one is read and marked cut.
+pub(super) fn arcnet<'a>(
+    f: &'a [u8],
+    proto_at: usize,
+    has_exception: bool,
+    cx: &mut Cx,
+) -> Result<Decoded<'a>, Skip> {
+    let proto = *f.get(proto_at).ok_or(Skip::Malformed)?;
+    let payload_at = match proto {
+        ARC_IP_RFC1051 | ARC_ARP_RFC1051 | ARC_DIAGNOSE => proto_at + 1,
+        _ => {
+            let mut flag_at = proto_at + 1;
+            if has_exception && f.get(flag_at) == Some(&0xff) {
+                flag_at += 4;
+            }
+            let flag = *f.get(flag_at).ok_or(Skip::Malformed)?;
+            if flag != 0 && flag & 1 == 0 {
+                return Err(Skip::Fragment);
+            }
+            flag_at + 3
+        }
+    };
+    let payload = f.get(payload_at..).ok_or(Skip::Malformed)?;
+    match proto {
+        ARC_IP_RFC1201 | ARC_IP_RFC1051 | ARC_IPV6 => ip(payload, cx),
+        _ => Err(Skip::NotIp),
+    }
 }

@@ -18,7 +18,7 @@ use crate::time::TsNanos;
 mod link;
 pub(crate) mod tunnel;
 
-use link::{ethernet, mpls, nflog, ppp, wlan};
+use link::{arcnet, c_hdlc, ethernet, mpls, nflog, pktap, ppi, ppp, wlan};
 
 /// Link-layer header types, as libpcap reports them (`pcap_datalink`, DLT_* values).
 pub mod linktype {
@@ -38,6 +38,35 @@ pub mod linktype {
     pub const IPV4: i32 = 228;
     pub const IPV6: i32 = 229;
     pub const LINUX_SLL2: i32 = 276;
+    /// ARCNET with BSD-style headers (RFC 1201), and Linux's, which add a 2-byte offset.
+    pub const ARCNET_BSD: i32 = 7;
+    pub const ARCNET_LINUX: i32 = 129;
+    /// FDDI: frame control and two addresses (13 bytes), then LLC/SNAP.
+    pub const FDDI: i32 = 10;
+    /// DLT 11 (LINKTYPE_ATM_RFC1483 100 in files): LLC/SNAP directly.
+    pub const ATM_RFC1483: i32 = 11;
+    /// PPPoE session frames without their Ethernet header (the 6-byte PPPoE header first).
+    pub const PPP_ETHER: i32 = 51;
+    /// Cisco HDLC: address, control, then an EtherType.
+    pub const C_HDLC: i32 = 104;
+    /// OpenBSD's enc(4): a 12-byte header, then IP.
+    pub const ENC: i32 = 109;
+    /// OpenBSD pflog: a header whose first byte gives its length, then IP.
+    pub const PFLOG: i32 = 117;
+    /// pppd's PPP, the address byte replaced by a direction.
+    pub const PPP_PPPD: i32 = 166;
+    /// Per-Packet Information: a header giving its length and the DLT of what follows.
+    pub const PPI: i32 = 192;
+    /// PPP and Cisco HDLC with a direction byte in front.
+    pub const PPP_WITH_DIR: i32 = 204;
+    pub const C_HDLC_WITH_DIR: i32 = 205;
+    /// MPLS label stack as the first layer.
+    pub const MPLS: i32 = 219;
+    /// Solaris ipnet: a 24-byte header, then IP.
+    pub const IPNET: i32 = 226;
+    /// Apple's PKTAP (macOS `tcpdump -i any`): a header giving its length and the DLT of the
+    /// packet that follows.
+    pub const PKTAP: i32 = 258;
 
     /// Whether [`super::decode`] understands this link type.
     pub fn supported(lt: i32) -> bool {
@@ -190,12 +219,37 @@ pub fn decode_with<'a>(lt: i32, frame: &'a [u8], cx: &mut Cx) -> Result<Decoded<
             let proto = be16(frame, 0).ok_or(Skip::Malformed)?;
             ether_type(proto, frame.get(20..).ok_or(Skip::Malformed)?, cx)
         }
+        linktype::PKTAP => pktap(frame, cx),
+        linktype::PPI => ppi(frame, cx),
+        linktype::ARCNET_BSD => arcnet(frame, 2, true, cx),
+        linktype::ARCNET_LINUX => arcnet(frame, 4, false, cx),
+        linktype::ENC => ip(skip(frame, 12)?, cx),
+        linktype::IPNET => ip(skip(frame, 24)?, cx),
+        linktype::PFLOG => {
+            // pfvar.h: the first byte is the header's length, padded to 4 (BPF_WORDALIGN).
+            let len = *frame.first().ok_or(Skip::Malformed)? as usize;
+            ip(skip(frame, (len + 3) & !3)?, cx)
+        }
+        linktype::FDDI => link::llc(skip(frame, 13)?, cx),
+        linktype::ATM_RFC1483 => link::llc(frame, cx),
+        linktype::PPP_ETHER => ppp(skip(frame, 6)?, cx),
+        linktype::PPP_WITH_DIR => ppp(skip(frame, 1)?, cx),
+        // The direction byte stands where the 0xff address would; control 0x03 follows.
+        linktype::PPP_PPPD => ppp(skip(frame, 2)?, cx),
+        linktype::C_HDLC => c_hdlc(frame, cx),
+        linktype::C_HDLC_WITH_DIR => c_hdlc(skip(frame, 1)?, cx),
+        linktype::MPLS => mpls(frame, cx),
         _ => Err(Skip::UnsupportedLinktype),
     }
 }
 
 fn be16(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
+}
+
+/// The bytes after a fixed-size header; a frame shorter than the header is malformed.
+fn skip(b: &[u8], n: usize) -> Result<&[u8], Skip> {
+    b.get(n..).ok_or(Skip::Malformed)
 }
 
 fn ether_type<'a>(et: u16, payload: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
@@ -388,6 +442,172 @@ mod tests {
         assert_eq!(decode(linktype::NULL, &null).unwrap().dport, 53);
     }
 
+    fn with(head: &[u8], inner: &[u8]) -> Vec<u8> {
+        let mut f = head.to_vec();
+        f.extend_from_slice(inner);
+        f
+    }
+
+    /// A PKTAP header as macOS writes it: 156 bytes (xnu's struct pktap_header), little-endian
+    /// `pth_length`, `pth_type_next` = 1 (packet) and `pth_dlt`.
+    fn pktap_header(dlt: u32, type_next: u32) -> Vec<u8> {
+        let mut h = vec![0u8; 156];
+        h[0..4].copy_from_slice(&156u32.to_le_bytes());
+        h[4..8].copy_from_slice(&type_next.to_le_bytes());
+        h[8..12].copy_from_slice(&dlt.to_le_bytes());
+        h[12..15].copy_from_slice(b"en0");
+        h
+    }
+
+    #[test]
+    fn pktap_names_the_inner_link_type() {
+        let e = eth(&[0x08, 0x00], IPV4_UDP);
+        let f = with(&pktap_header(1, 1), &e);
+        let d = decode(linktype::PKTAP, &f).unwrap();
+        assert_eq!((d.sport, d.dport), (50000, 53));
+        // utun interfaces: DLT_RAW (12 on Darwin); loopback: DLT_NULL with AF_INET.
+        let f = with(&pktap_header(12, 1), IPV4_UDP);
+        let d = decode(linktype::PKTAP, &f).unwrap();
+        assert_eq!(d.dport, 53);
+        let null = with(&[2, 0, 0, 0], IPV4_UDP);
+        assert_eq!(
+            decode(linktype::PKTAP, &with(&pktap_header(0, 1), &null))
+                .unwrap()
+                .dport,
+            53
+        );
+        // A record that carries no packet, a header shorter than the minimum, an inner
+        // link type we do not read, and PKTAP in PKTAP past the depth bound.
+        assert_eq!(
+            decode(linktype::PKTAP, &with(&pktap_header(1, 2), &e)),
+            Err(Skip::NotIp)
+        );
+        let mut short = pktap_header(1, 1);
+        short[0..4].copy_from_slice(&64u32.to_le_bytes());
+        assert_eq!(
+            decode(linktype::PKTAP, &with(&short, &e)),
+            Err(Skip::Malformed)
+        );
+        assert_eq!(
+            decode(linktype::PKTAP, &with(&pktap_header(147, 1), &e)),
+            Err(Skip::UnsupportedLinktype)
+        );
+        let mut nested = e.clone();
+        for _ in 0..=MAX_TUNNEL_DEPTH {
+            nested = with(&pktap_header(258, 1), &nested);
+        }
+        assert_eq!(decode(linktype::PKTAP, &nested), Err(Skip::Malformed));
+    }
+
+    #[test]
+    fn arcnet_bsd_and_linux() {
+        // BSD (LINKTYPE_ARCNET_BSD 7): source 0x01, destination 0x02, protocol id, then
+        // RFC 1201's split flag and sequence number; RFC 1051 ids (0xf0) have neither.
+        let f = with(&[1, 2, 0xd4, 0, 0x12, 0x34], IPV4_UDP);
+        let d = decode(linktype::ARCNET_BSD, &f).unwrap();
+        assert_eq!((d.sport, d.dport), (50000, 53));
+        let f = with(&[1, 2, 0xf0], IPV4_UDP);
+        let d = decode(linktype::ARCNET_BSD, &f).unwrap();
+        assert_eq!(d.dport, 53);
+        // An exception packet (RFC 1201 §2.3): flag 0xff, filler, then the real id, flag and
+        // sequence number.
+        let exc = [1, 2, 0xd4, 0xff, 0xff, 0xff, 0xd4, 0, 0x12, 0x34];
+        assert_eq!(
+            decode(linktype::ARCNET_BSD, &with(&exc, IPV4_UDP))
+                .unwrap()
+                .dport,
+            53
+        );
+        // The first fragment of a split packet (odd flag) starts with the IP header; a later
+        // one (even flag) does not.
+        let f = with(&[1, 2, 0xd4, 3, 0, 1], IPV4_UDP);
+        let d = decode(linktype::ARCNET_BSD, &f).unwrap();
+        assert_eq!(d.dport, 53);
+        assert_eq!(
+            decode(
+                linktype::ARCNET_BSD,
+                &with(&[1, 2, 0xd4, 2, 0, 1], IPV4_UDP)
+            ),
+            Err(Skip::Fragment)
+        );
+        // ARP (RFC 1201 id 0xd5) is not IP.
+        assert_eq!(
+            decode(
+                linktype::ARCNET_BSD,
+                &with(&[1, 2, 0xd5, 0, 0, 1], &[0; 28])
+            ),
+            Err(Skip::NotIp)
+        );
+        // Linux (LINKTYPE_ARCNET_LINUX 129): a 2-byte offset before the protocol id.
+        let f = with(&[1, 2, 0, 0, 0xd4, 0, 0x12, 0x34], IPV4_UDP);
+        let d = decode(linktype::ARCNET_LINUX, &f).unwrap();
+        assert_eq!(d.dport, 53);
+    }
+
+    #[test]
+    fn ipv6_over_arcnet() {
+        // An IPv6 UDP packet to port 53 under protocol id 0xc4.
+        let mut v6 = vec![0x60, 0, 0, 0, 0, 12, 17, 64];
+        v6.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        v6.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        v6.extend_from_slice(&[0xc3, 0x50, 0, 53, 0, 12, 0, 0, 0xab, 0xcd, 1, 0]);
+        let f = with(&[1, 2, 0xc4, 0, 0, 1], &v6);
+        let d = decode(linktype::ARCNET_BSD, &f).unwrap();
+        assert_eq!(d.dst, "fd00::2".parse::<IpAddr>().unwrap());
+        assert_eq!(d.dport, 53);
+    }
+
+    #[test]
+    fn other_headers_before_ip() {
+        let e = eth(&[0x08, 0x00], IPV4_UDP);
+        let snap = with(&[0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00], IPV4_UDP);
+        let mut ppi_hdr = vec![0, 0, 8, 0];
+        ppi_hdr.extend_from_slice(&1u32.to_le_bytes());
+        let cases: Vec<(i32, Vec<u8>)> = vec![
+            (
+                linktype::ENC,
+                with(&[2, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0], IPV4_UDP),
+            ),
+            (
+                linktype::IPNET,
+                with(&[[1, 2].as_slice(), &[0; 22]].concat(), IPV4_UDP),
+            ),
+            // pflog: a 61-byte header (PFLOG_REAL_HDRLEN) padded to 64.
+            (
+                linktype::PFLOG,
+                with(&[[61, 2].as_slice(), &[0; 62]].concat(), IPV4_UDP),
+            ),
+            (
+                linktype::FDDI,
+                with(&[[0x50].as_slice(), &[0; 12], &snap].concat(), &[]),
+            ),
+            (linktype::ATM_RFC1483, snap.clone()),
+            (
+                linktype::PPP_ETHER,
+                with(&[0x11, 0, 0, 1, 0, 34, 0, 0x21], IPV4_UDP),
+            ),
+            (
+                linktype::PPP_WITH_DIR,
+                with(&[1, 0xff, 0x03, 0, 0x21], IPV4_UDP),
+            ),
+            (linktype::PPP_PPPD, with(&[1, 0x03, 0, 0x21], IPV4_UDP)),
+            (linktype::C_HDLC, with(&[0x0f, 0, 0x08, 0x00], IPV4_UDP)),
+            (
+                linktype::C_HDLC_WITH_DIR,
+                with(&[0, 0x0f, 0, 0x08, 0x00], IPV4_UDP),
+            ),
+            (linktype::MPLS, with(&[0, 0x01, 0x01, 64], IPV4_UDP)),
+            (linktype::PPI, with(&ppi_hdr, &e)),
+        ];
+        for (lt, f) in cases {
+            let d = decode(lt, &f).unwrap_or_else(|e| panic!("{lt}: {e:?}"));
+            assert_eq!((d.src, d.dport), ("10.0.0.1".parse().unwrap(), 53), "{lt}");
+            for n in 0..f.len() {
+                let _ = decode(lt, &f[..n]);
+            }
+        }
+    }
+
     #[test]
     fn cut_udp_is_marked_truncated() {
         let d = decode(linktype::RAW, &IPV4_UDP[..30]).unwrap();
@@ -437,7 +657,9 @@ mod tests {
             p[24..26].copy_from_slice(&(len - 20).to_be_bytes());
             bases.push(eth(&[0x08, 0x00], &p));
         }
-        let lts = [0, 1, 9, 50, 101, 105, 113, 127, 228, 239, 276];
+        let lts = [
+            0, 1, 7, 9, 50, 51, 101, 104, 105, 113, 117, 127, 129, 192, 204, 228, 239, 258, 276,
+        ];
         let mut defrag = Defrag::default();
         for i in 0..50_000 {
             let mut f = bases[i % bases.len()].clone();
@@ -455,11 +677,15 @@ mod tests {
     #[test]
     fn supported_link_types() {
         for lt in [
-            0, 1, 9, 12, 14, 50, 101, 105, 108, 113, 127, 228, 229, 239, 276,
+            0, 1, 7, 9, 10, 11, 12, 14, 50, 51, 101, 104, 105, 108, 109, 113, 117, 127, 129, 166,
+            192, 204, 205, 219, 226, 228, 229, 239, 258, 276,
         ] {
             assert!(linktype::supported(lt), "{lt}");
         }
-        for lt in [147, 2, 104, 192] {
+        // USER0, Ethernet's old 3 Mb/s variant, IEEE 802.15.4 (6LoWPAN, not plain IP), Linux
+        // LAPD, DOCSIS; and SLIP, netANALYZER and IPoIB, whose headers tshark reads otherwise
+        // than linktypes.html describes them: not supported.
+        for lt in [147, 2, 195, 177, 143, 8, 240, 241, 242] {
             assert!(!linktype::supported(lt), "{lt}");
         }
     }

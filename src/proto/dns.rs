@@ -6,8 +6,9 @@
 //! ask for every name), so it loses names that are plainly on the wire. See the README's
 //! dependency table for the measurement.
 //!
-//! Guarantees: no panic on any input; compression pointers are followed only to offsets
-//! strictly before the label that holds them, so a loop cannot be formed; a record or
+//! Guarantees: no panic on any input; compression pointers are followed to any offset of the
+//! message (forward ones too, as tshark does), at most [`MAX_POINTER_HOPS`] per name and never
+//! twice through the same pointer, so a loop ends the name instead of the program; a record or
 //! question cut short ends the parse but keeps everything read before it.
 
 use std::net::IpAddr;
@@ -20,6 +21,12 @@ const MAX_NAME_WIRE_LEN: usize = 255;
 const MAX_QUESTIONS: usize = 64;
 /// Bound on answer records read per message (a full 64 KiB TCP message holds ~4000 A records).
 const MAX_ANSWERS: usize = 512;
+/// Compression pointers followed within one name. An encoder writes one pointer per name, but
+/// the suffix it points at may itself end in a pointer, so a chain can take one hop per label;
+/// real names have a few labels, and 64 is half the 127 labels that fit in 255 bytes. Loops
+/// through labels also end at the 255-byte bound; this one ends chains of bare pointers, and
+/// keeps the visited-offset scan (quadratic in hops) at a few thousand steps at worst.
+const MAX_POINTER_HOPS: usize = 64;
 
 const TYPE_A: u16 = 1;
 const TYPE_CNAME: u16 = 5;
@@ -135,9 +142,12 @@ pub fn parse(msg: &[u8]) -> Result<Message, DnsError> {
                 m.addrs.push((owner, IpAddr::from(a)));
             }
             TYPE_CNAME => {
-                // The target may use compression pointers into the whole message.
-                if let Some((target, _)) = read_name(&msg[..rdata_end], rdata_at) {
-                    m.cnames.push((owner, target));
+                // The target may use compression pointers into the whole message; its own
+                // bytes must end within the RDATA.
+                if let Some((target, end)) = read_name(msg, rdata_at) {
+                    if end <= rdata_end {
+                        m.cnames.push((owner, target));
+                    }
                 }
             }
             TYPE_SVCB | TYPE_HTTPS => {
@@ -191,13 +201,19 @@ fn be16(b: &[u8], at: usize) -> Option<u16> {
 
 /// Reads a possibly compressed name at `pos`. Returns the presentation form and the offset
 /// just after the name's bytes at `pos` (after the first pointer, if any).
+///
+/// A pointer may go to any offset of the message, forward as well as back: RFC 1035 §4.1.4
+/// only defines it as an offset from the start of the message, and real senders point a
+/// first question at a second one (tshark decodes both). Termination does not come from
+/// pointers going backwards, then, but from two bounds: at most [`MAX_POINTER_HOPS`] jumps,
+/// and no jump to a pointer already followed (a loop fails at its first repeat).
 pub fn read_name(msg: &[u8], mut pos: usize) -> Option<(String, usize)> {
     let mut out = String::new();
     let mut wire_len = 0usize;
     let mut end_after: Option<usize> = None;
-    // Pointers must go strictly backwards of the label that holds them: each jump lowers
-    // this bound, so the walk terminates (smoltcp's parse_name makes the same argument).
-    let mut limit = pos;
+    // Offsets of the pointers followed so far; `hops` of them are in use.
+    let mut visited = [0usize; MAX_POINTER_HOPS];
+    let mut hops = 0;
     loop {
         let len = *msg.get(pos)? as usize;
         match len & 0xc0 {
@@ -218,13 +234,15 @@ pub fn read_name(msg: &[u8], mut pos: usize) -> Option<(String, usize)> {
             }
             0xc0 => {
                 let target = ((len & 0x3f) << 8) | *msg.get(pos + 1)? as usize;
+                if visited[..hops].contains(&pos) || hops == MAX_POINTER_HOPS {
+                    return None;
+                }
+                visited[hops] = pos;
+                hops += 1;
                 if end_after.is_none() {
                     end_after = Some(pos + 2);
                 }
-                if target >= limit {
-                    return None;
-                }
-                limit = target;
+                // A target past the end fails at the next read.
                 pos = target;
             }
             // 0x40 (extended label types, RFC 6891 retired them) and 0x80 are not in use.
@@ -262,14 +280,88 @@ mod tests {
         );
     }
 
+    /// A query of `qd` questions: the header, then `body`.
+    fn query(qd: u8, body: &[u8]) -> Vec<u8> {
+        let mut q = vec![0x12, 0x34, 0x01, 0x00, 0, qd, 0, 0, 0, 0, 0, 0];
+        q.extend_from_slice(body);
+        q
+    }
+
     #[test]
-    fn pointer_loops_and_forward_pointers_fail() {
-        // A name that points at itself.
-        let mut q = vec![0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1];
+    fn forward_pointer_names_both_questions() {
+        // Question 1 at offset 12 is only a pointer (0xc0 0x12 = offset 18) to the name of
+        // question 2, which follows its own 2+4 bytes. RFC 1035 §4.1.4: a pointer is an offset
+        // from the start of the message, and the name is the label sequence found there, so
+        // both questions name example.org (types A and AAAA).
+        let q = query(
+            2,
+            b"\xc0\x12\x00\x01\x00\x01\x07example\x03org\x00\x00\x1c\x00\x01",
+        );
+        let m = parse(&q).unwrap();
+        assert!(!m.incomplete);
+        assert_eq!(
+            m.questions,
+            vec![
+                Question {
+                    name: "example.org".into(),
+                    qtype: 1
+                },
+                Question {
+                    name: "example.org".into(),
+                    qtype: 28
+                },
+            ]
+        );
+        // A forward pointer after a label: "www" + pointer forward to "example.org".
+        let q = query(
+            2,
+            b"\x03www\xc0\x16\x00\x01\x00\x01\x07example\x03org\x00\x00\x01\x00\x01",
+        );
+        let m = parse(&q).unwrap();
+        assert_eq!(m.questions[0].name, "www.example.org");
+        assert_eq!(m.questions[1].name, "example.org");
+    }
+
+    #[test]
+    fn pointer_loops_end_the_name() {
+        // A pointer to itself (offset 12).
+        let q = query(1, b"\xc0\x0c\x00\x01\x00\x01");
+        let m = parse(&q).unwrap();
+        assert!(m.questions.is_empty() && m.incomplete);
+        // Two pointers to each other: 12 -> 14 -> 12.
+        let q = query(1, b"\xc0\x0e\xc0\x0c\x00\x01\x00\x01");
         assert!(parse(&q).unwrap().questions.is_empty());
-        // A forward pointer.
-        q[13] = 14;
+        // A loop through a label: "a" + pointer back to the label, which only the 255-byte
+        // name bound ends.
+        let q = query(1, b"\x01a\xc0\x0c\x00\x01\x00\x01");
         assert!(parse(&q).unwrap().questions.is_empty());
+        // A chain of bare pointers, each to the next, ending in the name "a": within the hop
+        // bound it names "a"; one hop more is refused even though it has no loop.
+        let chain = |hops: usize| {
+            let mut body = Vec::new();
+            for i in 0..hops {
+                let next = 12 + 2 * (i + 1);
+                body.extend_from_slice(&[0xc0 | (next >> 8) as u8, next as u8]);
+            }
+            body.extend_from_slice(b"\x01a\x00\x00\x01\x00\x01");
+            parse(&query(1, &body)).unwrap().questions
+        };
+        assert_eq!(chain(MAX_POINTER_HOPS)[0].name, "a");
+        assert!(chain(MAX_POINTER_HOPS + 1).is_empty());
+    }
+
+    #[test]
+    fn pointer_past_the_end_fails() {
+        // 0xc0 0x40 points to offset 64, past this 18-byte message; and a pointer whose second
+        // byte is missing.
+        let q = query(1, b"\xc0\x40\x00\x01\x00\x01");
+        assert!(parse(&q).unwrap().questions.is_empty());
+        assert!(parse(&query(1, b"\xc0")).unwrap().questions.is_empty());
+        // 0xff 0xff: the largest offset a pointer can hold.
+        assert!(parse(&query(1, b"\xff\xff\x00\x01\x00\x01"))
+            .unwrap()
+            .questions
+            .is_empty());
     }
 
     #[test]

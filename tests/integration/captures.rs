@@ -55,6 +55,9 @@ fn link_types_and_formats_give_the_same_events() {
         "mixed_sll2.pcap",
         "mixed_raw.pcap",
         "mixed_null.pcap",
+        "mixed_pktap.pcap",
+        "mixed_arcnet_bsd.pcap",
+        "mixed_arcnet_linux.pcap",
     ] {
         let (o, evs) = events(&[capture(v).to_str().unwrap()]);
         assert_eq!(o.status.code(), Some(0), "{v}");

@@ -17,3 +17,4 @@ mod reader; // our pcap/pcapng reader gives the records libpcap gives
 mod report; // the per-host and per-vendor report vs what the recording script did
 mod robustness; // corrupted and snapped packets never panic
 mod threads; // identical output for any --threads
+mod time_offset; // an if_tsoffset that saturates the timestamp

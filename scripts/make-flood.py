@@ -353,15 +353,24 @@ def case_quic_partial_hello(fl, units):
         fl.put(ipv4(flood_ip(i), SERVER, 17, udp(port_of(i), 443, client_initial(Protector(dcid), dcid, frames)), i))
 
 
+TLS_1BYTE_HELLO = 4096
+
+
 def case_tls_1byte_records(fl, units):
-    """A complete 512-byte ClientHello per flow, sent as 1-byte TLS records, one per segment."""
+    """A complete 4 KiB ClientHello per flow (a padding extension; post-quantum key shares make
+    real ones a few KB), sent as 1-byte TLS records, one record per segment."""
     for i in each_unit(fl, units, 10):
         ip, sport = flood_ip(i), port_of(i)
         fl.put(ipv4(ip, SERVER, 6, tcp(sport, 443, 1000, SYN), i))
-        hs = client_hello(f"f{i}.flood.example", pad_to=512)
+        hs = client_hello(f"f{i}.flood.example", pad_to=TLS_1BYTE_HELLO)
+        # Every segment has the same IP header: build it once per flow.
+        iph = ipv4(ip, SERVER, 6, bytes(20 + 6), i)[:20]
+        head = struct.pack("!HH", sport, 443)
+        tail = struct.pack("!IBBHHH", 0, 5 << 4, PSH_ACK, 65535, 0, 0) + b"\x16\x03\x01\x00\x01"
         seq = 1001
+        put = fl.put
         for b in hs:
-            fl.put(ipv4(ip, SERVER, 6, tcp(sport, 443, seq, PSH_ACK, b"\x16\x03\x01\x00\x01" + bytes([b])), i))
+            put(iph + head + struct.pack("!I", seq) + tail + bytes((b,)))
             seq += 6
         fl.counts["flood_names"] += 1
 

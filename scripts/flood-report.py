@@ -99,17 +99,30 @@ def num(v, fmt):
     return "-" if v is None else format(v, fmt)
 
 
+def flat(d, prefix=""):
+    for k, v in d.items():
+        if isinstance(v, dict):
+            yield from flat(v, f"{prefix}{k}.")
+        else:
+            yield f"{prefix}{k}", v
+
+
 def dropped_str(d):
-    if not d:
+    """Every counter of the report's `dropped` object, zeros too: which caps exist is news."""
+    if d is None:
         return "-"
     if isinstance(d, dict):
-        return " ".join(f"{k}={v}" for k, v in d.items() if v) or "0"
+        return " ".join(f"{k}={v}" for k, v in flat(d)) or "{}"
     return json.dumps(d)
+
+
+def finished(r):
+    return r["status"] == "ok" or r["status"].startswith("exit")
 
 
 def found_str(r):
     f = r.get("found")
-    if not f:
+    if not f or not finished(r):
         return "-"
     s = " ".join(f"{k} {a}/{b}" for k, (a, b) in f.items())
     return s + ("" if r["all_found"] else " MISSED")
@@ -130,10 +143,12 @@ def line(r):
     other = dropped_str(r.get("dropped"))
     if st.get("frag_dropped"):
         other += f' frag_dropped={st["frag_dropped"]}'
-    if "flood_names" in r:
+    if "flood_names" in r and finished(r):
         other += " flood names %d/%d" % tuple(r["flood_names"])
     if r["status"] != "ok":
         other += f'  [{r["status"]}]'
+        if r["status"].startswith("exit") and r.get("stderr_tail"):
+            other += " " + r["stderr_tail"][-1][:80]
     return COLS % (
         r["case"], r["units"], r["packets"], num(r["capture_mib"], ".0f"), num(r["wall_s"], ".2f"),
         num(r["cpu_s"], ".2f"), num(r["rss_mib"], ".0f"), num(r["report_mib"], ".1f"), num(st["flows"], "d"),
@@ -158,10 +173,10 @@ def table(rows):
         if st.get("frag_dropped"):
             extra.append(f'fragments={st["frag_dropped"]}')
         if extra:
-            drop = " ".join(extra) if drop in ("-", "0") else drop + " " + " ".join(extra)
+            drop = " ".join(extra) if drop in ("-", "{}") else drop + " " + " ".join(extra)
         f = r["found"]
-        found = ", ".join(f"{a}/{b}" for a, b in f.values())
-        if "flood_names" in r:
+        found = ", ".join(f"{a}/{b}" for a, b in f.values()) if finished(r) else "-"
+        if "flood_names" in r and finished(r):
             found += "; flood names %d/%d" % tuple(r["flood_names"])
         print(
             f'| {r["case"]} | {r["units"]:,} | {r["packets"]:,} | {num(r["capture_mib"], ".0f")} | {num(r["wall_s"], ".2f")} '

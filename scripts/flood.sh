@@ -18,6 +18,10 @@
 #   FLOOD_MEM_MIB    address-space limit per run (ulimit -v), so a flood that would take the
 #                    machine's memory is reported as over the limit instead   (4096)
 #
+# Every case needs python3's `cryptography` (the well-formed clients include a QUIC Initial);
+# it is installed when missing, and a generator that cannot run fails its rows loudly.
+# Wall time depends on what else the machine runs; CPU s (user + sys) is the figure to compare.
+#
 # Exit status: 1 when a generator failed or a run did not finish or lost well-formed traffic.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -153,7 +157,7 @@ for c in "${cases[@]}"; do
 done
 
 echo
-echo "binary: $bin ($(git rev-parse --short HEAD 2>/dev/null || echo '?')), $(nproc) cores, limits ${timeout_s} s and ${mem_mib} MiB per run"
+echo "binary: $bin (checkout at $(git rev-parse --short HEAD 2>/dev/null || echo '?')), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), limits ${timeout_s} s and ${mem_mib} MiB per run"
 python3 scripts/flood-report.py table <"$rows"
 rm -f "$rows"
 exit $failed

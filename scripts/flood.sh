@@ -117,7 +117,7 @@ fi
 # Captures are cached under a name that carries the generator's hash, so a changed generator
 # never measures a stale capture; older versions of the same capture are removed.
 gen_ver=$(sha256sum scripts/make-flood.py | cut -c1-10)
-rows=$dir/rows-$$.jsonl
+rows=$dir/last-run.jsonl # kept: `scripts/flood-report.py table <` it remakes the table
 : >"$rows"
 failed=0
 python3 scripts/flood-report.py header
@@ -159,5 +159,4 @@ done
 echo
 echo "binary: $bin (checkout at $(git rev-parse --short HEAD 2>/dev/null || echo '?')), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), limits ${timeout_s} s and ${mem_mib} MiB per run"
 python3 scripts/flood-report.py table <"$rows"
-rm -f "$rows"
 exit $failed

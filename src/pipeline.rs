@@ -268,10 +268,19 @@ fn shard(a: &IpAddr, b: &IpAddr, n: usize) -> usize {
     (x.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize % n
 }
 
+/// File blocks (1 MiB each) a chunk may keep alive before it is sent on. Dense traffic fills a
+/// chunk within two or three; sparse traffic (a flood of fragments or other packets the reader
+/// drops, with a kept packet now and then) would otherwise pin one block per kept packet, and
+/// the reader would allocate new ones for as long as the file lasts.
+const MAX_CHUNK_BLOCKS: usize = 8;
+
 struct Chunker {
     txs: Vec<Sender<WorkBatch>>,
     batches: Vec<WorkBatch>,
     in_chunk: usize,
+    /// Distinct blocks the chunk holds, and the last one (blocks come in file order).
+    chunk_blocks: usize,
+    last_block: usize,
     now: TsNanos,
     /// A worker went away (it can only panic, which is a bug): stop feeding.
     broken: bool,
@@ -284,6 +293,8 @@ impl Chunker {
             txs,
             batches,
             in_chunk: 0,
+            chunk_blocks: 0,
+            last_block: 0,
             now: i64::MIN,
             broken: false,
         }
@@ -298,6 +309,11 @@ impl Chunker {
         let (block_idx, range) =
             match block.and_then(|blk| offset_in(blk, d.payload).map(|r| (blk, r))) {
                 Some((blk, r)) => {
+                    let id = Arc::as_ptr(blk) as usize;
+                    if id != self.last_block {
+                        self.last_block = id;
+                        self.chunk_blocks += 1;
+                    }
                     if !b.blocks.last().is_some_and(|last| Arc::ptr_eq(last, blk)) {
                         b.blocks.push(Arc::clone(blk));
                     }
@@ -322,7 +338,7 @@ impl Chunker {
             truncated: d.truncated,
         });
         self.in_chunk += 1;
-        if self.in_chunk >= CHUNK_PACKETS {
+        if self.in_chunk >= CHUNK_PACKETS || self.chunk_blocks >= MAX_CHUNK_BLOCKS {
             self.flush();
         }
     }
@@ -355,6 +371,8 @@ impl Chunker {
             }
         }
         self.in_chunk = 0;
+        self.chunk_blocks = 0;
+        self.last_block = 0;
     }
 }
 

@@ -54,8 +54,13 @@ pub struct LiveArgs {
     /// Kernel capture buffer per interface, MiB.
     #[arg(long, value_name = "MIB", default_value_t = 64)]
     pub buffer_mib: i32,
-    /// Let the kernel batch packets instead of delivering each at once.
+    /// Deliver each packet at once (libpcap immediate mode) instead of in kernel blocks that
+    /// are handed over when full or after 20 ms. Lower latency, but packets are dropped at
+    /// rates the default keeps up with (see the README's load figures).
     #[arg(long)]
+    pub immediate: bool,
+    /// Kernel blocks instead of immediate delivery: now the default; the flag is still accepted.
+    #[arg(long, hide = true, conflicts_with = "immediate")]
     pub no_immediate: bool,
     /// Rewrite the --report file (atomically) this often.
     #[arg(long, value_name = "SECS", default_value_t = 60)]

@@ -160,8 +160,10 @@ print(f"in the file:       {scan['packets']} packets, {len(so)} tls+dns observat
 rx, dk = cap.get("packets_received") or 0, cap.get("packets_dropped_kernel") or 0
 print(f"live, libpcap:     {rx} received, {dk} dropped by the kernel ({100.0*dk/max(1,rx+dk):.2f} %), "
       f"{cap.get('packets_dropped_interface')} by the interface")
-print(f"live, analysed:    {live['packets']} packets, {len(lo)} tls+dns observations "
-      f"({100.0*len(lo & so)/max(1,len(so)):.1f}% of scan's; {len(lo - so)} not in scan)")
+# Floored, so that one observation missing never shows as 100 %.
+pct = int(10000 * len(lo & so) / max(1, len(so))) / 100
+print(f"live, analysed:    {live['packets']} packets, {len(lo)} tls+dns observations: "
+      f"{len(lo & so)} of scan's {len(so)} ({pct:.2f} %), {len(lo - so)} not in scan")
 PY
 cat "$out/latency.txt" "$out/latency-busy.txt"
 echo "stderr of live:"; cat "$out/live.stderr"
@@ -178,5 +180,17 @@ if ((ndpi)); then
     nd=""
     rate=$(grep -o 'Rated: .*' "$out/tcpreplay-ndpi.log" || true)
     echo "ndpiReader replay: ${rate:-?} ($(awk -v s="$start" -v e="$end" 'BEGIN{printf "%.2f", e-s}') s)"
-    grep -Ei 'packets|drop' "$out/ndpi.out" | sed 's/^[[:space:]]*/ndpiReader:        /' | head -12
+    # ndpiReader prints no drop count of its own: what it saw against what was sent.
+    python3 - "$out" <<'PY'
+import re, sys
+out = sys.argv[1]
+ndpi, log = open(f"{out}/ndpi.out").read(), open(f"{out}/tcpreplay-ndpi.log").read()
+sent = int(re.search(r"Actual: (\d+) packets", log).group(1))
+seen = int(re.search(r"IP packets:\s+\d+\s+of (\d+) packets total", ndpi).group(1))
+flows = {p: re.search(rf"^\s*{p}\s+packets: \d+\s+bytes: \d+\s+flows: (\d+)", ndpi, re.M)
+         for p in ("DNS", "TLS")}
+print(f"ndpiReader:        {seen} of {sent} replayed packets seen, {sent-seen} lost "
+      f"({100.0*(sent-seen)/sent:.2f} %); "
+      + ", ".join(f"{p} flows {m.group(1) if m else '?'}" for p, m in flows.items()))
+PY
 fi

@@ -11,8 +11,9 @@
 //! kernel packs packets into blocks and hands a block over when it is full or
 //! [`BLOCK_TIMEOUT_MS`] after it was opened. That bounds how late a packet on a quiet link
 //! is seen. Immediate mode uses TPACKET_V2, one fixed-size slot per packet sized for the
-//! snap length (about 64 KiB at the default 65535): a 64 MiB ring then holds only ~1,000
-//! packets, about 2 ms of a 600 k packets/s burst, and the kernel drops the rest.
+//! snap length or, on an interface with offloads, 64 KiB: a 64 MiB ring then holds ~1,000
+//! packets, under 2 ms of a 600 k packets/s burst, and the kernel drops the rest (19.6 % of
+//! the benchmark replay; see the README's load figures).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -109,3 +109,29 @@ pub struct VendorsArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live(args: &[&str]) -> Result<LiveArgs, clap::Error> {
+        let argv = ["shadowdesk", "live", "-i", "eth0"].iter().chain(args);
+        match Cli::try_parse_from(argv)?.command {
+            Command::Live(a) => Ok(a),
+            _ => unreachable!("parsed as live"),
+        }
+    }
+
+    // Kernel blocks are the default; immediate mode is asked for; the old flag for the
+    // default still parses (scripts and unit files written before the change keep working)
+    // and contradicts --immediate.
+    #[test]
+    fn immediate_mode_is_opt_in_and_the_old_flag_is_accepted() {
+        assert!(!live(&[]).unwrap().immediate);
+        assert!(live(&["--immediate"]).unwrap().immediate);
+        let old = live(&["--no-immediate"]).unwrap();
+        assert!(!old.immediate && old.no_immediate);
+        let both = live(&["--immediate", "--no-immediate"]).unwrap_err();
+        assert_eq!(both.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
+}

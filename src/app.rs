@@ -164,7 +164,7 @@ fn live(a: LiveArgs) -> Result<u8, Fatal> {
         snaplen: a.snaplen,
         promisc: !a.no_promisc,
         buffer_size: a.buffer_mib.saturating_mul(1024 * 1024),
-        immediate: !a.no_immediate,
+        immediate: a.immediate,
     };
     let settings = LiveSettings {
         report_interval: Duration::from_secs(a.report_interval.max(1)),

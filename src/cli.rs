@@ -54,8 +54,13 @@ pub struct LiveArgs {
     /// Kernel capture buffer per interface, MiB.
     #[arg(long, value_name = "MIB", default_value_t = 64)]
     pub buffer_mib: i32,
-    /// Let the kernel batch packets instead of delivering each at once.
+    /// Deliver each packet at once (libpcap immediate mode) instead of in kernel blocks that
+    /// are handed over when full or after 20 ms. Lower latency, but packets are dropped at
+    /// rates the default keeps up with (see the README's load figures).
     #[arg(long)]
+    pub immediate: bool,
+    /// Kernel blocks instead of immediate delivery: now the default; the flag is still accepted.
+    #[arg(long, hide = true, conflicts_with = "immediate")]
     pub no_immediate: bool,
     /// Rewrite the --report file (atomically) this often.
     #[arg(long, value_name = "SECS", default_value_t = 60)]
@@ -112,4 +117,30 @@ pub struct VendorsArgs {
     /// One JSON object per vendor, with its domains.
     #[arg(long)]
     pub json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live(args: &[&str]) -> Result<LiveArgs, clap::Error> {
+        let argv = ["shadowdesk", "live", "-i", "eth0"].iter().chain(args);
+        match Cli::try_parse_from(argv)?.command {
+            Command::Live(a) => Ok(a),
+            _ => unreachable!("parsed as live"),
+        }
+    }
+
+    // Kernel blocks are the default; immediate mode is asked for; the old flag for the
+    // default still parses (scripts and unit files written before the change keep working)
+    // and contradicts --immediate.
+    #[test]
+    fn immediate_mode_is_opt_in_and_the_old_flag_is_accepted() {
+        assert!(!live(&[]).unwrap().immediate);
+        assert!(live(&["--immediate"]).unwrap().immediate);
+        let old = live(&["--no-immediate"]).unwrap();
+        assert!(!old.immediate && old.no_immediate);
+        let both = live(&["--immediate", "--no-immediate"]).unwrap_err();
+        assert_eq!(both.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
 }

@@ -61,9 +61,10 @@ pub struct Aggregator<'a> {
     /// (public name, config id) → cipher suites, from any client's answers.
     ech_configs: HashMap<(String, u8), Vec<(u16, u16)>>,
     limits: Limits,
-    /// Bytes the per-host state (usage, visibility, encrypted DNS) holds, and the answer
-    /// tables, estimated as they grow (these only grow, until the cache is cleared).
-    host_bytes: usize,
+    /// Bytes the per-host state holds (vendor usage; visibility and encrypted DNS), and the
+    /// answer tables, estimated as they grow (these only grow, until the cache is cleared).
+    usage_bytes: usize,
+    visibility_bytes: usize,
     dns_cache_bytes: usize,
     /// Traffic of hosts past the per-host budget: still counted, in one sum.
     pub untracked: Visibility,
@@ -73,7 +74,10 @@ pub struct Aggregator<'a> {
 /// What the aggregator may hold, from the `--memcap` shares.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
-    pub host_bytes: usize,
+    /// Vendor usage, the report's substance, has a budget of its own, so a flood of hosts
+    /// with no name (visibility only) cannot crowd out the hosts that use a vendor.
+    pub usage_bytes: usize,
+    pub visibility_bytes: usize,
     pub dns_cache_bytes: usize,
     /// List every host with hidden traffic, not only the [`MAX_HIDDEN_LISTED`] with the most.
     pub all_hosts: bool,
@@ -82,7 +86,8 @@ pub struct Limits {
 impl Limits {
     pub fn new(shares: &crate::memcap::Shares, all_hosts: bool) -> Limits {
         Limits {
-            host_bytes: shares.hosts,
+            usage_bytes: shares.hosts / 100 * USAGE_PERCENT,
+            visibility_bytes: shares.hosts / 100 * (100 - USAGE_PERCENT),
             dns_cache_bytes: shares.dns_cache,
             all_hosts,
         }
@@ -106,6 +111,9 @@ pub struct Dropped {
 /// summary, the ones with the most first: past this, a flood of SNI-less hellos from spoofed
 /// addresses would make the report the attack's amplifier. `--all-hosts` lists them all.
 pub const MAX_HIDDEN_LISTED: usize = 1000;
+
+/// The part of the per-host share that vendor usage gets.
+const USAGE_PERCENT: usize = 60;
 
 /// Estimated bytes of the state a new entry adds: map node, key, value, and the heap parts
 /// of its strings (measured shapes, rounded up; the budget is a bound, not an accountant).
@@ -266,23 +274,31 @@ impl<'a> Aggregator<'a> {
             ech_answers: HashMap::new(),
             ech_configs: HashMap::new(),
             limits,
-            host_bytes: 0,
+            usage_bytes: 0,
+            visibility_bytes: 0,
             dns_cache_bytes: 0,
             untracked: Visibility::default(),
             dropped: Dropped::default(),
         }
     }
 
-    /// Takes `bytes` of the per-host budget if they fit.
-    fn host_room(&mut self, bytes: usize) -> bool {
-        let fits = self.host_bytes + bytes <= self.limits.host_bytes;
-        self.host_bytes += bytes * fits as usize;
+    /// Takes `bytes` of the usage budget if they fit.
+    fn usage_room(&mut self, bytes: usize) -> bool {
+        let fits = self.usage_bytes + bytes <= self.limits.usage_bytes;
+        self.usage_bytes += bytes * fits as usize;
+        fits
+    }
+
+    /// Takes `bytes` of the visibility budget (visibility and encrypted DNS) if they fit.
+    fn visibility_room(&mut self, bytes: usize) -> bool {
+        let fits = self.visibility_bytes + bytes <= self.limits.visibility_bytes;
+        self.visibility_bytes += bytes * fits as usize;
         fits
     }
 
     /// A host's visibility counts; past the budget, new hosts count in the untracked sum.
     fn visibility_of(&mut self, client: IpAddr) -> &mut Visibility {
-        if !self.visibility.contains_key(&client) && !self.host_room(VISIBILITY_BYTES) {
+        if !self.visibility.contains_key(&client) && !self.visibility_room(VISIBILITY_BYTES) {
             self.dropped.visibility_memcap += 1;
             return &mut self.untracked;
         }
@@ -454,7 +470,7 @@ impl<'a> Aggregator<'a> {
                 .encrypted_dns
                 .get(&client)
                 .is_some_and(|m| m.contains_key(&key));
-            if known || self.host_room(SEEN_BYTES + resolver.len()) {
+            if known || self.visibility_room(SEEN_BYTES + resolver.len()) {
                 let e = self
                     .encrypted_dns
                     .entry(client)
@@ -571,11 +587,11 @@ impl<'a> Aggregator<'a> {
                 .hosts
                 .get(&client)
                 .is_some_and(|v| v.contains_key(&m.vendor.id));
-            if !known && !self.host_room(USAGE_BYTES) {
+            if !known && !self.usage_room(USAGE_BYTES) {
                 self.dropped.usage_memcap += 1;
                 return true;
             }
-            let room = self.limits.host_bytes.saturating_sub(self.host_bytes);
+            let room = self.limits.usage_bytes.saturating_sub(self.usage_bytes);
             let u = self
                 .hosts
                 .entry(client)
@@ -610,7 +626,7 @@ impl<'a> Aggregator<'a> {
                     grew += t.len() + STRING_BYTES;
                 }
             }
-            self.host_bytes += grew;
+            self.usage_bytes += grew;
         }
         true
     }
@@ -1036,9 +1052,10 @@ mod tests {
         let policy = Policy::default();
         let resolvers = Resolvers::builtin().unwrap();
         let fronts = EchFronts::builtin().unwrap();
-        // Room for the visibility of 1,200 hosts and nothing else.
+        // Room for the visibility of 1,200 hosts, and no vendor usage.
         let limits = |all_hosts| Limits {
-            host_bytes: 1200 * VISIBILITY_BYTES,
+            usage_bytes: 0,
+            visibility_bytes: 1200 * VISIBILITY_BYTES,
             dns_cache_bytes: 1 << 20,
             all_hosts,
         };
@@ -1078,5 +1095,19 @@ mod tests {
             assert_eq!(agg.dropped.usage_memcap, 1);
             assert!(agg.hosts.is_empty());
         }
+        // Hosts with no name filling the visibility budget do not crowd out vendor usage.
+        let limits = Limits {
+            usage_bytes: 10 * USAGE_BYTES,
+            visibility_bytes: 0,
+            dns_cache_bytes: 1 << 20,
+            all_hosts: false,
+        };
+        let mut agg = Aggregator::new(&catalog, &policy, &resolvers, &fronts, limits);
+        agg.observe(&hello(1, "10.0.0.1", "", None), None);
+        agg.observe(&hello(2, "10.9.9.9", "acme.zendesk.com", None), None);
+        assert_eq!(agg.dropped.visibility_memcap, 2);
+        assert_eq!(agg.dropped.usage_memcap, 0);
+        assert_eq!(agg.hosts.len(), 1);
+        assert_eq!(agg.visibility_total().tls_hellos, 2);
     }
 }

@@ -4,7 +4,7 @@
 
 use super::*;
 
-pub(super) fn ethernet<'a>(frame: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+pub(super) fn ethernet<'a>(frame: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     let mut et = be16(frame, 12).ok_or(Skip::Malformed)?;
     let mut rest = &frame[14..];
     let mut tags = 0;
@@ -20,7 +20,7 @@ pub(super) fn ethernet<'a>(frame: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, 
 }
 
 /// PPP: an optional address/control pair (0xff 0x03), then the protocol field.
-pub(super) fn ppp<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+pub(super) fn ppp<'a>(b: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     let b = b.strip_prefix(&[0xff, 0x03]).unwrap_or(b);
     // The protocol field may be compressed to one byte (RFC 1661 §6.5) when odd.
     let (proto, rest) = match b.first() {
@@ -38,7 +38,7 @@ pub(super) fn ppp<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
 
 /// IEEE 802.11 data frames (plain, QoS, four-address) with an LLC/SNAP header; management
 /// and control frames, and protected (encrypted) data, carry nothing we can read.
-pub(super) fn wlan<'a>(f: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+pub(super) fn wlan<'a>(f: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     let fc = *f.first().ok_or(Skip::Malformed)?;
     let flags = *f.get(1).ok_or(Skip::Malformed)?;
     wlan_with(fc, flags, f, cx)
@@ -48,7 +48,7 @@ pub(super) fn wlan_with<'a>(
     fc: u8,
     flags: u8,
     f: &'a [u8],
-    cx: &mut Cx,
+    cx: &mut Context,
 ) -> Result<Decoded<'a>, Skip> {
     if (fc >> 2) & 0x3 != 2 || flags & 0x40 != 0 {
         return Err(Skip::NotIp);
@@ -67,7 +67,7 @@ pub(super) fn wlan_with<'a>(
 }
 
 /// LLC/SNAP (aa aa 03, OUI 0) followed by an EtherType.
-pub(super) fn llc<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+pub(super) fn llc<'a>(b: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     if b.len() < 8 || b[..3] != [0xaa, 0xaa, 0x03] {
         return Err(Skip::NotIp);
     }
@@ -76,7 +76,7 @@ pub(super) fn llc<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
 
 /// Linux NFLOG: a 4-byte header, then TLVs (little-endian length and type, padded to 4);
 /// type 9 holds the packet from its IP header on.
-pub(super) fn nflog<'a>(f: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+pub(super) fn nflog<'a>(f: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     let mut at = 4;
     while let (Some(&l0), Some(&l1), Some(&t0), Some(&t1)) =
         (f.get(at), f.get(at + 1), f.get(at + 2), f.get(at + 3))
@@ -100,7 +100,7 @@ pub(super) fn nflog<'a>(f: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
 
 /// MPLS: pop labels to the bottom of the stack; the payload is IP (told by its version
 /// nibble) or, for pseudowires with a control word (first nibble 0), Ethernet.
-pub(super) fn mpls<'a>(mut b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+pub(super) fn mpls<'a>(mut b: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     for _ in 0..16 {
         let entry = b.get(..4).ok_or(Skip::Malformed)?;
         b = &b[4..];
@@ -116,7 +116,7 @@ pub(super) fn mpls<'a>(mut b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip
 }
 
 /// Cisco HDLC: address (0x0f unicast, 0x8f broadcast), control, then an EtherType.
-pub(super) fn c_hdlc<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+pub(super) fn c_hdlc<'a>(b: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     let et = be16(b, 2).ok_or(Skip::Malformed)?;
     ether_type(et, &b[4..], cx)
 }
@@ -131,7 +131,7 @@ const MIN_PKTAP_HDR_LEN: usize = 108;
 /// and `pth_dlt` (the link type of the packet after the header), all 32-bit in the
 /// capturing host's byte order, which is little-endian on every Mac (Wireshark reads them
 /// so too). The inner link type goes through the same dispatch, one tunnel level deeper.
-pub(super) fn pktap<'a>(f: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+pub(super) fn pktap<'a>(f: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     let le32 = |at: usize| -> Result<u32, Skip> {
         let b = f.get(at..at + 4).ok_or(Skip::Malformed)?;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
@@ -150,7 +150,7 @@ pub(super) fn pktap<'a>(f: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
 
 /// PPI (Per-Packet Information): version, flags, the header's length (LE 16), then the DLT
 /// of the packet after the header (LE 32).
-pub(super) fn ppi<'a>(f: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+pub(super) fn ppi<'a>(f: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     let len = u16::from_le_bytes([
         *f.get(2).ok_or(Skip::Malformed)?,
         *f.get(3).ok_or(Skip::Malformed)?,
@@ -162,7 +162,7 @@ pub(super) fn ppi<'a>(f: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
 
 /// A packet whose link type a capture header named: decoded like a frame of that type,
 /// within the tunnel depth bound (a PKTAP header naming PKTAP would otherwise recurse).
-fn inner_link<'a>(dlt: u32, f: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+fn inner_link<'a>(dlt: u32, f: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     let dlt = i32::try_from(dlt).map_err(|_| Skip::UnsupportedLinktype)?;
     inner(cx, |cx| decode_with(dlt, f, cx))
 }
@@ -188,7 +188,7 @@ pub(super) fn arcnet<'a>(
     f: &'a [u8],
     proto_at: usize,
     has_exception: bool,
-    cx: &mut Cx,
+    cx: &mut Context,
 ) -> Result<Decoded<'a>, Skip> {
     let proto = *f.get(proto_at).ok_or(Skip::Malformed)?;
     let payload_at = match proto {

@@ -134,7 +134,7 @@ pub enum Skip {
     UnsupportedLinktype,
     /// Not IP (ARP, LLDP, 802.3 LLC frames, ...).
     NotIp,
-    /// IP fragment; reassembly comes with the tunnels work.
+    /// An IP fragment (without `defrag`, or still waiting for the rest of its datagram).
     Fragment,
     /// IP, but neither TCP nor UDP (ICMP, ESP, ...).
     OtherTransport,
@@ -155,7 +155,7 @@ impl Skip {
 }
 
 /// State a decode may use beyond the frame itself.
-pub struct Cx<'d> {
+pub struct Context<'d> {
     /// Tunnel nesting so far.
     depth: u8,
     /// Fragment reassembly; without it, fragments are skipped.
@@ -165,9 +165,9 @@ pub struct Cx<'d> {
     pub reassembled: Option<Vec<u8>>,
 }
 
-impl<'d> Cx<'d> {
-    pub fn new(defrag: Option<&'d mut Defrag>, ts: TsNanos) -> Cx<'d> {
-        Cx {
+impl<'d> Context<'d> {
+    pub fn new(defrag: Option<&'d mut Defrag>, ts: TsNanos) -> Context<'d> {
+        Context {
             depth: 0,
             defrag,
             ts,
@@ -178,17 +178,17 @@ impl<'d> Cx<'d> {
 
 /// Decodes one captured frame of link type `lt`, without fragment reassembly.
 pub fn decode(lt: i32, frame: &[u8]) -> Result<Decoded<'_>, Skip> {
-    decode_with(lt, frame, &mut Cx::new(None, 0))
+    decode_with(lt, frame, &mut Context::new(None, 0))
 }
 
-/// Decodes a whole IP packet (as [`Cx::reassembled`] holds after a datagram completes).
-pub fn decode_ip<'a>(packet: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+/// Decodes a whole IP packet (as [`Context::reassembled`] holds after a datagram completes).
+pub fn decode_ip<'a>(packet: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     ip(packet, cx)
 }
 
 /// Decodes one captured frame of link type `lt`. A fragment that completes its datagram
 /// returns `Err(Skip::Fragment)` and leaves the datagram in `cx.reassembled`.
-pub fn decode_with<'a>(lt: i32, frame: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+pub fn decode_with<'a>(lt: i32, frame: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     match lt {
         linktype::ETHERNET => ethernet(frame, cx),
         linktype::PPP | linktype::PPP_HDLC => ppp(frame, cx),
@@ -252,7 +252,7 @@ fn skip(b: &[u8], n: usize) -> Result<&[u8], Skip> {
     b.get(n..).ok_or(Skip::Malformed)
 }
 
-fn ether_type<'a>(et: u16, payload: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+fn ether_type<'a>(et: u16, payload: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     match et {
         ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => ip(payload, cx),
         ETHERTYPE_PPPOE_SESSION => {
@@ -265,7 +265,7 @@ fn ether_type<'a>(et: u16, payload: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>
     }
 }
 
-fn ip<'a>(bytes: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+fn ip<'a>(bytes: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     let (slice, _ext_err) = LaxIpSlice::from_slice(bytes).map_err(|_| Skip::Malformed)?;
     let pl = slice.payload();
     if pl.fragmented {
@@ -318,7 +318,7 @@ fn ip<'a>(bytes: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
 }
 
 /// Hands a fragment to reassembly; a completed datagram waits in `cx.reassembled`.
-fn fragment(slice: &LaxIpSlice, cx: &mut Cx) {
+fn fragment(slice: &LaxIpSlice, cx: &mut Context) {
     let Some(defrag) = cx.defrag.as_deref_mut() else {
         return;
     };
@@ -377,8 +377,8 @@ fn fragment(slice: &LaxIpSlice, cx: &mut Cx) {
 
 /// Decodes an encapsulated packet one level deeper, within the depth bound.
 fn inner<'a>(
-    cx: &mut Cx,
-    f: impl FnOnce(&mut Cx) -> Result<Decoded<'a>, Skip>,
+    cx: &mut Context,
+    f: impl FnOnce(&mut Context) -> Result<Decoded<'a>, Skip>,
 ) -> Result<Decoded<'a>, Skip> {
     if cx.depth >= MAX_TUNNEL_DEPTH {
         return Err(Skip::Malformed);
@@ -669,7 +669,7 @@ mod tests {
             }
             f.truncate(next() as usize % (f.len() + 1));
             let lt = lts[next() as usize % lts.len()];
-            let mut cx = Cx::new(Some(&mut defrag), i as i64);
+            let mut cx = Context::new(Some(&mut defrag), i as i64);
             let _ = decode_with(lt, &f, &mut cx);
         }
     }

@@ -17,7 +17,7 @@ pub fn udp<'a>(
     sport: u16,
     dport: u16,
     b: &'a [u8],
-    cx: &mut Cx,
+    cx: &mut Context,
 ) -> Option<Result<Decoded<'a>, Skip>> {
     let is = |p: u16| sport == p || dport == p;
     let r = if is(VXLAN) {
@@ -39,7 +39,7 @@ pub fn udp<'a>(
 }
 
 /// RFC 7348: 8-byte header with the I flag, then an Ethernet frame.
-pub(super) fn vxlan<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+pub(super) fn vxlan<'a>(b: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     if b.len() < 8 + 14 || b[0] & 0x08 == 0 {
         return Err(Skip::Malformed);
     }
@@ -47,7 +47,7 @@ pub(super) fn vxlan<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
 }
 
 /// RFC 8926: 8 bytes plus options, protocol type as an EtherType.
-fn geneve<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+fn geneve<'a>(b: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     if b.len() < 8 || b[0] >> 6 != 0 {
         return Err(Skip::Malformed);
     }
@@ -57,7 +57,7 @@ fn geneve<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
 }
 
 /// 3GPP TS 29.281: version 1, G-PDU (type 255); optional fields and extension headers.
-fn gtp_u<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+fn gtp_u<'a>(b: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     let flags = *b.first().ok_or(Skip::Malformed)?;
     if flags >> 5 != 1 || flags & 0x10 == 0 || b.get(1) != Some(&0xff) {
         return Err(Skip::NotIp);
@@ -85,7 +85,7 @@ fn gtp_u<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
 
 /// RFC 5415 CAPWAP data channel: preamble, HLEN in 4-byte words, then an 802.3 or
 /// native 802.11 frame (T flag, with WBID 1).
-fn capwap<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+fn capwap<'a>(b: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     if b.len() < 8 || b[0] != 0 {
         return Err(Skip::Malformed);
     }
@@ -112,7 +112,7 @@ fn capwap<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
 }
 
 /// RFC 4380: optional authentication and origin indication headers, then IPv6.
-fn teredo<'a>(mut b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+fn teredo<'a>(mut b: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     if b.starts_with(&[0, 1]) {
         let id_len = *b.get(2).ok_or(Skip::Malformed)? as usize;
         let au_len = *b.get(3).ok_or(Skip::Malformed)? as usize;
@@ -128,7 +128,7 @@ fn teredo<'a>(mut b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
 }
 
 /// RFC 2784/2890 GRE, PPTP's enhanced GRE (version 1, PPP inside), and ERSPAN I/II/III.
-pub fn gre<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+pub fn gre<'a>(b: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     let flags = be16(b, 0).ok_or(Skip::Malformed)?;
     let proto = be16(b, 2).ok_or(Skip::Malformed)?;
     let version = flags & 0x7;

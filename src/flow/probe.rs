@@ -7,7 +7,7 @@ use crate::proto::preamble::{self, Preamble};
 use crate::proto::{dns, tls};
 
 use super::reassembly::Reassembler;
-use super::Found;
+use crate::model::Extracted;
 
 /// Preamble steps (text lines, proxy requests, upgrade requests) looked through before the
 /// ClientHello; SMTP sends a handful of lines before STARTTLS.
@@ -38,7 +38,7 @@ pub enum Progress {
 pub fn tls_or_preamble(
     p: &mut Probe,
     s: &mut Reassembler,
-    emit: &mut impl FnMut(Found),
+    emit: &mut impl FnMut(Extracted),
 ) -> Progress {
     loop {
         if p.hellos > 0 {
@@ -72,7 +72,7 @@ pub fn tls_or_preamble(
                     }
                     if let Some(t) = target {
                         p.named = true;
-                        emit(Found::Proxy(t));
+                        emit(Extracted::Proxy(t));
                     }
                     s.consume(len);
                     p.need = 0;
@@ -81,7 +81,7 @@ pub fn tls_or_preamble(
             tls::Parse::ClientHello { hello, end } => {
                 p.hellos += 1;
                 p.named = true;
-                emit(Found::TlsHello {
+                emit(Extracted::Hello {
                     hello,
                     retry: p.hellos > 1,
                 });
@@ -97,7 +97,7 @@ pub fn tls_or_preamble(
 
 /// Frames length-prefixed DNS messages. DNS over TCP never finishes: a connection may carry
 /// any number of queries.
-pub fn dns_messages(s: &mut Reassembler, emit: &mut impl FnMut(Found)) -> Progress {
+pub fn dns_messages(s: &mut Reassembler, emit: &mut impl FnMut(Extracted)) -> Progress {
     let mut pos = 0;
     let b = s.bytes();
     while let Some(len) = b.get(pos..pos + 2) {
@@ -106,7 +106,7 @@ pub fn dns_messages(s: &mut Reassembler, emit: &mut impl FnMut(Found)) -> Progre
             break;
         };
         if let Ok(m) = dns::parse(msg) {
-            emit(Found::Dns(m));
+            emit(Extracted::Dns(m));
         }
         pos += 2 + len;
     }

@@ -10,7 +10,9 @@ use crate::time::TsNanos;
 
 use super::probe::{self, Probe, Progress};
 use super::reassembly::Reassembler;
-use super::{FlowKey, FlowStats, Flows, Found};
+use super::{FlowKey, FlowStats, Flows};
+use crate::dispatch::{self, Protocol};
+use crate::model::Extracted;
 
 /// Before the stream start is known (no SYN seen), how many data segments we look at for one
 /// that starts like a TLS record before calling the flow "not TLS".
@@ -75,7 +77,7 @@ impl Stream {
 #[derive(Debug)]
 pub struct FlowState {
     last_ts: TsNanos,
-    /// DNS over TCP (port 53 on either side) rather than a TLS probe.
+    /// DNS over TCP (as the dispatch table says) rather than a TLS probe.
     dns: bool,
     /// The initial sequence number each side's SYN carried, once seen.
     syn_seq: [Option<u32>; 2],
@@ -116,14 +118,20 @@ impl FlowTable {
     }
 
     /// Handles one TCP segment; appends what it completed, with its direction.
-    pub fn tcp(&mut self, d: &Decoded, tcp: TcpInfo, ts: TsNanos, out: &mut Vec<(usize, Found)>) {
+    pub fn tcp(
+        &mut self,
+        d: &Decoded,
+        tcp: TcpInfo,
+        ts: TsNanos,
+        out: &mut Vec<(usize, Extracted)>,
+    ) {
         let (key, dir) = FlowKey::of(d);
         if !self.flows.contains_key(&key) {
             if d.payload.is_empty() && !tcp.syn {
                 // A bare ACK or FIN of a flow we never tracked: nothing to learn.
                 return;
             }
-            let dns = d.sport == 53 || d.dport == 53;
+            let dns = dispatch::protocol(d) == Some(Protocol::DnsOverTcp);
             self.add(key, FlowState::new(ts, dns));
         }
         if !d.payload.is_empty() {
@@ -161,7 +169,7 @@ impl FlowTable {
                 &mut |f| out.push((dir, f)),
             );
             if unnamed && !dns && client {
-                out.push((dir, Found::Other));
+                out.push((dir, Extracted::Other));
             }
         }
         if (tcp.rst || tcp.fin) && !flow.waiting() {
@@ -195,7 +203,7 @@ fn on_data(
     seg: Segment,
     budget: &Budget,
     stats: &mut FlowStats,
-    emit: &mut impl FnMut(Found),
+    emit: &mut impl FnMut(Extracted),
 ) -> bool {
     if !matches!(dir, Dir::Collecting(_) | Dir::Done) {
         match start(dir, dns, seg, budget, stats) {
@@ -224,7 +232,7 @@ fn on_data(
     finish(dir_probe(s, dns, emit), dir, stats)
 }
 
-fn dir_probe(s: &mut Stream, dns: bool, emit: &mut impl FnMut(Found)) -> Progress {
+fn dir_probe(s: &mut Stream, dns: bool, emit: &mut impl FnMut(Extracted)) -> Progress {
     if !s.bytes.grew() {
         return Progress::Waiting;
     }
@@ -364,7 +372,7 @@ mod tests {
         crate::proto::tls::tests::client_hello("acme.zendesk.com", 1700)
     }
 
-    fn run(segs: &[(u32, bool, std::ops::Range<usize>)]) -> Vec<Found> {
+    fn run(segs: &[(u32, bool, std::ops::Range<usize>)]) -> Vec<Extracted> {
         let ch = hello();
         let mut t = FlowTable::new(TEST_BYTES);
         let mut out = Vec::new();
@@ -389,7 +397,7 @@ mod tests {
         let kexinit = [0, 0, 5, 0xdc, 6, 0x14, 0x9a, 0x3b, 0x11, 0x02];
         let (d, tcp) = seg(101 + ssh.len() as u32, false, &kexinit);
         t.tcp(&d, tcp, 2, &mut out);
-        assert_eq!(out, vec![(0, Found::Other)]);
+        assert_eq!(out, vec![(0, Extracted::Other)]);
         // A SYN-ACK does not make its sender the client; nor does data with no SYN seen.
         let mut t = FlowTable::new(TEST_BYTES);
         let mut out = Vec::new();
@@ -401,7 +409,7 @@ mod tests {
         assert!(out.is_empty(), "{out:?}");
         // A TLS connection is named, not other.
         let n = hello().len();
-        assert!(!run(&[(99, true, 0..0), (100, false, 0..n)]).contains(&Found::Other));
+        assert!(!run(&[(99, true, 0..0), (100, false, 0..n)]).contains(&Extracted::Other));
     }
 
     fn dns_query(name: &str) -> Vec<u8> {
@@ -416,11 +424,11 @@ mod tests {
         framed
     }
 
-    fn dns_names(found: &[(usize, Found)]) -> Vec<String> {
+    fn dns_names(found: &[(usize, Extracted)]) -> Vec<String> {
         found
             .iter()
             .filter_map(|(_, f)| match f {
-                Found::Dns(m) => Some(m.questions[0].name.clone()),
+                Extracted::Dns(m) => Some(m.questions[0].name.clone()),
                 _ => None,
             })
             .collect()
@@ -467,8 +475,8 @@ mod tests {
         assert_eq!(out.len(), 2);
     }
 
-    fn want() -> Vec<Found> {
-        vec![Found::TlsHello {
+    fn want() -> Vec<Extracted> {
+        vec![Extracted::Hello {
             hello: tls::Hello {
                 names: vec!["acme.zendesk.com".into()],
                 ech: None,

@@ -47,3 +47,4 @@ pub mod proto;
 pub mod stats;
 pub mod table;
 pub mod time;
+pub mod wire;

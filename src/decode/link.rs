@@ -2,11 +2,13 @@
 //! PPP, Cisco HDLC, IEEE 802.11 with LLC/SNAP, Linux NFLOG, MPLS, ARCNET, and the capture
 //! headers that name the link type of what follows (Apple's PKTAP, PPI).
 
+#![deny(clippy::indexing_slicing)]
+
 use super::*;
 
 pub(super) fn ethernet<'a>(frame: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     let mut et = be16(frame, 12).ok_or(Skip::Malformed)?;
-    let mut rest = &frame[14..];
+    let mut rest = frame.get(14..).ok_or(Skip::Malformed)?;
     let mut tags = 0;
     while matches!(et, ETHERTYPE_VLAN | ETHERTYPE_QINQ | ETHERTYPE_QINQ_OLD) {
         tags += 1;
@@ -14,7 +16,7 @@ pub(super) fn ethernet<'a>(frame: &'a [u8], cx: &mut Context) -> Result<Decoded<
             return Err(Skip::Malformed);
         }
         et = be16(rest, 2).ok_or(Skip::Malformed)?;
-        rest = &rest[4..];
+        rest = rest.get(4..).ok_or(Skip::Malformed)?;
     }
     ether_type(et, rest, cx)
 }
@@ -24,7 +26,7 @@ pub(super) fn ppp<'a>(b: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip
     let b = b.strip_prefix(&[0xff, 0x03]).unwrap_or(b);
     // The protocol field may be compressed to one byte (RFC 1661 §6.5) when odd.
     let (proto, rest) = match b.first() {
-        Some(p) if p & 1 == 1 => (*p as u16, &b[1..]),
+        Some(p) if p & 1 == 1 => (*p as u16, b.get(1..).unwrap_or_default()),
         _ => (
             be16(b, 0).ok_or(Skip::Malformed)?,
             b.get(2..).unwrap_or_default(),
@@ -68,10 +70,13 @@ pub(super) fn wlan_with<'a>(
 
 /// LLC/SNAP (aa aa 03, OUI 0) followed by an EtherType.
 pub(super) fn llc<'a>(b: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
-    if b.len() < 8 || b[..3] != [0xaa, 0xaa, 0x03] {
+    if !b.starts_with(&[0xaa, 0xaa, 0x03]) {
         return Err(Skip::NotIp);
     }
-    ether_type(u16::from_be_bytes([b[6], b[7]]), &b[8..], cx)
+    match (be16(b, 6), b.get(8..)) {
+        (Some(et), Some(rest)) => ether_type(et, rest, cx),
+        _ => Err(Skip::NotIp),
+    }
 }
 
 /// Linux NFLOG: a 4-byte header, then TLVs (little-endian length and type, padded to 4);
@@ -102,9 +107,9 @@ pub(super) fn nflog<'a>(f: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Sk
 /// nibble) or, for pseudowires with a control word (first nibble 0), Ethernet.
 pub(super) fn mpls<'a>(mut b: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     for _ in 0..16 {
-        let entry = b.get(..4).ok_or(Skip::Malformed)?;
-        b = &b[4..];
-        if entry[2] & 1 == 1 {
+        let bottom = *b.get(2).ok_or(Skip::Malformed)? & 1 == 1;
+        b = b.get(4..).ok_or(Skip::Malformed)?;
+        if bottom {
             return match b.first().map(|x| x >> 4) {
                 Some(4) | Some(6) => ip(b, cx),
                 Some(0) => ethernet(b.get(4..).ok_or(Skip::Malformed)?, cx),
@@ -118,7 +123,7 @@ pub(super) fn mpls<'a>(mut b: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>,
 /// Cisco HDLC: address (0x0f unicast, 0x8f broadcast), control, then an EtherType.
 pub(super) fn c_hdlc<'a>(b: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     let et = be16(b, 2).ok_or(Skip::Malformed)?;
-    ether_type(et, &b[4..], cx)
+    ether_type(et, b.get(4..).ok_or(Skip::Malformed)?, cx)
 }
 
 /// PKTAP's `pth_type_next` for a record that carries a packet (others carry none).
@@ -132,10 +137,7 @@ const MIN_PKTAP_HDR_LEN: usize = 108;
 /// capturing host's byte order, which is little-endian on every Mac (Wireshark reads them
 /// so too). The inner link type goes through the same dispatch, one tunnel level deeper.
 pub(super) fn pktap<'a>(f: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
-    let le32 = |at: usize| -> Result<u32, Skip> {
-        let b = f.get(at..at + 4).ok_or(Skip::Malformed)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    };
+    let le32 = |at: usize| u32_in(f, at, true).ok_or(Skip::Malformed);
     let len = le32(0)? as usize;
     if len < MIN_PKTAP_HDR_LEN {
         return Err(Skip::Malformed);
@@ -151,12 +153,8 @@ pub(super) fn pktap<'a>(f: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Sk
 /// PPI (Per-Packet Information): version, flags, the header's length (LE 16), then the DLT
 /// of the packet after the header (LE 32).
 pub(super) fn ppi<'a>(f: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
-    let len = u16::from_le_bytes([
-        *f.get(2).ok_or(Skip::Malformed)?,
-        *f.get(3).ok_or(Skip::Malformed)?,
-    ]) as usize;
-    let d = f.get(4..8).ok_or(Skip::Malformed)?;
-    let dlt = u32::from_le_bytes([d[0], d[1], d[2], d[3]]);
+    let len = u16_in(f, 2, true).ok_or(Skip::Malformed)? as usize;
+    let dlt = u32_in(f, 4, true).ok_or(Skip::Malformed)?;
     inner_link(dlt, f.get(len.max(8)..).ok_or(Skip::Malformed)?, cx)
 }
 

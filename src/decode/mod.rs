@@ -8,12 +8,15 @@
 //! options and IPv6 extension headers, and the TCP/UDP headers, are read with `etherparse`'s
 //! lax slicers, which accept packets cut short by a small snaplen.
 
+#![deny(clippy::indexing_slicing)]
+
 use std::net::IpAddr;
 
 use etherparse::{IpNumber, LaxIpSlice, TcpSlice, UdpSlice};
 
 use crate::defrag::{Defrag, FragKey, Fragment};
 use crate::time::TsNanos;
+use crate::wire::{be16, u16_in, u32_in};
 
 mod link;
 pub(crate) mod tunnel;
@@ -93,6 +96,12 @@ const ETHERTYPE_MPLS: u16 = 0x8847;
 const ETHERTYPE_MPLS_MC: u16 = 0x8848;
 /// Transparent Ethernet bridging: an Ethernet frame inside GRE or Geneve.
 const ETHERTYPE_TEB: u16 = 0x6558;
+/// PPP inside GRE (PPTP).
+const ETHERTYPE_PPP: u16 = 0x880b;
+/// ERSPAN type I and II inside GRE (the type II header has a sequence number).
+const ETHERTYPE_ERSPAN_2: u16 = 0x88be;
+/// ERSPAN type III inside GRE.
+const ETHERTYPE_ERSPAN_3: u16 = 0x22eb;
 /// Tunnels inside tunnels are real (Geneve in VXLAN, GRE in GRE); more than this is hostile.
 const MAX_TUNNEL_DEPTH: u8 = 8;
 /// More stacked VLAN tags than any real network uses: a bound against hostile frames.
@@ -195,10 +204,7 @@ pub fn decode_with<'a>(lt: i32, frame: &'a [u8], cx: &mut Context) -> Result<Dec
         linktype::IEEE802_11 => wlan(frame, cx),
         linktype::IEEE802_11_RADIOTAP => {
             // The radiotap header gives its own length, little-endian, at bytes 2..4.
-            let len = u16::from_le_bytes([
-                *frame.get(2).ok_or(Skip::Malformed)?,
-                *frame.get(3).ok_or(Skip::Malformed)?,
-            ]);
+            let len = u16_in(frame, 2, true).ok_or(Skip::Malformed)?;
             wlan(frame.get(len as usize..).ok_or(Skip::Malformed)?, cx)
         }
         linktype::NFLOG => nflog(frame, cx),
@@ -213,7 +219,7 @@ pub fn decode_with<'a>(lt: i32, frame: &'a [u8], cx: &mut Context) -> Result<Dec
         }
         linktype::LINUX_SLL => {
             let proto = be16(frame, 14).ok_or(Skip::Malformed)?;
-            ether_type(proto, &frame[16..], cx)
+            ether_type(proto, frame.get(16..).ok_or(Skip::Malformed)?, cx)
         }
         linktype::LINUX_SLL2 => {
             let proto = be16(frame, 0).ok_or(Skip::Malformed)?;
@@ -241,10 +247,6 @@ pub fn decode_with<'a>(lt: i32, frame: &'a [u8], cx: &mut Context) -> Result<Dec
         linktype::MPLS => mpls(frame, cx),
         _ => Err(Skip::UnsupportedLinktype),
     }
-}
-
-fn be16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
 }
 
 /// The bytes after a fixed-size header; a frame shorter than the header is malformed.
@@ -351,7 +353,9 @@ fn fragment(slice: &LaxIpSlice, cx: &mut Context) {
             let header = (offset == 0).then(|| {
                 // A plain IPv6 header whose next header is the fragmented protocol.
                 let mut h = v6.header().slice().to_vec();
-                h[6] = pl.ip_number.0;
+                if let Some(next) = h.get_mut(6) {
+                    *next = pl.ip_number.0;
+                }
                 h
             });
             Fragment {

@@ -7,6 +7,8 @@
 //! Like the other parsers here: pure, bounded, never panics, and says `Incomplete` rather
 //! than guessing when the bytes stop early.
 
+#![deny(clippy::indexing_slicing)]
+
 /// The server a client named before (or instead of) TLS: a proxy's target, or the Host of
 /// a plain HTTP request.
 #[derive(Clone, Debug, PartialEq, Eq)]

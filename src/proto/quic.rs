@@ -6,6 +6,8 @@
 //! and greased versions (0x?a?a?a?a), with the salts and labels Wireshark uses for each.
 //! Pure functions: the flow stage keeps the CRYPTO data of a connection across packets.
 
+#![deny(clippy::indexing_slicing)]
+
 use aes::cipher::{BlockEncrypt, KeyInit};
 use aes::Aes128;
 use aes_gcm::aead::{AeadInPlace, KeyInit as AeadKeyInit};

@@ -8,6 +8,8 @@
 //! Record and extension framing is walked here, so one odd extension cannot hide the ones
 //! after it; the ClientHello body and the server_name extension are parsed with `tls-parser`.
 
+#![deny(clippy::indexing_slicing)]
+
 use tls_parser::{SNIType, TlsMessage, TlsMessageHandshake};
 
 use crate::proto::ech;

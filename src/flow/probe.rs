@@ -5,6 +5,7 @@
 
 use crate::proto::preamble::{self, Preamble};
 use crate::proto::{dns, tls};
+use crate::wire::be16;
 
 use super::reassembly::Reassembler;
 use crate::model::Extracted;
@@ -100,8 +101,8 @@ pub fn tls_or_preamble(
 pub fn dns_messages(s: &mut Reassembler, emit: &mut impl FnMut(Extracted)) -> Progress {
     let mut pos = 0;
     let b = s.bytes();
-    while let Some(len) = b.get(pos..pos + 2) {
-        let len = u16::from_be_bytes([len[0], len[1]]) as usize;
+    while let Some(len) = be16(b, pos) {
+        let len = len as usize;
         let Some(msg) = b.get(pos + 2..pos + 2 + len) else {
             break;
         };

@@ -117,3 +117,88 @@ pub struct InputSummary {
     /// The input could not be read as a capture at all (exit status 2).
     pub fatal: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn whats(e: Extracted, tcp: bool) -> Vec<What> {
+        let mut out = Vec::new();
+        e.into_whats(tcp, |w| out.push(w));
+        out
+    }
+
+    #[test]
+    fn a_hello_gives_one_observation_per_name_counted_once() {
+        let hello = |names: &[&str]| tls::Hello {
+            names: names.iter().map(|n| n.to_string()).collect(),
+            ech: None,
+        };
+        let tls = |name: &str, again| What::TlsHello {
+            name: name.into(),
+            ech: None,
+            again,
+        };
+        let two = Extracted::Hello {
+            hello: hello(&["a.example", "b.example"]),
+            retry: false,
+        };
+        assert_eq!(
+            whats(two, true),
+            [tls("a.example", false), tls("b.example", true)]
+        );
+        // No server name: still one observation, to be attributed through DNS answers.
+        let none = Extracted::Hello {
+            hello: hello(&[]),
+            retry: false,
+        };
+        assert_eq!(whats(none, true), [tls("", false)]);
+        // The hello after a HelloRetryRequest names a connection already counted.
+        let retry = Extracted::Hello {
+            hello: hello(&["a.example"]),
+            retry: true,
+        };
+        assert_eq!(
+            whats(retry, false),
+            [What::QuicHello {
+                name: "a.example".into(),
+                ech: None,
+                again: true
+            }]
+        );
+    }
+
+    #[test]
+    fn a_query_gives_one_observation_per_question_an_answer_one() {
+        let q = |name: &str| dns::Question {
+            name: name.into(),
+            qtype: 1,
+        };
+        let query = dns::Message {
+            questions: vec![q("a.example"), q("b.example")],
+            ..dns::Message::default()
+        };
+        let names: Vec<What> = whats(Extracted::Dns(query.clone()), false);
+        assert_eq!(
+            names,
+            [
+                What::DnsQuery {
+                    name: "a.example".into(),
+                    qtype: 1
+                },
+                What::DnsQuery {
+                    name: "b.example".into(),
+                    qtype: 1
+                }
+            ]
+        );
+        let answer = dns::Message {
+            response: true,
+            ..query
+        };
+        assert_eq!(
+            whats(Extracted::Dns(answer.clone()), false),
+            [What::DnsAnswer { msg: answer }]
+        );
+    }
+}

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use crate::catalog::{Catalog, EchFronts, Match, Resolvers};
+use crate::model::{Observation, What};
 use crate::output::JsonLine;
-use crate::pipeline::{Observation, What};
 use crate::policy::Policy;
 use crate::proto::{dns, ech};
 use crate::time::{self, TsNanos};

@@ -4,7 +4,7 @@
 //! The data flows one way, one module per stage:
 //!
 //! ```text
-//! capture → decode (+ defrag) → flow (state, TCP reassembly, QUIC Initials)
+//! capture → decode (+ defrag) → dispatch → flow (state, TCP reassembly, QUIC Initials)
 //!   → proto (dns, tls, quic, preamble) → aggregate (catalog + policy: classify; per-host
 //!   report) → output (events, report, summary)
 //! ```
@@ -12,20 +12,27 @@
 //! - `capture`: our pcap/pcapng block reader for files, libpcap for live interfaces (and as
 //!   the reference the file reader is tested against).
 //! - `decode`: link layers, tunnels and IP/TCP/UDP headers; `defrag` reassembles IP fragments.
-//! - `flow`: the only place per-connection state lives (one table per worker); `table` holds
-//!   the ageing and eviction rules it shares with `defrag`.
+//! - `dispatch`: the one table (port hints, content probes) that says which parser a packet
+//!   or a TCP flow goes to.
+//! - `flow`: the only place per-connection state lives (one TCP and one QUIC table per
+//!   worker; `tcp`, `quic`, `reassembly`, and `probe`, which asks the parsers what a stream
+//!   is); `table` holds the ageing and eviction rules it shares with `defrag`.
 //! - `proto`: pure parsers, bytes in and plain values out (`ech` reads both the hello's
-//!   extension and the HTTPS record's configs).
+//!   extension and the HTTPS record's configs); `wire` is their bounds-checked reads.
+//! - `model`: the types that cross stages: what a flow gives (`Extracted`), the
+//!   `Observation`s the workers hand on (one per name, `What`), and `InputSummary`.
 //! - `catalog` (vendors from `fingerprints/`) and `policy` (what is sanctioned for whom).
 //! - `aggregate` and `output`: events, the report and the summary; the cross-flow view (a
 //!   client's DNS answers, its ECH configs) that attributes hellos lives in `aggregate`.
-//! - `pipeline` wires the stages onto threads (one reader, N workers, one aggregator) and is,
-//!   with `app` and the capture threads of `capture::live`, the only place where threads and
-//!   channels appear.
+//! - `pipeline` wires the stages onto threads: `reader` (read, decode, dispatch), `chunk`
+//!   (batches to the workers), `worker` (flow tables and parsers), and `run`'s merge back
+//!   into packet order. With `app` and the capture threads of `capture::live`, it is the
+//!   only place where threads and channels appear.
+//! - `memcap` splits `--memcap` into the budgets of the stages that hold attacker bytes;
+//!   `stats` counts; `time`, `escape`, `outfile`, `cli` and `app` are the plumbing.
 //!
-//! Nothing here panics on input bytes; bad bytes are skipped and counted.
-
-#![forbid(unsafe_code)]
+//! Nothing here panics on input bytes; bad bytes are skipped and counted. `unsafe` is
+//! forbidden for every target by Cargo.toml's `[lints]`.
 
 pub mod aggregate;
 pub mod app;
@@ -34,9 +41,11 @@ pub mod catalog;
 pub mod cli;
 pub mod decode;
 pub mod defrag;
+pub mod dispatch;
 pub mod escape;
 pub mod flow;
 pub mod memcap;
+pub mod model;
 pub mod outfile;
 pub mod output;
 pub mod pipeline;
@@ -45,3 +54,4 @@ pub mod proto;
 pub mod stats;
 pub mod table;
 pub mod time;
+pub mod wire;

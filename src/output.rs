@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 
 use crate::aggregate::{Aggregator, Usage, Visibility};
 use crate::catalog::Catalog;
-use crate::pipeline::InputSummary;
+use crate::model::InputSummary;
 use crate::stats::Stats;
 use crate::time::rfc3339;
 

@@ -86,22 +86,14 @@ fn to_dlt(linktype: u32) -> i32 {
     }
 }
 
+/// The header field at `at`, in the file's byte order. Callers check the length first; a
+/// field past the end reads as 0 rather than panicking.
 fn u16_at(b: &[u8], at: usize, le: bool) -> u16 {
-    let x = [b[at], b[at + 1]];
-    if le {
-        u16::from_le_bytes(x)
-    } else {
-        u16::from_be_bytes(x)
-    }
+    crate::wire::u16_in(b, at, le).unwrap_or(0)
 }
 
 fn u32_at(b: &[u8], at: usize, le: bool) -> u32 {
-    let x = [b[at], b[at + 1], b[at + 2], b[at + 3]];
-    if le {
-        u32::from_le_bytes(x)
-    } else {
-        u32::from_be_bytes(x)
-    }
+    crate::wire::u32_in(b, at, le).unwrap_or(0)
 }
 
 impl FileReader {

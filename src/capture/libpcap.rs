@@ -1,5 +1,5 @@
-//! Reading capture files through libpcap. Kept as the reference the file reader is tested
-//! against, and for live capture later.
+//! Reading capture files through libpcap: the reference the file reader is tested against
+//! (live capture has its own libpcap loop, in `live`).
 
 use super::{InputPath, Next, Record};
 

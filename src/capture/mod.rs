@@ -4,8 +4,8 @@
 //! Files are read by our own pcap/pcapng reader ([`file`]): it reads in large blocks and hands
 //! out records as ranges of shared blocks, so packets cross to the workers without a copy,
 //! and it knows pcapng files whose interfaces have different link types. libpcap
-//! ([`libpcap`]) reads the same files in a test that proves both give the same records, and
-//! will carry live capture.
+//! ([`libpcap`]) reads the same files in a test that proves both give the same records; live
+//! interfaces are read through libpcap in [`live`].
 
 use std::io::{self, ErrorKind, Read};
 use std::path::{Path, PathBuf};

@@ -2,11 +2,13 @@
 //! PPP, Cisco HDLC, IEEE 802.11 with LLC/SNAP, Linux NFLOG, MPLS, ARCNET, and the capture
 //! headers that name the link type of what follows (Apple's PKTAP, PPI).
 
+#![deny(clippy::indexing_slicing)]
+
 use super::*;
 
-pub(super) fn ethernet<'a>(frame: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+pub(super) fn ethernet<'a>(frame: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     let mut et = be16(frame, 12).ok_or(Skip::Malformed)?;
-    let mut rest = &frame[14..];
+    let mut rest = frame.get(14..).ok_or(Skip::Malformed)?;
     let mut tags = 0;
     while matches!(et, ETHERTYPE_VLAN | ETHERTYPE_QINQ | ETHERTYPE_QINQ_OLD) {
         tags += 1;
@@ -14,17 +16,17 @@ pub(super) fn ethernet<'a>(frame: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, 
             return Err(Skip::Malformed);
         }
         et = be16(rest, 2).ok_or(Skip::Malformed)?;
-        rest = &rest[4..];
+        rest = rest.get(4..).ok_or(Skip::Malformed)?;
     }
     ether_type(et, rest, cx)
 }
 
 /// PPP: an optional address/control pair (0xff 0x03), then the protocol field.
-pub(super) fn ppp<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+pub(super) fn ppp<'a>(b: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     let b = b.strip_prefix(&[0xff, 0x03]).unwrap_or(b);
     // The protocol field may be compressed to one byte (RFC 1661 §6.5) when odd.
     let (proto, rest) = match b.first() {
-        Some(p) if p & 1 == 1 => (*p as u16, &b[1..]),
+        Some(p) if p & 1 == 1 => (*p as u16, b.get(1..).unwrap_or_default()),
         _ => (
             be16(b, 0).ok_or(Skip::Malformed)?,
             b.get(2..).unwrap_or_default(),
@@ -38,7 +40,7 @@ pub(super) fn ppp<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
 
 /// IEEE 802.11 data frames (plain, QoS, four-address) with an LLC/SNAP header; management
 /// and control frames, and protected (encrypted) data, carry nothing we can read.
-pub(super) fn wlan<'a>(f: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+pub(super) fn wlan<'a>(f: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     let fc = *f.first().ok_or(Skip::Malformed)?;
     let flags = *f.get(1).ok_or(Skip::Malformed)?;
     wlan_with(fc, flags, f, cx)
@@ -48,7 +50,7 @@ pub(super) fn wlan_with<'a>(
     fc: u8,
     flags: u8,
     f: &'a [u8],
-    cx: &mut Cx,
+    cx: &mut Context,
 ) -> Result<Decoded<'a>, Skip> {
     if (fc >> 2) & 0x3 != 2 || flags & 0x40 != 0 {
         return Err(Skip::NotIp);
@@ -67,16 +69,19 @@ pub(super) fn wlan_with<'a>(
 }
 
 /// LLC/SNAP (aa aa 03, OUI 0) followed by an EtherType.
-pub(super) fn llc<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
-    if b.len() < 8 || b[..3] != [0xaa, 0xaa, 0x03] {
+pub(super) fn llc<'a>(b: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
+    if !b.starts_with(&[0xaa, 0xaa, 0x03]) {
         return Err(Skip::NotIp);
     }
-    ether_type(u16::from_be_bytes([b[6], b[7]]), &b[8..], cx)
+    match (be16(b, 6), b.get(8..)) {
+        (Some(et), Some(rest)) => ether_type(et, rest, cx),
+        _ => Err(Skip::NotIp),
+    }
 }
 
 /// Linux NFLOG: a 4-byte header, then TLVs (little-endian length and type, padded to 4);
 /// type 9 holds the packet from its IP header on.
-pub(super) fn nflog<'a>(f: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+pub(super) fn nflog<'a>(f: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     let mut at = 4;
     while let (Some(&l0), Some(&l1), Some(&t0), Some(&t1)) =
         (f.get(at), f.get(at + 1), f.get(at + 2), f.get(at + 3))
@@ -100,11 +105,11 @@ pub(super) fn nflog<'a>(f: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
 
 /// MPLS: pop labels to the bottom of the stack; the payload is IP (told by its version
 /// nibble) or, for pseudowires with a control word (first nibble 0), Ethernet.
-pub(super) fn mpls<'a>(mut b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+pub(super) fn mpls<'a>(mut b: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     for _ in 0..16 {
-        let entry = b.get(..4).ok_or(Skip::Malformed)?;
-        b = &b[4..];
-        if entry[2] & 1 == 1 {
+        let bottom = *b.get(2).ok_or(Skip::Malformed)? & 1 == 1;
+        b = b.get(4..).ok_or(Skip::Malformed)?;
+        if bottom {
             return match b.first().map(|x| x >> 4) {
                 Some(4) | Some(6) => ip(b, cx),
                 Some(0) => ethernet(b.get(4..).ok_or(Skip::Malformed)?, cx),
@@ -116,9 +121,9 @@ pub(super) fn mpls<'a>(mut b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip
 }
 
 /// Cisco HDLC: address (0x0f unicast, 0x8f broadcast), control, then an EtherType.
-pub(super) fn c_hdlc<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+pub(super) fn c_hdlc<'a>(b: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     let et = be16(b, 2).ok_or(Skip::Malformed)?;
-    ether_type(et, &b[4..], cx)
+    ether_type(et, b.get(4..).ok_or(Skip::Malformed)?, cx)
 }
 
 /// PKTAP's `pth_type_next` for a record that carries a packet (others carry none).
@@ -131,11 +136,8 @@ const MIN_PKTAP_HDR_LEN: usize = 108;
 /// and `pth_dlt` (the link type of the packet after the header), all 32-bit in the
 /// capturing host's byte order, which is little-endian on every Mac (Wireshark reads them
 /// so too). The inner link type goes through the same dispatch, one tunnel level deeper.
-pub(super) fn pktap<'a>(f: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
-    let le32 = |at: usize| -> Result<u32, Skip> {
-        let b = f.get(at..at + 4).ok_or(Skip::Malformed)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    };
+pub(super) fn pktap<'a>(f: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
+    let le32 = |at: usize| u32_in(f, at, true).ok_or(Skip::Malformed);
     let len = le32(0)? as usize;
     if len < MIN_PKTAP_HDR_LEN {
         return Err(Skip::Malformed);
@@ -150,19 +152,15 @@ pub(super) fn pktap<'a>(f: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
 
 /// PPI (Per-Packet Information): version, flags, the header's length (LE 16), then the DLT
 /// of the packet after the header (LE 32).
-pub(super) fn ppi<'a>(f: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
-    let len = u16::from_le_bytes([
-        *f.get(2).ok_or(Skip::Malformed)?,
-        *f.get(3).ok_or(Skip::Malformed)?,
-    ]) as usize;
-    let d = f.get(4..8).ok_or(Skip::Malformed)?;
-    let dlt = u32::from_le_bytes([d[0], d[1], d[2], d[3]]);
+pub(super) fn ppi<'a>(f: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
+    let len = u16_in(f, 2, true).ok_or(Skip::Malformed)? as usize;
+    let dlt = u32_in(f, 4, true).ok_or(Skip::Malformed)?;
     inner_link(dlt, f.get(len.max(8)..).ok_or(Skip::Malformed)?, cx)
 }
 
 /// A packet whose link type a capture header named: decoded like a frame of that type,
 /// within the tunnel depth bound (a PKTAP header naming PKTAP would otherwise recurse).
-fn inner_link<'a>(dlt: u32, f: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+fn inner_link<'a>(dlt: u32, f: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     let dlt = i32::try_from(dlt).map_err(|_| Skip::UnsupportedLinktype)?;
     inner(cx, |cx| decode_with(dlt, f, cx))
 }
@@ -188,7 +186,7 @@ pub(super) fn arcnet<'a>(
     f: &'a [u8],
     proto_at: usize,
     has_exception: bool,
-    cx: &mut Cx,
+    cx: &mut Context,
 ) -> Result<Decoded<'a>, Skip> {
     let proto = *f.get(proto_at).ok_or(Skip::Malformed)?;
     let payload_at = match proto {

@@ -8,12 +8,15 @@
 //! options and IPv6 extension headers, and the TCP/UDP headers, are read with `etherparse`'s
 //! lax slicers, which accept packets cut short by a small snaplen.
 
+#![deny(clippy::indexing_slicing)]
+
 use std::net::IpAddr;
 
 use etherparse::{IpNumber, LaxIpSlice, TcpSlice, UdpSlice};
 
 use crate::defrag::{Defrag, FragKey, Fragment};
 use crate::time::TsNanos;
+use crate::wire::{be16, u16_in, u32_in};
 
 mod link;
 pub(crate) mod tunnel;
@@ -93,6 +96,12 @@ const ETHERTYPE_MPLS: u16 = 0x8847;
 const ETHERTYPE_MPLS_MC: u16 = 0x8848;
 /// Transparent Ethernet bridging: an Ethernet frame inside GRE or Geneve.
 const ETHERTYPE_TEB: u16 = 0x6558;
+/// PPP inside GRE (PPTP).
+const ETHERTYPE_PPP: u16 = 0x880b;
+/// ERSPAN type I and II inside GRE (the type II header has a sequence number).
+const ETHERTYPE_ERSPAN_2: u16 = 0x88be;
+/// ERSPAN type III inside GRE.
+const ETHERTYPE_ERSPAN_3: u16 = 0x22eb;
 /// Tunnels inside tunnels are real (Geneve in VXLAN, GRE in GRE); more than this is hostile.
 const MAX_TUNNEL_DEPTH: u8 = 8;
 /// More stacked VLAN tags than any real network uses: a bound against hostile frames.
@@ -134,7 +143,7 @@ pub enum Skip {
     UnsupportedLinktype,
     /// Not IP (ARP, LLDP, 802.3 LLC frames, ...).
     NotIp,
-    /// IP fragment; reassembly comes with the tunnels work.
+    /// An IP fragment (without `defrag`, or still waiting for the rest of its datagram).
     Fragment,
     /// IP, but neither TCP nor UDP (ICMP, ESP, ...).
     OtherTransport,
@@ -155,7 +164,7 @@ impl Skip {
 }
 
 /// State a decode may use beyond the frame itself.
-pub struct Cx<'d> {
+pub struct Context<'d> {
     /// Tunnel nesting so far.
     depth: u8,
     /// Fragment reassembly; without it, fragments are skipped.
@@ -165,9 +174,9 @@ pub struct Cx<'d> {
     pub reassembled: Option<Vec<u8>>,
 }
 
-impl<'d> Cx<'d> {
-    pub fn new(defrag: Option<&'d mut Defrag>, ts: TsNanos) -> Cx<'d> {
-        Cx {
+impl<'d> Context<'d> {
+    pub fn new(defrag: Option<&'d mut Defrag>, ts: TsNanos) -> Context<'d> {
+        Context {
             depth: 0,
             defrag,
             ts,
@@ -178,27 +187,24 @@ impl<'d> Cx<'d> {
 
 /// Decodes one captured frame of link type `lt`, without fragment reassembly.
 pub fn decode(lt: i32, frame: &[u8]) -> Result<Decoded<'_>, Skip> {
-    decode_with(lt, frame, &mut Cx::new(None, 0))
+    decode_with(lt, frame, &mut Context::new(None, 0))
 }
 
-/// Decodes a whole IP packet (as [`Cx::reassembled`] holds after a datagram completes).
-pub fn decode_ip<'a>(packet: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+/// Decodes a whole IP packet (as [`Context::reassembled`] holds after a datagram completes).
+pub fn decode_ip<'a>(packet: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     ip(packet, cx)
 }
 
 /// Decodes one captured frame of link type `lt`. A fragment that completes its datagram
 /// returns `Err(Skip::Fragment)` and leaves the datagram in `cx.reassembled`.
-pub fn decode_with<'a>(lt: i32, frame: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+pub fn decode_with<'a>(lt: i32, frame: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     match lt {
         linktype::ETHERNET => ethernet(frame, cx),
         linktype::PPP | linktype::PPP_HDLC => ppp(frame, cx),
         linktype::IEEE802_11 => wlan(frame, cx),
         linktype::IEEE802_11_RADIOTAP => {
             // The radiotap header gives its own length, little-endian, at bytes 2..4.
-            let len = u16::from_le_bytes([
-                *frame.get(2).ok_or(Skip::Malformed)?,
-                *frame.get(3).ok_or(Skip::Malformed)?,
-            ]);
+            let len = u16_in(frame, 2, true).ok_or(Skip::Malformed)?;
             wlan(frame.get(len as usize..).ok_or(Skip::Malformed)?, cx)
         }
         linktype::NFLOG => nflog(frame, cx),
@@ -213,7 +219,7 @@ pub fn decode_with<'a>(lt: i32, frame: &'a [u8], cx: &mut Cx) -> Result<Decoded<
         }
         linktype::LINUX_SLL => {
             let proto = be16(frame, 14).ok_or(Skip::Malformed)?;
-            ether_type(proto, &frame[16..], cx)
+            ether_type(proto, frame.get(16..).ok_or(Skip::Malformed)?, cx)
         }
         linktype::LINUX_SLL2 => {
             let proto = be16(frame, 0).ok_or(Skip::Malformed)?;
@@ -243,16 +249,12 @@ pub fn decode_with<'a>(lt: i32, frame: &'a [u8], cx: &mut Cx) -> Result<Decoded<
     }
 }
 
-fn be16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
-}
-
 /// The bytes after a fixed-size header; a frame shorter than the header is malformed.
 fn skip(b: &[u8], n: usize) -> Result<&[u8], Skip> {
     b.get(n..).ok_or(Skip::Malformed)
 }
 
-fn ether_type<'a>(et: u16, payload: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+fn ether_type<'a>(et: u16, payload: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     match et {
         ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => ip(payload, cx),
         ETHERTYPE_PPPOE_SESSION => {
@@ -265,7 +267,7 @@ fn ether_type<'a>(et: u16, payload: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>
     }
 }
 
-fn ip<'a>(bytes: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+fn ip<'a>(bytes: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     let (slice, _ext_err) = LaxIpSlice::from_slice(bytes).map_err(|_| Skip::Malformed)?;
     let pl = slice.payload();
     if pl.fragmented {
@@ -318,7 +320,7 @@ fn ip<'a>(bytes: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
 }
 
 /// Hands a fragment to reassembly; a completed datagram waits in `cx.reassembled`.
-fn fragment(slice: &LaxIpSlice, cx: &mut Cx) {
+fn fragment(slice: &LaxIpSlice, cx: &mut Context) {
     let Some(defrag) = cx.defrag.as_deref_mut() else {
         return;
     };
@@ -351,7 +353,9 @@ fn fragment(slice: &LaxIpSlice, cx: &mut Cx) {
             let header = (offset == 0).then(|| {
                 // A plain IPv6 header whose next header is the fragmented protocol.
                 let mut h = v6.header().slice().to_vec();
-                h[6] = pl.ip_number.0;
+                if let Some(next) = h.get_mut(6) {
+                    *next = pl.ip_number.0;
+                }
                 h
             });
             Fragment {
@@ -377,8 +381,8 @@ fn fragment(slice: &LaxIpSlice, cx: &mut Cx) {
 
 /// Decodes an encapsulated packet one level deeper, within the depth bound.
 fn inner<'a>(
-    cx: &mut Cx,
-    f: impl FnOnce(&mut Cx) -> Result<Decoded<'a>, Skip>,
+    cx: &mut Context,
+    f: impl FnOnce(&mut Context) -> Result<Decoded<'a>, Skip>,
 ) -> Result<Decoded<'a>, Skip> {
     if cx.depth >= MAX_TUNNEL_DEPTH {
         return Err(Skip::Malformed);
@@ -390,6 +394,8 @@ fn inner<'a>(
 }
 
 #[cfg(test)]
+// Tests may index: a panic there is a failed test, not a crash on hostile bytes.
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -669,7 +675,7 @@ mod tests {
             }
             f.truncate(next() as usize % (f.len() + 1));
             let lt = lts[next() as usize % lts.len()];
-            let mut cx = Cx::new(Some(&mut defrag), i as i64);
+            let mut cx = Context::new(Some(&mut defrag), i as i64);
             let _ = decode_with(lt, &f, &mut cx);
         }
     }

@@ -2,6 +2,8 @@
 //! A UDP port that merely looks like a tunnel's but does not parse as one falls back to
 //! plain UDP in the caller.
 
+#![deny(clippy::indexing_slicing)]
+
 use super::link::{ethernet, ppp, wlan, wlan_with};
 use super::*;
 
@@ -17,7 +19,7 @@ pub fn udp<'a>(
     sport: u16,
     dport: u16,
     b: &'a [u8],
-    cx: &mut Cx,
+    cx: &mut Context,
 ) -> Option<Result<Decoded<'a>, Skip>> {
     let is = |p: u16| sport == p || dport == p;
     let r = if is(VXLAN) {
@@ -39,25 +41,26 @@ pub fn udp<'a>(
 }
 
 /// RFC 7348: 8-byte header with the I flag, then an Ethernet frame.
-pub(super) fn vxlan<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
-    if b.len() < 8 + 14 || b[0] & 0x08 == 0 {
-        return Err(Skip::Malformed);
+pub(super) fn vxlan<'a>(b: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
+    match (b.first(), b.get(8..)) {
+        (Some(flags), Some(frame)) if flags & 0x08 != 0 && frame.len() >= 14 => ethernet(frame, cx),
+        _ => Err(Skip::Malformed),
     }
-    ethernet(&b[8..], cx)
 }
 
 /// RFC 8926: 8 bytes plus options, protocol type as an EtherType.
-fn geneve<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
-    if b.len() < 8 || b[0] >> 6 != 0 {
+fn geneve<'a>(b: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
+    let first = *b.first().ok_or(Skip::Malformed)?;
+    if b.len() < 8 || first >> 6 != 0 {
         return Err(Skip::Malformed);
     }
-    let opt = (b[0] & 0x3f) as usize * 4;
+    let opt = (first & 0x3f) as usize * 4;
     let proto = be16(b, 2).ok_or(Skip::Malformed)?;
     ether_type(proto, b.get(8 + opt..).ok_or(Skip::Malformed)?, cx)
 }
 
 /// 3GPP TS 29.281: version 1, G-PDU (type 255); optional fields and extension headers.
-fn gtp_u<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+fn gtp_u<'a>(b: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     let flags = *b.first().ok_or(Skip::Malformed)?;
     if flags >> 5 != 1 || flags & 0x10 == 0 || b.get(1) != Some(&0xff) {
         return Err(Skip::NotIp);
@@ -85,12 +88,13 @@ fn gtp_u<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
 
 /// RFC 5415 CAPWAP data channel: preamble, HLEN in 4-byte words, then an 802.3 or
 /// native 802.11 frame (T flag, with WBID 1).
-fn capwap<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
-    if b.len() < 8 || b[0] != 0 {
+fn capwap<'a>(b: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
+    let (Some(0), Some(hlen), Some(flags), true) = (b.first(), b.get(1), b.get(2), b.len() >= 8)
+    else {
         return Err(Skip::Malformed);
-    }
-    let hlen = ((b[1] >> 3) as usize) * 4;
-    let native = b[2] & 0x01 != 0;
+    };
+    let hlen = ((hlen >> 3) as usize) * 4;
+    let native = flags & 0x01 != 0;
     let frame = b.get(hlen..).ok_or(Skip::Malformed)?;
     if native {
         // Some access points (Cisco's among them) send the two frame-control bytes
@@ -112,7 +116,7 @@ fn capwap<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
 }
 
 /// RFC 4380: optional authentication and origin indication headers, then IPv6.
-fn teredo<'a>(mut b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+fn teredo<'a>(mut b: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     if b.starts_with(&[0, 1]) {
         let id_len = *b.get(2).ok_or(Skip::Malformed)? as usize;
         let au_len = *b.get(3).ok_or(Skip::Malformed)? as usize;
@@ -128,7 +132,7 @@ fn teredo<'a>(mut b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
 }
 
 /// RFC 2784/2890 GRE, PPTP's enhanced GRE (version 1, PPP inside), and ERSPAN I/II/III.
-pub fn gre<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
+pub fn gre<'a>(b: &'a [u8], cx: &mut Context) -> Result<Decoded<'a>, Skip> {
     let flags = be16(b, 0).ok_or(Skip::Malformed)?;
     let proto = be16(b, 2).ok_or(Skip::Malformed)?;
     let version = flags & 0x7;
@@ -148,12 +152,12 @@ pub fn gre<'a>(b: &'a [u8], cx: &mut Cx) -> Result<Decoded<'a>, Skip> {
     }
     let rest = b.get(at..).ok_or(Skip::Malformed)?;
     match proto {
-        0x880b => ppp(rest, cx),
+        ETHERTYPE_PPP => ppp(rest, cx),
         // ERSPAN type II: with a sequence number, 8-byte header; type I: none.
-        0x88be if seq => ethernet(rest.get(8..).ok_or(Skip::Malformed)?, cx),
-        0x88be => ethernet(rest, cx),
+        ETHERTYPE_ERSPAN_2 if seq => ethernet(rest.get(8..).ok_or(Skip::Malformed)?, cx),
+        ETHERTYPE_ERSPAN_2 => ethernet(rest, cx),
         // ERSPAN type III: 12-byte header, plus 8 bytes of platform data when O is set.
-        0x22eb => {
+        ETHERTYPE_ERSPAN_3 => {
             let o = rest.get(11).ok_or(Skip::Malformed)? & 1 == 1;
             ethernet(
                 rest.get(if o { 20 } else { 12 }..).ok_or(Skip::Malformed)?,

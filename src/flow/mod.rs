@@ -19,8 +19,6 @@ use hashbrown::HashMap;
 
 use crate::decode::{Decoded, Transport};
 use crate::memcap::Budget;
-use crate::proto::preamble::ProxyTarget;
-use crate::proto::{dns, tls};
 use crate::table::{entries_within, evict_oldest_quarter, make_room, sweep_idle, Aged};
 use crate::time::TsNanos;
 
@@ -65,27 +63,11 @@ impl FlowKey {
     }
 }
 
-/// What a flow told us, for the extract stage's caller to turn into events.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Found {
-    Dns(dns::Message),
-    /// A ClientHello; `retry` when it is the second of its connection (after a
-    /// HelloRetryRequest), which names the same connection again.
-    TlsHello {
-        hello: tls::Hello,
-        retry: bool,
-    },
-    /// An HTTP CONNECT or SOCKS request seen before the TLS it tunnels.
-    Proxy(ProxyTarget),
-    /// A connection whose client spoke something else (SSH, a database, a VPN): no name
-    /// can come from its bytes. Only for connections whose SYN was seen.
-    Other,
-}
-
 /// Counters a worker reports. The `dropped_*` ones are bytes or flows given up because a
 /// limit bit; each may be a lost observation.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FlowStats {
+    /// TCP and QUIC flows together (the report's `tcp_flows`, a name kept for compatibility).
     pub flows_created: u64,
     /// Flows removed for idleness, the table's entry cap, or memory pressure while still
     /// waiting for bytes.

@@ -5,9 +5,10 @@
 
 use crate::proto::preamble::{self, Preamble};
 use crate::proto::{dns, tls};
+use crate::wire::be16;
 
 use super::reassembly::Reassembler;
-use super::Found;
+use crate::model::Extracted;
 
 /// Preamble steps (text lines, proxy requests, upgrade requests) looked through before the
 /// ClientHello; SMTP sends a handful of lines before STARTTLS.
@@ -38,7 +39,7 @@ pub enum Progress {
 pub fn tls_or_preamble(
     p: &mut Probe,
     s: &mut Reassembler,
-    emit: &mut impl FnMut(Found),
+    emit: &mut impl FnMut(Extracted),
 ) -> Progress {
     loop {
         if p.hellos > 0 {
@@ -72,7 +73,7 @@ pub fn tls_or_preamble(
                     }
                     if let Some(t) = target {
                         p.named = true;
-                        emit(Found::Proxy(t));
+                        emit(Extracted::Proxy(t));
                     }
                     s.consume(len);
                     p.need = 0;
@@ -81,7 +82,7 @@ pub fn tls_or_preamble(
             tls::Parse::ClientHello { hello, end } => {
                 p.hellos += 1;
                 p.named = true;
-                emit(Found::TlsHello {
+                emit(Extracted::Hello {
                     hello,
                     retry: p.hellos > 1,
                 });
@@ -97,16 +98,16 @@ pub fn tls_or_preamble(
 
 /// Frames length-prefixed DNS messages. DNS over TCP never finishes: a connection may carry
 /// any number of queries.
-pub fn dns_messages(s: &mut Reassembler, emit: &mut impl FnMut(Found)) -> Progress {
+pub fn dns_messages(s: &mut Reassembler, emit: &mut impl FnMut(Extracted)) -> Progress {
     let mut pos = 0;
     let b = s.bytes();
-    while let Some(len) = b.get(pos..pos + 2) {
-        let len = u16::from_be_bytes([len[0], len[1]]) as usize;
+    while let Some(len) = be16(b, pos) {
+        let len = len as usize;
         let Some(msg) = b.get(pos + 2..pos + 2 + len) else {
             break;
         };
         if let Ok(m) = dns::parse(msg) {
-            emit(Found::Dns(m));
+            emit(Extracted::Dns(m));
         }
         pos += 2 + len;
     }

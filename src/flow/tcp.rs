@@ -10,7 +10,9 @@ use crate::time::TsNanos;
 
 use super::probe::{self, Probe, Progress};
 use super::reassembly::Reassembler;
-use super::{FlowKey, FlowStats, Flows, Found};
+use super::{FlowKey, FlowStats, Flows};
+use crate::dispatch::{self, Protocol};
+use crate::model::Extracted;
 
 /// Before the stream start is known (no SYN seen), how many data segments we look at for one
 /// that starts like a TLS record before calling the flow "not TLS".
@@ -25,9 +27,10 @@ const DNS_WINDOW: usize = 65_537;
 /// share still sweeps a bounded table).
 const MAX_ENTRIES: usize = 1 << 20;
 
-/// One direction of a connection.
+/// The state of one direction of a connection (`dir`, where it appears, is its index: 0 from
+/// the key's `lo` endpoint, 1 back).
 #[derive(Debug)]
-enum Dir {
+enum DirState {
     /// No data seen yet; the SYN's sequence number once seen.
     Fresh { isn: Option<u32> },
     /// No SYN seen, and the data so far does not look like a stream start: a few segments
@@ -75,13 +78,13 @@ impl Stream {
 #[derive(Debug)]
 pub struct FlowState {
     last_ts: TsNanos,
-    /// DNS over TCP (port 53 on either side) rather than a TLS probe.
+    /// DNS over TCP (as the dispatch table says) rather than a TLS probe.
     dns: bool,
     /// The initial sequence number each side's SYN carried, once seen.
     syn_seq: [Option<u32>; 2],
     /// The direction that sent the SYN without ACK, once seen.
     client: Option<usize>,
-    dirs: [Dir; 2],
+    dirs: [DirState; 2],
 }
 
 impl Aged for FlowState {
@@ -90,13 +93,13 @@ impl Aged for FlowState {
     }
 
     fn waiting(&self) -> bool {
-        self.dirs.iter().any(|d| !matches!(d, Dir::Done))
+        self.dirs.iter().any(|d| !matches!(d, DirState::Done))
     }
 }
 
 impl FlowState {
     fn new(ts: TsNanos, dns: bool) -> FlowState {
-        let fresh = || Dir::Fresh { isn: None };
+        let fresh = || DirState::Fresh { isn: None };
         FlowState {
             last_ts: ts,
             dns,
@@ -116,14 +119,20 @@ impl FlowTable {
     }
 
     /// Handles one TCP segment; appends what it completed, with its direction.
-    pub fn tcp(&mut self, d: &Decoded, tcp: TcpInfo, ts: TsNanos, out: &mut Vec<(usize, Found)>) {
+    pub fn tcp(
+        &mut self,
+        d: &Decoded,
+        tcp: TcpInfo,
+        ts: TsNanos,
+        out: &mut Vec<(usize, Extracted)>,
+    ) {
         let (key, dir) = FlowKey::of(d);
         if !self.flows.contains_key(&key) {
             if d.payload.is_empty() && !tcp.syn {
                 // A bare ACK or FIN of a flow we never tracked: nothing to learn.
                 return;
             }
-            let dns = d.sport == 53 || d.dport == 53;
+            let dns = dispatch::protocol(d) == Some(Protocol::DnsOverTcp);
             self.add(key, FlowState::new(ts, dns));
         }
         if !d.payload.is_empty() {
@@ -161,7 +170,7 @@ impl FlowTable {
                 &mut |f| out.push((dir, f)),
             );
             if unnamed && !dns && client {
-                out.push((dir, Found::Other));
+                out.push((dir, Extracted::Other));
             }
         }
         if (tcp.rst || tcp.fin) && !flow.waiting() {
@@ -176,39 +185,39 @@ struct Segment<'a> {
     data: &'a [u8],
 }
 
-fn on_syn(dir: &mut Dir, seq: u32) {
+fn on_syn(dir: &mut DirState, seq: u32) {
     match dir {
-        Dir::Fresh { isn } => *isn = Some(seq),
+        DirState::Fresh { isn } => *isn = Some(seq),
         // The SYN came late, after data: the stream starts right after it.
-        Dir::Early(_) => *dir = Dir::Fresh { isn: Some(seq) },
+        DirState::Early(_) => *dir = DirState::Fresh { isn: Some(seq) },
         // The SYN arrived after data we took as the start (capture reordering): trust it,
         // while nothing has been read yet.
-        Dir::Collecting(s) if s.bytes.end() == 0 => s.origin = seq.wrapping_add(1),
-        Dir::Done | Dir::Collecting(_) => {}
+        DirState::Collecting(s) if s.bytes.end() == 0 => s.origin = seq.wrapping_add(1),
+        DirState::Done | DirState::Collecting(_) => {}
     }
 }
 
 /// Takes one data segment; returns true when the direction ended without a name.
 fn on_data(
-    dir: &mut Dir,
+    dir: &mut DirState,
     dns: bool,
     seg: Segment,
     budget: &Budget,
     stats: &mut FlowStats,
-    emit: &mut impl FnMut(Found),
+    emit: &mut impl FnMut(Extracted),
 ) -> bool {
-    if !matches!(dir, Dir::Collecting(_) | Dir::Done) {
+    if !matches!(dir, DirState::Collecting(_) | DirState::Done) {
         match start(dir, dns, seg, budget, stats) {
-            Start::Stream(s) => *dir = Dir::Collecting(s),
+            Start::Stream(s) => *dir = DirState::Collecting(s),
             Start::Waiting => return false,
             Start::GaveUp { unnamed } => return unnamed,
         }
-        if let Dir::Collecting(s) = dir {
+        if let DirState::Collecting(s) = dir {
             // The segment that started the stream (and any that waited) is in already.
             return finish(dir_probe(s, dns, emit), dir, stats);
         }
     }
-    let Dir::Collecting(s) = dir else {
+    let DirState::Collecting(s) = dir else {
         return false;
     };
     let (off, skip) = s.offset(seg.seq);
@@ -224,7 +233,7 @@ fn on_data(
     finish(dir_probe(s, dns, emit), dir, stats)
 }
 
-fn dir_probe(s: &mut Stream, dns: bool, emit: &mut impl FnMut(Found)) -> Progress {
+fn dir_probe(s: &mut Stream, dns: bool, emit: &mut impl FnMut(Extracted)) -> Progress {
     if !s.bytes.grew() {
         return Progress::Waiting;
     }
@@ -235,8 +244,8 @@ fn dir_probe(s: &mut Stream, dns: bool, emit: &mut impl FnMut(Found)) -> Progres
 }
 
 /// Settles a direction after its bytes were probed; returns true when it ended unnamed.
-fn finish(p: Progress, dir: &mut Dir, stats: &mut FlowStats) -> bool {
-    let Dir::Collecting(s) = dir else {
+fn finish(p: Progress, dir: &mut DirState, stats: &mut FlowStats) -> bool {
+    let DirState::Collecting(s) = dir else {
         return false;
     };
     let gave_up = p == Progress::Waiting && s.bytes.full();
@@ -244,7 +253,7 @@ fn finish(p: Progress, dir: &mut Dir, stats: &mut FlowStats) -> bool {
     let ended = p == Progress::Finished || gave_up;
     let unnamed = ended && !s.probe.named;
     if ended {
-        *dir = Dir::Done;
+        *dir = DirState::Done;
     }
     unnamed
 }
@@ -260,9 +269,15 @@ enum Start {
 }
 
 /// The first data of a direction: where its stream starts.
-fn start(dir: &mut Dir, dns: bool, seg: Segment, budget: &Budget, stats: &mut FlowStats) -> Start {
+fn start(
+    dir: &mut DirState,
+    dns: bool,
+    seg: Segment,
+    budget: &Budget,
+    stats: &mut FlowStats,
+) -> Start {
     let origin = match dir {
-        Dir::Fresh { isn: Some(isn) } => isn.wrapping_add(1),
+        DirState::Fresh { isn: Some(isn) } => isn.wrapping_add(1),
         // No SYN seen: the capture began mid-connection, or the SYN is late. Take this
         // segment as the start if it looks like one; otherwise look at a few more.
         _ if dns
@@ -276,7 +291,7 @@ fn start(dir: &mut Dir, dns: bool, seg: Segment, budget: &Budget, stats: &mut Fl
     let window = if dns { DNS_WINDOW } else { TLS_WINDOW };
     let Some(bytes) = Reassembler::new(0, window, budget) else {
         stats.dropped_memcap += 1;
-        *dir = Dir::Done;
+        *dir = DirState::Done;
         return Start::GaveUp { unnamed: false };
     };
     let mut s = Box::new(Stream {
@@ -284,8 +299,8 @@ fn start(dir: &mut Dir, dns: bool, seg: Segment, budget: &Budget, stats: &mut Fl
         bytes,
         probe: Probe::default(),
     });
-    let early = match std::mem::replace(dir, Dir::Done) {
-        Dir::Early(e) => e.segments,
+    let early = match std::mem::replace(dir, DirState::Done) {
+        DirState::Early(e) => e.segments,
         _ => Vec::new(),
     };
     for (seq, data) in early
@@ -303,13 +318,18 @@ fn start(dir: &mut Dir, dns: bool, seg: Segment, budget: &Budget, stats: &mut Fl
 
 /// Keeps a headless segment in case the stream start arrives late; gives the direction up
 /// after a few, or when the budget cannot hold it.
-fn wait_for_start(dir: &mut Dir, seg: Segment, budget: &Budget, stats: &mut FlowStats) -> Start {
+fn wait_for_start(
+    dir: &mut DirState,
+    seg: Segment,
+    budget: &Budget,
+    stats: &mut FlowStats,
+) -> Start {
     let memcap = |stats: &mut FlowStats| {
         stats.dropped_memcap += 1;
         Start::GaveUp { unnamed: false }
     };
-    let mut early = match std::mem::replace(dir, Dir::Done) {
-        Dir::Early(e) => e,
+    let mut early = match std::mem::replace(dir, DirState::Done) {
+        DirState::Early(e) => e,
         _ => match budget.charge(std::mem::size_of::<Early>()) {
             Some(charge) => Box::new(Early {
                 segments: Vec::new(),
@@ -327,7 +347,7 @@ fn wait_for_start(dir: &mut Dir, seg: Segment, budget: &Budget, stats: &mut Flow
         return memcap(stats);
     }
     early.segments.push((seg.seq, seg.data.to_vec()));
-    *dir = Dir::Early(early);
+    *dir = DirState::Early(early);
     Start::Waiting
 }
 
@@ -364,7 +384,7 @@ mod tests {
         crate::proto::tls::tests::client_hello("acme.zendesk.com", 1700)
     }
 
-    fn run(segs: &[(u32, bool, std::ops::Range<usize>)]) -> Vec<Found> {
+    fn run(segs: &[(u32, bool, std::ops::Range<usize>)]) -> Vec<Extracted> {
         let ch = hello();
         let mut t = FlowTable::new(TEST_BYTES);
         let mut out = Vec::new();
@@ -389,7 +409,7 @@ mod tests {
         let kexinit = [0, 0, 5, 0xdc, 6, 0x14, 0x9a, 0x3b, 0x11, 0x02];
         let (d, tcp) = seg(101 + ssh.len() as u32, false, &kexinit);
         t.tcp(&d, tcp, 2, &mut out);
-        assert_eq!(out, vec![(0, Found::Other)]);
+        assert_eq!(out, vec![(0, Extracted::Other)]);
         // A SYN-ACK does not make its sender the client; nor does data with no SYN seen.
         let mut t = FlowTable::new(TEST_BYTES);
         let mut out = Vec::new();
@@ -401,7 +421,7 @@ mod tests {
         assert!(out.is_empty(), "{out:?}");
         // A TLS connection is named, not other.
         let n = hello().len();
-        assert!(!run(&[(99, true, 0..0), (100, false, 0..n)]).contains(&Found::Other));
+        assert!(!run(&[(99, true, 0..0), (100, false, 0..n)]).contains(&Extracted::Other));
     }
 
     fn dns_query(name: &str) -> Vec<u8> {
@@ -416,11 +436,11 @@ mod tests {
         framed
     }
 
-    fn dns_names(found: &[(usize, Found)]) -> Vec<String> {
+    fn dns_names(found: &[(usize, Extracted)]) -> Vec<String> {
         found
             .iter()
             .filter_map(|(_, f)| match f {
-                Found::Dns(m) => Some(m.questions[0].name.clone()),
+                Extracted::Dns(m) => Some(m.questions[0].name.clone()),
                 _ => None,
             })
             .collect()
@@ -467,8 +487,8 @@ mod tests {
         assert_eq!(out.len(), 2);
     }
 
-    fn want() -> Vec<Found> {
-        vec![Found::TlsHello {
+    fn want() -> Vec<Extracted> {
+        vec![Extracted::Hello {
             hello: tls::Hello {
                 names: vec!["acme.zendesk.com".into()],
                 ech: None,

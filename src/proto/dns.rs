@@ -11,9 +11,12 @@
 //! twice through the same pointer, so a loop ends the name instead of the program; a record or
 //! question cut short ends the parse but keeps everything read before it.
 
+#![deny(clippy::indexing_slicing)]
+
 use std::net::IpAddr;
 
 use crate::proto::ech;
+use crate::wire::{be16, be32, Cursor};
 
 /// RFC 1035 §2.3.4: 255 octets on the wire. Longer names are malformed.
 const MAX_NAME_WIRE_LEN: usize = 255;
@@ -81,15 +84,19 @@ pub fn parse(msg: &[u8]) -> Result<Message, DnsError> {
     if msg.len() < 12 {
         return Err(DnsError::TooShort);
     }
-    let u16_at = |i: usize| u16::from_be_bytes([msg[i], msg[i + 1]]);
+    let mut header = Cursor::new(msg);
+    let (Some(id), Some(flags), Some(qd), Some(an)) =
+        (header.be16(), header.be16(), header.be16(), header.be16())
+    else {
+        return Err(DnsError::TooShort);
+    };
     let mut m = Message {
-        id: u16_at(0),
-        response: msg[2] & 0x80 != 0,
-        rcode: msg[3] & 0x0f,
+        id,
+        response: flags & 0x8000 != 0,
+        rcode: (flags & 0x000f) as u8,
         ..Message::default()
     };
-    let qd = u16_at(4) as usize;
-    let an = u16_at(6) as usize;
+    let (qd, an) = (qd as usize, an as usize);
     let mut pos = 12;
     for _ in 0..qd.min(MAX_QUESTIONS) {
         let Some((name, next)) = read_name(msg, pos) else {
@@ -125,9 +132,7 @@ pub fn parse(msg: &[u8]) -> Result<Message, DnsError> {
             return Ok(m);
         };
         if matches!(rtype, TYPE_A | TYPE_AAAA) {
-            let ttl = msg
-                .get(next + 4..next + 8)
-                .map(|t| u32::from_be_bytes([t[0], t[1], t[2], t[3]]));
+            let ttl = be32(msg, next + 4);
             if let Some(ttl) = ttl {
                 m.min_ttl = Some(m.min_ttl.map_or(ttl, |x| x.min(ttl)));
             }
@@ -152,7 +157,7 @@ pub fn parse(msg: &[u8]) -> Result<Message, DnsError> {
             }
             TYPE_SVCB | TYPE_HTTPS => {
                 let ttl = be32(msg, next + 4).unwrap_or(0);
-                let configs = svc_ech(&msg[..rdata_end], rdata_at);
+                let configs = svc_ech(msg.get(..rdata_end).unwrap_or_default(), rdata_at);
                 if !configs.is_empty() {
                     m.ech.push(EchRecord {
                         owner,
@@ -184,19 +189,6 @@ fn svc_ech(msg: &[u8], at: usize) -> Vec<ech::Config> {
         pos += 4 + len as usize;
     }
     Vec::new()
-}
-
-fn be32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(
-        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
-    ))
-}
-
-fn be16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_be_bytes([
-        *b.get(at)?,
-        *b.get(at.checked_add(1)?)?,
-    ]))
 }
 
 /// Reads a possibly compressed name at `pos`. Returns the presentation form and the offset
@@ -234,10 +226,11 @@ pub fn read_name(msg: &[u8], mut pos: usize) -> Option<(String, usize)> {
             }
             0xc0 => {
                 let target = ((len & 0x3f) << 8) | *msg.get(pos + 1)? as usize;
-                if visited[..hops].contains(&pos) || hops == MAX_POINTER_HOPS {
+                if visited.get(..hops)?.contains(&pos) {
                     return None;
                 }
-                visited[hops] = pos;
+                // Past MAX_POINTER_HOPS there is no slot left: the name ends.
+                *visited.get_mut(hops)? = pos;
                 hops += 1;
                 if end_after.is_none() {
                     end_after = Some(pos + 2);
@@ -261,6 +254,8 @@ fn push_label(out: &mut String, label: &[u8]) {
 }
 
 #[cfg(test)]
+// Tests may index: a panic there is a failed test, not a crash on hostile bytes.
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

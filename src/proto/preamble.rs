@@ -7,6 +7,10 @@
 //! Like the other parsers here: pure, bounded, never panics, and says `Incomplete` rather
 //! than guessing when the bytes stop early.
 
+#![deny(clippy::indexing_slicing)]
+
+use crate::wire::be16;
+
 /// The server a client named before (or instead of) TLS: a proxy's target, or the Host of
 /// a plain HTTP request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,7 +55,7 @@ pub fn classify(b: &[u8]) -> Preamble {
     };
     match first {
         0 if b.len() < 8 => prefix_of(b, &PG_SSL_REQUEST),
-        0 if b[..8] == PG_SSL_REQUEST => Preamble::Skip {
+        0 if b.starts_with(&PG_SSL_REQUEST) => Preamble::Skip {
             len: 8,
             then_tls: true,
             target: None,
@@ -77,7 +81,9 @@ fn prefix_of(b: &[u8], whole: &[u8]) -> Preamble {
 /// its whole request head; other commands are skipped one line at a time (the flow bounds
 /// how many), except plain HTTP requests, which never upgrade in place.
 fn text_line(b: &[u8]) -> Preamble {
-    if b.len() >= 8 && b[..8].eq_ignore_ascii_case(b"CONNECT ") {
+    if b.get(..8)
+        .is_some_and(|m| m.eq_ignore_ascii_case(b"CONNECT "))
+    {
         return http_connect(b);
     }
     let Some(nl) = b.iter().take(MAX_LINE).position(|&c| c == b'\n') else {
@@ -91,7 +97,7 @@ fn text_line(b: &[u8]) -> Preamble {
             Preamble::Incomplete
         };
     };
-    let line = &b[..nl];
+    let line = b.get(..nl).unwrap_or_default();
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     if !line
         .iter()
@@ -106,11 +112,11 @@ fn text_line(b: &[u8]) -> Preamble {
         .collect();
     let is = |w: &[u8]| words.first() == Some(&w) || words.get(1) == Some(&w);
     // A plain HTTP/1.x request: its Host header names the server (RFC 9112 §3.2).
-    if words.len() == 3 && words[2].starts_with(b"HTTP/1.") {
-        return http_request(
-            b,
-            &line[..line.iter().position(|c| *c == b' ').unwrap_or(0)],
-        );
+    if let [method, _, version] = words[..] {
+        if version.starts_with(b"HTTP/1.") {
+            let method_len = method.len();
+            return http_request(b, line.get(..method_len).unwrap_or_default());
+        }
     }
     // SMTP, IMAP (tagged: "a1 STARTTLS"), NNTP: STARTTLS; POP3: STLS; FTP: AUTH TLS / SSL.
     let starttls = is(b"STARTTLS")
@@ -137,7 +143,7 @@ fn http_connect(b: &[u8]) -> Preamble {
         };
     };
     let line_end = b.iter().position(|&c| c == b'\r').unwrap_or(end);
-    let line = &b[8..line_end];
+    let line = b.get(8..line_end).unwrap_or_default();
     let authority = line.split(|c| *c == b' ').next().unwrap_or_default();
     let Ok(authority) = std::str::from_utf8(authority) else {
         return Preamble::Unknown;
@@ -187,13 +193,16 @@ fn http_request(b: &[u8], method: &[u8]) -> Preamble {
         b"PATCH" => "PATCH",
         _ => "OTHER",
     };
-    let host = b[..end]
+    let host = b
+        .get(..end)
+        .unwrap_or_default()
         .split(|c| *c == b'\n')
         .skip(1)
         .find_map(|l| {
             let l = l.strip_suffix(b"\r").unwrap_or(l);
             let (k, v) = l.split_at(l.iter().position(|c| *c == b':')?);
-            k.eq_ignore_ascii_case(b"host").then(|| v[1..].trim_ascii())
+            let v = v.strip_prefix(b":").unwrap_or(v);
+            k.eq_ignore_ascii_case(b"host").then(|| v.trim_ascii())
         })
         .and_then(|h| std::str::from_utf8(h).ok())
         .filter(|h| !h.is_empty());
@@ -241,23 +250,23 @@ fn socks4(b: &[u8]) -> Preamble {
             Preamble::Incomplete
         };
     }
-    if b[1] != 1 {
+    let (Some(&1), Some(port), Some(&[a, b1, c, d])) = (b.get(1), be16(b, 2), b.get(4..8)) else {
         return Preamble::Unknown;
-    }
-    let port = u16::from_be_bytes([b[2], b[3]]);
-    let ip = [b[4], b[5], b[6], b[7]];
+    };
+    let ip = [a, b1, c, d];
     let user_end = match nul_terminated(b, 8, 256) {
         None => return Preamble::Incomplete,
         Some(Err(())) => return Preamble::Unknown,
         Some(Ok(i)) => i,
     };
-    if ip[..3] == [0, 0, 0] && ip[3] != 0 {
+    // SOCKS 4a: an address 0.0.0.x (x non-zero) means the host name follows the user id.
+    if let [0, 0, 0, 1..=255] = ip {
         let host_end = match nul_terminated(b, user_end + 1, 256) {
             None => return Preamble::Incomplete,
             Some(Err(())) => return Preamble::Unknown,
             Some(Ok(i)) => i,
         };
-        let host = crate::escape::name(&b[user_end + 1..host_end]);
+        let host = crate::escape::name(b.get(user_end + 1..host_end).unwrap_or_default());
         return Preamble::Skip {
             len: host_end + 1,
             then_tls: true,
@@ -308,24 +317,24 @@ fn socks5(b: &[u8]) -> Preamble {
         };
         at += 3 + ulen as usize + plen as usize;
     }
-    let Some(req) = b.get(at..at + 4) else {
+    let Some(&[version, command, reserved, address_type]) = b.get(at..at + 4) else {
         return if b.get(at).is_none_or(|&v| v == 5) {
             Preamble::Incomplete
         } else {
             Preamble::Unknown
         };
     };
-    if req[0] != 5 || req[1] != 1 || req[2] != 0 {
+    if version != 5 || command != 1 || reserved != 0 {
         return Preamble::Unknown;
     }
-    let (host, is_name, addr_end) = match req[3] {
+    let (host, is_name, addr_end) = match address_type {
         1 => match b.get(at + 4..at + 8) {
-            Some(a) => (
-                std::net::Ipv4Addr::new(a[0], a[1], a[2], a[3]).to_string(),
+            Some(&[w, x, y, z]) => (
+                std::net::Ipv4Addr::new(w, x, y, z).to_string(),
                 false,
                 at + 8,
             ),
-            None => return Preamble::Incomplete,
+            _ => return Preamble::Incomplete,
         },
         3 => {
             let Some(&len) = b.get(at + 4) else {
@@ -345,10 +354,9 @@ fn socks5(b: &[u8]) -> Preamble {
         },
         _ => return Preamble::Unknown,
     };
-    let Some(p) = b.get(addr_end..addr_end + 2) else {
+    let Some(port) = be16(b, addr_end) else {
         return Preamble::Incomplete;
     };
-    let port = u16::from_be_bytes([p[0], p[1]]);
     Preamble::Skip {
         len: addr_end + 2,
         then_tls: true,
@@ -403,10 +411,10 @@ fn ldap_starttls(b: &[u8]) -> Preamble {
 
 /// XMPP (RFC 6120 §5): the stream header and `<starttls .../>`; TLS follows the latter.
 fn xmpp_starttls(b: &[u8]) -> Preamble {
-    let window = &b[..b.len().min(8192)];
+    let window = b.get(..b.len().min(8192)).unwrap_or(b);
     let find = |needle: &[u8]| window.windows(needle.len()).position(|w| w == needle);
     match find(b"<starttls") {
-        Some(at) => match window[at..].iter().position(|&c| c == b'>') {
+        Some(at) => match window.iter().skip(at).position(|&c| c == b'>') {
             Some(end) => Preamble::Skip {
                 len: at + end + 1,
                 then_tls: true,
@@ -426,6 +434,8 @@ fn xmpp_starttls(b: &[u8]) -> Preamble {
 }
 
 #[cfg(test)]
+// Tests may index: a panic there is a failed test, not a crash on hostile bytes.
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

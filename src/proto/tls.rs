@@ -8,9 +8,12 @@
 //! Record and extension framing is walked here, so one odd extension cannot hide the ones
 //! after it; the ClientHello body and the server_name extension are parsed with `tls-parser`.
 
+#![deny(clippy::indexing_slicing)]
+
 use tls_parser::{SNIType, TlsMessage, TlsMessageHandshake};
 
 use crate::proto::ech;
+use crate::wire::{be24, Cursor};
 
 const CONTENT_HANDSHAKE: u8 = 0x16;
 const CONTENT_CCS: u8 = 0x14;
@@ -66,15 +69,15 @@ pub fn parse_client_hello(stream: &[u8]) -> Parse {
     let mut hs: Vec<u8> = Vec::new();
     let mut pos = 0;
     loop {
-        let Some(hdr) = stream.get(pos..pos + 5) else {
+        let Some(hdr) = record_header(stream, pos) else {
             return Parse::Incomplete {
                 need: pos + 5 + hs_missing(&hs),
             };
         };
-        if hdr[0] != CONTENT_HANDSHAKE || hdr[1] != 3 {
+        if hdr.content != CONTENT_HANDSHAKE || hdr.major != 3 {
             return Parse::NotTls;
         }
-        let len = u16::from_be_bytes([hdr[3], hdr[4]]) as usize;
+        let len = hdr.len;
         if len == 0 || len > MAX_RECORD_LEN {
             return Parse::NotTls;
         }
@@ -85,16 +88,16 @@ pub fn parse_client_hello(stream: &[u8]) -> Parse {
         };
         hs.extend_from_slice(body);
         pos += 5 + len;
-        if hs.len() >= 4 {
-            if hs[0] != HANDSHAKE_CLIENT_HELLO {
+        if let (Some(typ), Some(body_len)) = (hs.first(), be24(&hs, 1)) {
+            if *typ != HANDSHAKE_CLIENT_HELLO {
                 return Parse::NotTls;
             }
-            let need = 4 + (u32::from_be_bytes([0, hs[1], hs[2], hs[3]]) as usize);
+            let need = 4 + body_len as usize;
             if need > MAX_CLIENT_HELLO {
                 return Parse::NotTls;
             }
-            if hs.len() >= need {
-                return match client_hello(&hs[..need]) {
+            if let Some(msg) = hs.get(..need) {
+                return match client_hello(msg) {
                     Some(hello) => Parse::ClientHello { hello, end: pos },
                     None => Parse::NotTls,
                 };
@@ -103,13 +106,30 @@ pub fn parse_client_hello(stream: &[u8]) -> Parse {
     }
 }
 
+/// A TLS record header (RFC 8446 §5.1): content type, the legacy version's major byte, and
+/// the length of the body that follows.
+struct RecordHeader {
+    content: u8,
+    major: u8,
+    len: usize,
+}
+
+/// The record header at `at`, if all five bytes are there.
+fn record_header(stream: &[u8], at: usize) -> Option<RecordHeader> {
+    let mut c = Cursor::new(stream.get(at..)?);
+    let (content, major, _minor, len) = (c.u8()?, c.u8()?, c.u8()?, c.be16()?);
+    Some(RecordHeader {
+        content,
+        major,
+        len: len as usize,
+    })
+}
+
 /// Handshake bytes still missing from `hs` (gathered so far), when its header tells.
 fn hs_missing(hs: &[u8]) -> usize {
-    match hs.get(..4) {
-        Some(h) => {
-            (4 + u32::from_be_bytes([0, h[1], h[2], h[3]]) as usize).saturating_sub(hs.len())
-        }
-        None => 4 - hs.len(),
+    match be24(hs, 1) {
+        Some(body_len) => (4 + body_len as usize).saturating_sub(hs.len()),
+        None => 4usize.saturating_sub(hs.len()),
     }
 }
 
@@ -118,9 +138,9 @@ fn hs_missing(hs: &[u8]) -> usize {
 /// reports both hellos, so the flow stage looks past it.
 pub fn change_cipher_spec_prefix(stream: &[u8]) -> usize {
     let mut at = 0;
-    while let Some(hdr) = stream.get(at..at + 5) {
-        let end = at + 5 + u16::from_be_bytes([hdr[3], hdr[4]]) as usize;
-        if hdr[0] != CONTENT_CCS || hdr[1] != 3 || end > stream.len() {
+    while let Some(hdr) = record_header(stream, at) {
+        let end = at + 5 + hdr.len;
+        if hdr.content != CONTENT_CCS || hdr.major != 3 || end > stream.len() {
             break;
         }
         at = end;
@@ -131,13 +151,13 @@ pub fn change_cipher_spec_prefix(stream: &[u8]) -> usize {
 /// A ClientHello at the start of a bare handshake stream (no TLS records): what QUIC's
 /// CRYPTO frames carry.
 pub fn parse_handshake_stream(hs: &[u8]) -> Parse {
-    let Some(hdr) = hs.get(..4) else {
+    let (Some(typ), Some(body_len)) = (hs.first(), be24(hs, 1)) else {
         return Parse::Incomplete { need: 4 };
     };
-    if hdr[0] != HANDSHAKE_CLIENT_HELLO {
+    if *typ != HANDSHAKE_CLIENT_HELLO {
         return Parse::NotTls;
     }
-    let need = 4 + (u32::from_be_bytes([0, hdr[1], hdr[2], hdr[3]]) as usize);
+    let need = 4 + body_len as usize;
     if need > MAX_CLIENT_HELLO {
         return Parse::NotTls;
     }
@@ -158,11 +178,9 @@ fn client_hello(msg: &[u8]) -> Option<Hello> {
         return None;
     };
     let mut hello = Hello::default();
-    let mut ext = ch.ext.unwrap_or_default();
-    while ext.len() >= 4 {
-        let typ = u16::from_be_bytes([ext[0], ext[1]]);
-        let len = u16::from_be_bytes([ext[2], ext[3]]) as usize;
-        let Some(data) = ext.get(4..4 + len) else {
+    let mut ext = Cursor::new(ch.ext.unwrap_or_default());
+    while let (Some(typ), Some(len)) = (ext.be16(), ext.be16()) {
+        let Some(data) = ext.take(len as usize) else {
             break;
         };
         if typ == 0 {
@@ -178,7 +196,6 @@ fn client_hello(msg: &[u8]) -> Option<Hello> {
         } else if typ == ech::EXTENSION {
             hello.ech = ech::parse_offer(data);
         }
-        ext = &ext[4 + len..];
     }
     Some(hello)
 }
@@ -190,6 +207,8 @@ pub(crate) fn sni_text(raw: &[u8]) -> String {
 }
 
 #[cfg(test)]
+// Tests may index: a panic there is a failed test, not a crash on hostile bytes.
+#[allow(clippy::indexing_slicing)]
 pub(crate) mod tests {
     use super::*;
 

@@ -1,0 +1,134 @@
+//! Which parser gets a packet: one table of port hints and content probes, consulted by
+//! [`protocol`] and nowhere else. The reader drops what no entry claims; the worker and the
+//! flow table act on the [`Protocol`] the entry names.
+
+use crate::decode::{Decoded, Transport};
+use crate::proto::quic;
+
+/// The parser a packet (or a TCP flow) goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    /// DNS messages, one per UDP datagram.
+    Dns,
+    /// Length-prefixed DNS messages in a TCP stream.
+    DnsOverTcp,
+    /// A UDP datagram that may hold QUIC client Initials.
+    Quic,
+    /// A TCP stream whose start is probed for a ClientHello, a proxy request or HTTP.
+    Stream,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Layer {
+    Tcp,
+    Udp,
+}
+
+/// What makes an entry claim a packet.
+enum When {
+    /// Either port is one of these.
+    Port(&'static [u16]),
+    /// The payload passes a cheap look at its first bytes.
+    Content(fn(&[u8]) -> bool),
+    Always,
+}
+
+struct Entry {
+    layer: Layer,
+    when: When,
+    protocol: Protocol,
+}
+
+/// Tried in order; the first entry that claims the packet decides. UDP the table does not
+/// claim is dropped by the reader: only DNS and QUIC Initials carry names here.
+const TABLE: &[Entry] = &[
+    Entry {
+        layer: Layer::Udp,
+        when: When::Port(&[53]),
+        protocol: Protocol::Dns,
+    },
+    Entry {
+        layer: Layer::Udp,
+        when: When::Content(quic::may_be_initial),
+        protocol: Protocol::Quic,
+    },
+    Entry {
+        layer: Layer::Tcp,
+        when: When::Port(&[53]),
+        protocol: Protocol::DnsOverTcp,
+    },
+    Entry {
+        layer: Layer::Tcp,
+        when: When::Always,
+        protocol: Protocol::Stream,
+    },
+];
+
+/// The parser for a decoded packet, or None when no parser wants it.
+pub fn protocol(d: &Decoded) -> Option<Protocol> {
+    let layer = match d.transport {
+        Transport::Tcp(_) => Layer::Tcp,
+        Transport::Udp => Layer::Udp,
+    };
+    TABLE
+        .iter()
+        .find(|e| {
+            e.layer == layer
+                && match e.when {
+                    When::Port(ports) => ports.contains(&d.sport) || ports.contains(&d.dport),
+                    When::Content(probe) => probe(d.payload),
+                    When::Always => true,
+                }
+        })
+        .map(|e| e.protocol)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::TcpInfo;
+
+    fn packet(transport: Transport, sport: u16, dport: u16, payload: &[u8]) -> Decoded<'_> {
+        Decoded {
+            src: "10.0.0.1".parse().unwrap(),
+            dst: "10.0.0.2".parse().unwrap(),
+            sport,
+            dport,
+            transport,
+            payload,
+            truncated: false,
+        }
+    }
+
+    #[test]
+    fn table_claims_by_port_then_content() {
+        let tcp = Transport::Tcp(TcpInfo {
+            seq: 0,
+            syn: false,
+            ack: true,
+            fin: false,
+            rst: false,
+        });
+        let udp = Transport::Udp;
+        assert_eq!(protocol(&packet(udp, 53, 40000, b"")), Some(Protocol::Dns));
+        assert_eq!(protocol(&packet(udp, 40000, 53, b"")), Some(Protocol::Dns));
+        assert_eq!(protocol(&packet(udp, 40000, 443, b"x")), None);
+        // RFC 9000 17.2: long header bit, version 1, padded to 1200 bytes.
+        let mut initial = vec![0xc0, 0, 0, 0, 1];
+        initial.resize(1200, 0);
+        assert_eq!(
+            protocol(&packet(udp, 40000, 443, &initial)),
+            Some(Protocol::Quic)
+        );
+        initial.truncate(1199);
+        assert_eq!(protocol(&packet(udp, 40000, 443, &initial)), None);
+        assert_eq!(
+            protocol(&packet(tcp, 40000, 53, b"")),
+            Some(Protocol::DnsOverTcp)
+        );
+        assert_eq!(
+            protocol(&packet(tcp, 40000, 443, b"")),
+            Some(Protocol::Stream)
+        );
+    }
+}

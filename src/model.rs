@@ -1,0 +1,204 @@
+//! The domain types every stage may use: what a flow gives up ([`Extracted`]), the
+//! observations the workers hand to the aggregator ([`Observation`], [`What`]), and what the
+//! run learnt about each input ([`InputSummary`]). No logic beyond turning the first into the
+//! second; no threads, no I/O.
+
+use std::net::IpAddr;
+
+use crate::proto::preamble::ProxyTarget;
+use crate::proto::{dns, ech, tls};
+use crate::time::TsNanos;
+
+/// What the extract stage took out of one flow's bytes: a whole message, as the parser gave
+/// it. [`Extracted::into_whats`] splits it into observations, one per name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Extracted {
+    Dns(dns::Message),
+    /// A ClientHello, over TCP or in QUIC Initials; `retry` when it is the second of its
+    /// connection (after a HelloRetryRequest), which names the same connection again.
+    Hello {
+        hello: tls::Hello,
+        retry: bool,
+    },
+    /// An HTTP CONNECT or SOCKS request seen before the TLS it tunnels, or a plain HTTP
+    /// request's target.
+    Proxy(ProxyTarget),
+    /// A TCP connection whose client spoke something else (SSH, a database, a VPN): no name
+    /// can come from its bytes. Only for connections whose SYN was seen.
+    Other,
+}
+
+/// What one observation is about: one name (or one DNS answer message) of an [`Extracted`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum What {
+    DnsQuery {
+        name: String,
+        qtype: u16,
+    },
+    DnsAnswer {
+        msg: dns::Message,
+    },
+    /// One server name of a ClientHello over TCP ("" when it has none), and the ECH
+    /// extension it carries. `again`: the connection already gave a hello observation (a
+    /// second server name, or the hello after a HelloRetryRequest), so it is not counted twice.
+    TlsHello {
+        name: String,
+        ech: Option<ech::Offer>,
+        again: bool,
+    },
+    /// The same, for a ClientHello carried in QUIC Initial packets.
+    QuicHello {
+        name: String,
+        ech: Option<ech::Offer>,
+        again: bool,
+    },
+    Proxy {
+        target: ProxyTarget,
+    },
+    /// A TCP connection whose client spoke neither TLS nor HTTP: counted, not reported.
+    OtherTcp,
+}
+
+impl Extracted {
+    /// The observations this stands for, in output order: a query gives one per question, an
+    /// answer one for the whole message, a hello one per server name (and one, with "", when
+    /// it has none: the aggregator may still attribute it through the client's DNS answers).
+    pub fn into_whats(self, tcp: bool, mut emit: impl FnMut(What)) {
+        match self {
+            Extracted::Dns(msg) if msg.response => emit(What::DnsAnswer { msg }),
+            Extracted::Dns(msg) => {
+                for q in msg.questions {
+                    emit(What::DnsQuery {
+                        name: q.name,
+                        qtype: q.qtype,
+                    });
+                }
+            }
+            Extracted::Hello { hello, retry } => {
+                let ech = hello.ech;
+                let what = |name, again| match tcp {
+                    true => What::TlsHello { name, ech, again },
+                    false => What::QuicHello { name, ech, again },
+                };
+                if hello.names.is_empty() {
+                    emit(what(String::new(), retry));
+                }
+                for (i, name) in hello.names.into_iter().enumerate() {
+                    emit(what(name, retry || i > 0));
+                }
+            }
+            Extracted::Proxy(target) => emit(What::Proxy { target }),
+            Extracted::Other => emit(What::OtherTcp),
+        }
+    }
+}
+
+/// One observation, addressed as the packet that completed it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Observation {
+    /// Index of the packet across all inputs; orders the output.
+    pub order: u64,
+    pub ts: TsNanos,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub sport: u16,
+    pub dport: u16,
+    pub tcp: bool,
+    pub what: What,
+}
+
+/// One input (file or interface) as the report lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputSummary {
+    pub path: String,
+    pub packets: u64,
+    pub linktype: Option<String>,
+    pub error: Option<String>,
+    /// The input could not be read as a capture at all (exit status 2).
+    pub fatal: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn whats(e: Extracted, tcp: bool) -> Vec<What> {
+        let mut out = Vec::new();
+        e.into_whats(tcp, |w| out.push(w));
+        out
+    }
+
+    #[test]
+    fn a_hello_gives_one_observation_per_name_counted_once() {
+        let hello = |names: &[&str]| tls::Hello {
+            names: names.iter().map(|n| n.to_string()).collect(),
+            ech: None,
+        };
+        let tls = |name: &str, again| What::TlsHello {
+            name: name.into(),
+            ech: None,
+            again,
+        };
+        let two = Extracted::Hello {
+            hello: hello(&["a.example", "b.example"]),
+            retry: false,
+        };
+        assert_eq!(
+            whats(two, true),
+            [tls("a.example", false), tls("b.example", true)]
+        );
+        // No server name: still one observation, to be attributed through DNS answers.
+        let none = Extracted::Hello {
+            hello: hello(&[]),
+            retry: false,
+        };
+        assert_eq!(whats(none, true), [tls("", false)]);
+        // The hello after a HelloRetryRequest names a connection already counted.
+        let retry = Extracted::Hello {
+            hello: hello(&["a.example"]),
+            retry: true,
+        };
+        assert_eq!(
+            whats(retry, false),
+            [What::QuicHello {
+                name: "a.example".into(),
+                ech: None,
+                again: true
+            }]
+        );
+    }
+
+    #[test]
+    fn a_query_gives_one_observation_per_question_an_answer_one() {
+        let q = |name: &str| dns::Question {
+            name: name.into(),
+            qtype: 1,
+        };
+        let query = dns::Message {
+            questions: vec![q("a.example"), q("b.example")],
+            ..dns::Message::default()
+        };
+        let names: Vec<What> = whats(Extracted::Dns(query.clone()), false);
+        assert_eq!(
+            names,
+            [
+                What::DnsQuery {
+                    name: "a.example".into(),
+                    qtype: 1
+                },
+                What::DnsQuery {
+                    name: "b.example".into(),
+                    qtype: 1
+                }
+            ]
+        );
+        let answer = dns::Message {
+            response: true,
+            ..query
+        };
+        assert_eq!(
+            whats(Extracted::Dns(answer.clone()), false),
+            [What::DnsAnswer { msg: answer }]
+        );
+    }
+}

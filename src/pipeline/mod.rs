@@ -1,0 +1,147 @@
+//! The threads and channels: one reader, N parse workers, one aggregator.
+//!
+//! ```text
+//! reader ──WorkBatch (per worker, every chunk)──▶ worker[i] ──Out──▶ run (merge) ──▶ sink
+//!  read + decode + dispatch + shard                flow tables,       packet order
+//!  (reader.rs, chunk.rs)                            extract (worker.rs)
+//! ```
+//!
+//! The reader decodes each packet once, keeps only what a parser wants (TCP segments with
+//! data or SYN/FIN/RST; UDP the dispatch table claims: DNS, possible QUIC Initials), and
+//! shards it by a symmetric hash of the address pair, so both directions of a flow meet in
+//! one worker and per-flow state needs no lock. Packets travel in chunks: every chunk reaches
+//! every worker (possibly empty) with the reader's packet clock, and [`run`] merges the
+//! workers' outputs chunk by chunk in packet order. So events come out in the same order, and
+//! the report is the same, for any `--threads N`; flow idle eviction runs on the shared clock
+//! for the same reason. Channels are bounded, so a slow stage slows the reader instead of
+//! growing memory. The types that cross stages live in [`crate::model`].
+
+use std::collections::VecDeque;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use crossbeam_channel::bounded;
+
+use crate::capture::live::LiveSource;
+use crate::capture::InputPath;
+use crate::flow::FlowStats;
+use crate::memcap::Shares;
+// Re-exported: they are the types of `run`'s interface, defined where every stage can use them.
+pub use crate::model::{InputSummary, Observation};
+use crate::stats::{LiveCounters, Stats};
+
+mod chunk;
+mod reader;
+mod worker;
+
+use chunk::WorkBatch;
+
+/// Chunks in flight per worker.
+const QUEUE_DEPTH: usize = 4;
+
+/// What a worker sends: its observations of one chunk (every chunk, even with none), or its
+/// flow counters once its input ends.
+enum Out {
+    Chunk(Vec<Observation>),
+    Done(FlowStats),
+}
+
+/// What the run gives back besides the observations it handed to `sink`.
+pub struct RunResult {
+    pub stats: Stats,
+    pub inputs: Vec<InputSummary>,
+    /// A thread panicked: a bug, reported as such (exit status 2).
+    pub internal_error: Option<String>,
+}
+
+/// Where packets come from.
+pub enum Source {
+    /// The inputs, and a flag that stops the reading (SIGINT/SIGTERM).
+    Files(Vec<InputPath>, Arc<AtomicBool>),
+    Live(LiveSource),
+}
+
+/// Runs the pipeline over `source` with `threads` workers and hands every observation, in
+/// packet order, to `sink` on the calling thread; `on_chunk` runs after each chunk (for live
+/// capture: at least every few hundred milliseconds), with the live counters.
+pub fn run(
+    source: Source,
+    threads: usize,
+    memcap: usize,
+    progress: bool,
+    mut sink: impl FnMut(Observation),
+    mut on_chunk: impl FnMut(&LiveCounters),
+) -> RunResult {
+    let live = Arc::new(LiveCounters::default());
+    let threads = threads.max(1);
+    let shares = Shares::split(memcap, threads);
+    let (out_tx, out_rx) = bounded::<(usize, Out)>(threads * QUEUE_DEPTH * 2);
+    let mut work_txs = Vec::new();
+    let mut handles = Vec::new();
+    for w in 0..threads {
+        let (tx, rx) = bounded::<WorkBatch>(QUEUE_DEPTH);
+        work_txs.push(tx);
+        let out = out_tx.clone();
+        let counters = Arc::clone(&live);
+        handles.push(
+            std::thread::Builder::new()
+                .name(format!("worker-{w}"))
+                .spawn(move || worker::worker(w, rx, out, shares, counters))
+                .expect("spawning a worker thread"),
+        );
+    }
+    drop(out_tx);
+    let counters = Arc::clone(&live);
+    let reader = std::thread::Builder::new()
+        .name("reader".into())
+        .spawn(move || match source {
+            Source::Files(inputs, stop) => {
+                reader::read_all(&inputs, work_txs, shares, progress, counters, &stop)
+            }
+            Source::Live(src) => reader::read_live(src, work_txs, shares, counters),
+        })
+        .expect("spawning the reader thread");
+
+    let mut pending: Vec<VecDeque<Vec<Observation>>> =
+        (0..threads).map(|_| Default::default()).collect();
+    let mut flow_stats = FlowStats::default();
+    let mut merged = Vec::new();
+    for (w, msg) in out_rx.iter() {
+        match msg {
+            Out::Chunk(obs) => pending[w].push_back(obs),
+            Out::Done(fs) => flow_stats.add(&fs),
+        }
+        while pending.iter().all(|q| !q.is_empty()) {
+            merged.clear();
+            for q in pending.iter_mut() {
+                merged.extend(q.pop_front().unwrap_or_default());
+            }
+            merged.sort_by_key(|o| o.order);
+            for o in merged.drain(..) {
+                sink(o);
+            }
+            on_chunk(&live);
+        }
+    }
+    // Only a bug can leave chunks here (a worker that died): hand over what there is.
+    let mut rest: Vec<Observation> = pending.into_iter().flatten().flatten().collect();
+    rest.sort_by_key(|o| o.order);
+    rest.into_iter().for_each(&mut sink);
+    let mut internal_error = None;
+    for h in handles {
+        if h.join().is_err() {
+            internal_error =
+                Some("a parse worker stopped on a bug; the results are incomplete".to_owned());
+        }
+    }
+    let (mut stats, inputs) = reader.join().unwrap_or_else(|_| {
+        internal_error = Some("the reader stopped on a bug; the results are incomplete".to_owned());
+        Default::default()
+    });
+    stats.flows = flow_stats;
+    RunResult {
+        stats,
+        inputs,
+        internal_error,
+    }
+}

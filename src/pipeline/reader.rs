@@ -1,0 +1,284 @@
+//! The reader thread's loops, for files and for live interfaces: read each record, decode it
+//! once (with IP fragment reassembly), count it, ask the dispatch table whether a parser
+//! wants it, and queue it for its worker.
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Sender;
+
+use crate::capture::live::{KernelStats, LiveSource};
+use crate::capture::{self, InputPath, Next, Reader, Record};
+use crate::decode::{self, Transport};
+use crate::defrag::Defrag;
+use crate::dispatch;
+use crate::memcap::Shares;
+use crate::model::InputSummary;
+use crate::stats::{LiveCounters, Stats};
+use crate::time::TsNanos;
+
+use super::chunk::{Chunker, WorkBatch};
+
+/// Live capture: the longest a packet waits in a partial chunk before it is sent on.
+const LIVE_FLUSH: Duration = Duration::from_millis(200);
+
+/// The reader's per-record work, shared by files and live capture: decode (with fragment
+/// reassembly), count, and queue what the workers need.
+struct ReaderCore {
+    chunker: Chunker,
+    defrag: Defrag,
+    stats: Stats,
+    order: u64,
+    live: Arc<LiveCounters>,
+}
+
+impl ReaderCore {
+    fn new(txs: Vec<Sender<WorkBatch>>, shares: Shares, live: Arc<LiveCounters>) -> ReaderCore {
+        ReaderCore {
+            chunker: Chunker::new(txs),
+            defrag: Defrag::new(shares.defrag),
+            stats: Stats::default(),
+            order: 0,
+            live,
+        }
+    }
+
+    fn record(&mut self, rec: &Record) {
+        self.order += 1;
+        let stats = &mut self.stats;
+        stats.packets += 1;
+        stats.bytes += rec.data.len() as u64;
+        if (rec.data.len() as u32) < rec.wire_len {
+            stats.snapped += 1;
+        }
+        let mut cx = decode::Context::new(Some(&mut self.defrag), rec.ts);
+        // pcapng interfaces, and live interfaces, may each have their own link type.
+        let decoded = decode::decode_with(rec.linktype, rec.data, &mut cx);
+        let reassembled = cx.reassembled.take();
+        match decoded {
+            Ok(d) => keep(&mut self.chunker, stats, &d, self.order, rec.ts, rec.block),
+            // A fragment is not a loss: it waits for its datagram.
+            Err(decode::Skip::Fragment) => {}
+            Err(skip) => stats.count_skip(skip),
+        }
+        if let Some(packet) = reassembled {
+            let mut cx = decode::Context::new(Some(&mut self.defrag), rec.ts);
+            match decode::decode_ip(&packet, &mut cx) {
+                Ok(d) => keep(&mut self.chunker, stats, &d, self.order, rec.ts, None),
+                Err(skip) => stats.count_skip(skip),
+            }
+        }
+    }
+
+    /// Live capture: time passed with no packet. Sends the chunk so far (even empty) with the
+    /// wall clock, so flows age and the aggregator wakes on a quiet link.
+    fn idle(&mut self) {
+        self.chunker.now = self.chunker.now.max(crate::time::wall_clock());
+        self.chunker.flush_always();
+        self.publish();
+    }
+
+    fn publish(&self) {
+        self.live
+            .packets
+            .store(self.stats.packets, Ordering::Relaxed);
+    }
+
+    fn finish(mut self) -> Stats {
+        self.chunker.flush();
+        self.publish();
+        self.stats.defrag = self.defrag.stats.clone();
+        self.stats
+    }
+}
+
+pub(super) fn read_all(
+    inputs: &[InputPath],
+    txs: Vec<Sender<WorkBatch>>,
+    shares: Shares,
+    progress: bool,
+    live: Arc<LiveCounters>,
+    stop: &Arc<AtomicBool>,
+) -> (Stats, Vec<InputSummary>) {
+    let mut core = ReaderCore::new(txs, shares, live);
+    let mut summaries = Vec::new();
+    let started = Instant::now();
+    let progress = progress && std::io::stderr().is_terminal();
+    let mut next_progress = started + Duration::from_millis(500);
+    for input in inputs {
+        let mut sum = InputSummary {
+            path: input.shown.clone(),
+            packets: 0,
+            linktype: None,
+            error: None,
+            fatal: false,
+        };
+        if stop.load(Ordering::Relaxed) {
+            sum.error = Some("not read: interrupted by a signal".into());
+            summaries.push(sum);
+            continue;
+        }
+        let opened = capture::open_input(input, stop).and_then(Reader::from_reader);
+        let mut reader = match opened {
+            Ok(r) => r,
+            Err(_) if stop.load(Ordering::Relaxed) => {
+                sum.error = Some("not read: interrupted by a signal".into());
+                summaries.push(sum);
+                continue;
+            }
+            Err(e) => {
+                tracing::error!(file = %input.shown, "{e}");
+                sum.error = Some(e);
+                sum.fatal = true;
+                summaries.push(sum);
+                continue;
+            }
+        };
+        let lt = reader.linktype;
+        sum.linktype = Some(decode::linktype::name(lt));
+        if !decode::linktype::supported(lt) {
+            let msg = format!(
+                "link type {} is not supported; file skipped",
+                decode::linktype::name(lt)
+            );
+            tracing::warn!(file = %input.shown, linktype = lt, "{msg}");
+            sum.error = Some(msg);
+            summaries.push(sum);
+            continue;
+        }
+        // The input ends early once `stop` is set (see `capture::open_input`), after the
+        // records already read into memory.
+        let mut interrupted = false;
+        loop {
+            match reader.next_record() {
+                Next::Record(r) => core.record(&r),
+                Next::End => {
+                    interrupted = stop.load(Ordering::Relaxed);
+                    break;
+                }
+                Next::Idle => continue,
+                // A stream stopped by a signal ends where it was: not a fault of the file.
+                Next::Cut(_) if stop.load(Ordering::Relaxed) => {
+                    interrupted = true;
+                    break;
+                }
+                Next::Cut(why) => {
+                    let msg = format!("{why}; the {} records before it were read", reader.records);
+                    tracing::warn!(file = %input.shown, records_read = reader.records, "{msg}");
+                    sum.error = Some(msg);
+                    break;
+                }
+            };
+            if progress && core.stats.packets % 4096 == 0 && Instant::now() >= next_progress {
+                next_progress += Duration::from_millis(500);
+                show_progress(&core.stats, started);
+            }
+        }
+        sum.packets = reader.records;
+        if interrupted {
+            sum.error = Some(format!(
+                "interrupted by a signal after {} records",
+                reader.records
+            ));
+        }
+        summaries.push(sum);
+    }
+    let stats = core.finish();
+    if progress {
+        show_progress(&stats, started);
+        eprintln!();
+    }
+    (stats, summaries)
+}
+
+fn publish_kernel(live: &LiveCounters, k: KernelStats) {
+    live.kernel_received.store(k.received, Ordering::Relaxed);
+    live.kernel_dropped.store(k.dropped, Ordering::Relaxed);
+    live.if_dropped.store(k.if_dropped, Ordering::Relaxed);
+}
+
+pub(super) fn read_live(
+    mut src: LiveSource,
+    txs: Vec<Sender<WorkBatch>>,
+    shares: Shares,
+    live: Arc<LiveCounters>,
+) -> (Stats, Vec<InputSummary>) {
+    let mut core = ReaderCore::new(txs, shares, Arc::clone(&live));
+    let mut last_flush = Instant::now();
+    loop {
+        let idle = match src.next_record() {
+            Next::Record(r) => {
+                core.record(&r);
+                false
+            }
+            Next::Idle => true,
+            Next::End | Next::Cut(_) => break,
+        };
+        // On a quiet link, and at least every LIVE_FLUSH on a busy one, send the chunk on so
+        // events come out promptly, and publish the kernel's counters with it.
+        if idle || last_flush.elapsed() >= LIVE_FLUSH {
+            core.idle();
+            publish_kernel(&live, src.kernel_total());
+            last_flush = Instant::now();
+        }
+    }
+    let k = src.kernel_total();
+    publish_kernel(&live, k);
+    let packets: Vec<u64> = src.kernel.iter().map(|k| k.received).collect();
+    let summaries = src
+        .names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| InputSummary {
+            path: format!("interface:{name}"),
+            packets: packets[i],
+            linktype: Some(decode::linktype::name(src.linktypes[i])),
+            error: src
+                .failures
+                .iter()
+                .find(|f| f.starts_with(&format!("interface {name}:")))
+                .cloned(),
+            fatal: false,
+        })
+        .collect();
+    let mut stats = core.finish();
+    stats.kernel = Some(k);
+    (stats, summaries)
+}
+
+/// Counts a decoded packet and queues it when a parser wants it: TCP segments with data or
+/// SYN/FIN/RST (the flow table needs those to follow a connection), UDP the dispatch table
+/// claims.
+fn keep(
+    chunker: &mut Chunker,
+    stats: &mut Stats,
+    d: &decode::Decoded,
+    order: u64,
+    ts: TsNanos,
+    block: Option<&Arc<Vec<u8>>>,
+) {
+    if d.truncated {
+        stats.truncated += 1;
+    }
+    if let Transport::Tcp(t) = d.transport {
+        if d.payload.is_empty() && !(t.syn || t.fin || t.rst) {
+            return;
+        }
+    }
+    if let Some(protocol) = dispatch::protocol(d) {
+        chunker.push(d, protocol, order, ts, block);
+    }
+}
+
+fn show_progress(stats: &Stats, started: Instant) {
+    let secs = started.elapsed().as_secs_f64().max(1e-3);
+    eprint!(
+        "\r{:>8.1} MB  {:>10} packets  {:>8.0} packets/s  {:>6.1} MB/s ",
+        stats.bytes as f64 / 1e6,
+        stats.packets,
+        stats.packets as f64 / secs,
+        stats.bytes as f64 / 1e6 / secs
+    );
+}

@@ -1,0 +1,110 @@
+//! A parse worker: runs each packet of its batches through the parser the dispatch table
+//! chose (DNS directly, TCP and QUIC through the flow tables), and stamps what comes out
+//! with the packet that completed it.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::decode::{self, Transport};
+use crate::dispatch::Protocol;
+use crate::flow::{FlowTable, QuicTable};
+use crate::memcap::Shares;
+use crate::model::{Extracted, Observation};
+use crate::proto::dns;
+use crate::stats::LiveCounters;
+
+use super::chunk::{Pkt, WorkBatch};
+use super::Out;
+
+pub(super) fn worker(
+    w: usize,
+    rx: Receiver<WorkBatch>,
+    out: Sender<(usize, Out)>,
+    shares: Shares,
+    live: Arc<LiveCounters>,
+) {
+    let mut table = FlowTable::new(shares.tcp);
+    let mut quic_table = QuicTable::new(shares.quic);
+    let mut hellos = Vec::new();
+    let mut found = Vec::new();
+    let (mut shown_flows, mut shown_evicted) = (0u64, 0u64);
+    for batch in rx.iter() {
+        table.advance(batch.now);
+        quic_table.advance(batch.now);
+        let mut obs = Vec::new();
+        for p in &batch.pkts {
+            let payload = batch.payload(p);
+            let d = decode::Decoded {
+                src: p.src,
+                dst: p.dst,
+                sport: p.sport,
+                dport: p.dport,
+                transport: p.transport,
+                payload,
+                truncated: p.truncated,
+            };
+            match (p.protocol, p.transport) {
+                (Protocol::Dns, _) => {
+                    if let Ok(m) = dns::parse(payload) {
+                        push(&mut obs, p, Extracted::Dns(m));
+                    }
+                }
+                (Protocol::Quic, _) => {
+                    quic_table.datagram(&d, p.ts, &mut hellos);
+                    for hello in hellos.drain(..) {
+                        let retry = false;
+                        push(&mut obs, p, Extracted::Hello { hello, retry });
+                    }
+                }
+                (Protocol::DnsOverTcp | Protocol::Stream, Transport::Tcp(t)) => {
+                    found.clear();
+                    table.tcp(&d, t, p.ts, &mut found);
+                    for (_, f) in found.drain(..) {
+                        push(&mut obs, p, f);
+                    }
+                }
+                // The table gives TCP protocols to TCP packets only.
+                (Protocol::DnsOverTcp | Protocol::Stream, Transport::Udp) => {}
+            }
+        }
+        // Publish this worker's share of the live counters as differences, so the sum over
+        // workers needs no lock.
+        let flows = (table.len() + quic_table.len()) as u64;
+        let evicted = table.stats.evicted_idle
+            + table.stats.evicted_cap
+            + table.stats.evicted_memcap
+            + quic_table.stats.evicted_idle
+            + quic_table.stats.evicted_cap
+            + quic_table.stats.evicted_memcap;
+        live.flows
+            .fetch_add(flows.wrapping_sub(shown_flows), Ordering::Relaxed);
+        live.evicted
+            .fetch_add(evicted - shown_evicted, Ordering::Relaxed);
+        (shown_flows, shown_evicted) = (flows, evicted);
+        if out.send((w, Out::Chunk(obs))).is_err() {
+            return;
+        }
+    }
+    let mut stats = table.stats.clone();
+    stats.add(&quic_table.stats);
+    let _ = out.send((w, Out::Done(stats)));
+}
+
+/// The observations `found` stands for, addressed as the packet `p` that completed it.
+fn push(obs: &mut Vec<Observation>, p: &Pkt, found: Extracted) {
+    let tcp = matches!(p.transport, Transport::Tcp(_));
+    found.into_whats(tcp, |what| {
+        obs.push(Observation {
+            order: p.order,
+            ts: p.ts,
+            src: p.src,
+            dst: p.dst,
+            sport: p.sport,
+            dport: p.dport,
+            tcp,
+            what,
+        })
+    });
+}

@@ -169,6 +169,9 @@ pub struct InputSummary {
 pub enum Source {
     Files(Vec<InputPath>),
     Live(LiveSource),
+    /// A whole capture file held in memory, read like a file named `name`: the in-process
+    /// entry the scan fuzz target (fuzz/fuzz_targets/scan.rs) drives, with no file system.
+    Bytes { name: String, data: Vec<u8> },
 }
 
 /// Runs the pipeline over `source` with `threads` workers and hands every observation, in
@@ -204,7 +207,14 @@ pub fn run(
     let reader = std::thread::Builder::new()
         .name("reader".into())
         .spawn(move || match source {
-            Source::Files(inputs) => read_all(&inputs, work_txs, progress, counters),
+            Source::Files(inputs) => {
+                let opened = inputs.iter().map(|i| (i.shown.clone(), Reader::open(i)));
+                read_all(opened, work_txs, progress, counters)
+            }
+            Source::Bytes { name, data } => {
+                let r = Reader::from_reader(Box::new(std::io::Cursor::new(data)));
+                read_all(std::iter::once((name, r)), work_txs, progress, counters)
+            }
             Source::Live(src) => read_live(src, work_txs, counters),
         })
         .expect("spawning the reader thread");
@@ -457,8 +467,10 @@ impl ReaderCore {
     }
 }
 
+/// `inputs` opens each one only when its turn comes (a folder may hold more files than
+/// there are descriptors).
 fn read_all(
-    inputs: &[InputPath],
+    inputs: impl Iterator<Item = (String, Result<Reader, String>)>,
     txs: Vec<Sender<WorkBatch>>,
     progress: bool,
     live: Arc<LiveCounters>,
@@ -468,18 +480,18 @@ fn read_all(
     let started = Instant::now();
     let progress = progress && std::io::stderr().is_terminal();
     let mut next_progress = started + Duration::from_millis(500);
-    for input in inputs {
+    for (shown, opened) in inputs {
         let mut sum = InputSummary {
-            path: input.shown.clone(),
+            path: shown.clone(),
             packets: 0,
             linktype: None,
             error: None,
             fatal: false,
         };
-        let mut reader = match Reader::open(input) {
+        let mut reader = match opened {
             Ok(r) => r,
             Err(e) => {
-                tracing::error!("{}: {e}", input.shown);
+                tracing::error!("{shown}: {e}");
                 sum.error = Some(e);
                 sum.fatal = true;
                 summaries.push(sum);
@@ -493,7 +505,7 @@ fn read_all(
                 "link type {} is not supported; file skipped",
                 decode::linktype::name(lt)
             );
-            tracing::warn!("{}: {msg}", input.shown);
+            tracing::warn!("{shown}: {msg}");
             sum.error = Some(msg);
             summaries.push(sum);
             continue;
@@ -505,7 +517,7 @@ fn read_all(
                 Next::Idle => continue,
                 Next::Cut(why) => {
                     let msg = format!("{why}; the {} records before it were read", reader.records);
-                    tracing::warn!("{}: {msg}", input.shown);
+                    tracing::warn!("{shown}: {msg}");
                     sum.error = Some(msg);
                     break;
                 }

@@ -171,7 +171,10 @@ pub enum Source {
     Live(LiveSource),
     /// A whole capture file held in memory, read like a file named `name`: the in-process
     /// entry the scan fuzz target (fuzz/fuzz_targets/scan.rs) drives, with no file system.
-    Bytes { name: String, data: Vec<u8> },
+    Bytes {
+        name: String,
+        data: Vec<u8>,
+    },
 }
 
 /// Runs the pipeline over `source` with `threads` workers and hands every observation, in

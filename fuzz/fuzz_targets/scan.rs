@@ -25,7 +25,11 @@ fn config() -> &'static Config {
         let catalog = Catalog::builtin().expect("the built-in catalog loads");
         let mut policy = Policy::default();
         // Some vendors sanctioned, so both verdicts occur.
-        let first = catalog.vendors().first().map(|v| v.id.clone()).unwrap_or_default();
+        let first = catalog
+            .vendors()
+            .first()
+            .map(|v| v.id.clone())
+            .unwrap_or_default();
         let _ = policy.allow_everywhere(&first, &catalog);
         Config {
             catalog,
@@ -56,7 +60,11 @@ fuzz_target!(|data: &[u8]| {
         },
         |_| {},
     );
-    assert!(result.internal_error.is_none(), "{:?}", result.internal_error);
+    assert!(
+        result.internal_error.is_none(),
+        "{:?}",
+        result.internal_error
+    );
     let doc = output::report(&agg, &c.catalog, &result.inputs, &result.stats);
     std::hint::black_box(doc.to_string().len() + events);
     let text = output::summary(&agg, &c.catalog, &result.inputs, &result.stats);

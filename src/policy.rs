@@ -164,10 +164,12 @@ fn check_vendor(id: &str, catalog: &Catalog) -> Result<(), String> {
     if catalog.vendor(id).is_some() {
         return Ok(());
     }
+    // The first four characters, not bytes: the id is the user's text, any UTF-8.
+    let prefix = id.char_indices().nth(4).map_or(id, |(end, _)| &id[..end]);
     let hint = catalog
         .vendors()
         .iter()
-        .find(|v| v.id.starts_with(&id[..id.len().min(4)]))
+        .find(|v| v.id.starts_with(prefix))
         .map(|v| format!(" (did you mean '{}'?)", v.id))
         .unwrap_or_default();
     Err(format!(
@@ -195,6 +197,20 @@ mod tests {
             .contains(ip("fd00:20:1::5")));
         assert!(Cidr::parse("10.0.0.0/33").is_err());
         assert!(Cidr::parse("10.0.0/8").is_err());
+    }
+
+    /// Found by the policy fuzz target (fuzz/fuzz_targets/policy.rs): a vendor id whose
+    /// fourth byte falls inside a character panicked while building the "did you mean" hint.
+    #[test]
+    fn unknown_vendor_with_multibyte_characters_is_an_error_not_a_panic() {
+        let cat = Catalog::builtin().unwrap();
+        let mut p = Policy::default();
+        // The crash input's first line, as `--sanctioned` would pass it.
+        let err = p.allow_everywhere("#oh\u{5de}", &cat).unwrap_err();
+        assert!(err.contains("unknown vendor id '#oh\u{5de}'"), "{err}");
+        let err = Policy::parse("p", "allow zendמ", &cat).unwrap_err();
+        assert!(err.contains("(did you mean 'zendesk'?)"), "{err}");
+        assert!(Policy::parse("p", "allow ééééé", &cat).is_err());
     }
 
     #[test]

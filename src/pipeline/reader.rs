@@ -94,8 +94,30 @@ impl ReaderCore {
     }
 }
 
+/// One input of a scan: a path, or (the scan fuzz target's entry) a whole capture in memory.
+pub(super) enum Input {
+    Path(InputPath),
+    Bytes { name: String, data: Vec<u8> },
+}
+
+impl Input {
+    fn shown(&self) -> &str {
+        match self {
+            Input::Path(p) => &p.shown,
+            Input::Bytes { name, .. } => name,
+        }
+    }
+
+    fn open(self, stop: &Arc<AtomicBool>) -> Result<Reader, String> {
+        match self {
+            Input::Path(p) => capture::open_input(&p, stop).and_then(Reader::from_reader),
+            Input::Bytes { data, .. } => Reader::from_reader(Box::new(std::io::Cursor::new(data))),
+        }
+    }
+}
+
 pub(super) fn read_all(
-    inputs: &[InputPath],
+    inputs: Vec<Input>,
     txs: Vec<Sender<WorkBatch>>,
     shares: Shares,
     progress: bool,
@@ -108,8 +130,9 @@ pub(super) fn read_all(
     let progress = progress && std::io::stderr().is_terminal();
     let mut next_progress = started + Duration::from_millis(500);
     for input in inputs {
+        let shown = input.shown().to_owned();
         let mut sum = InputSummary {
-            path: input.shown.clone(),
+            path: shown.clone(),
             packets: 0,
             linktype: None,
             error: None,
@@ -120,8 +143,7 @@ pub(super) fn read_all(
             summaries.push(sum);
             continue;
         }
-        let opened = capture::open_input(input, stop).and_then(Reader::from_reader);
-        let mut reader = match opened {
+        let mut reader = match input.open(stop) {
             Ok(r) => r,
             Err(_) if stop.load(Ordering::Relaxed) => {
                 sum.error = Some("not read: interrupted by a signal".into());
@@ -129,7 +151,7 @@ pub(super) fn read_all(
                 continue;
             }
             Err(e) => {
-                tracing::error!(file = %input.shown, "{e}");
+                tracing::error!(file = %shown, "{e}");
                 sum.error = Some(e);
                 sum.fatal = true;
                 summaries.push(sum);
@@ -143,7 +165,7 @@ pub(super) fn read_all(
                 "link type {} is not supported; file skipped",
                 decode::linktype::name(lt)
             );
-            tracing::warn!(file = %input.shown, linktype = lt, "{msg}");
+            tracing::warn!(file = %shown, linktype = lt, "{msg}");
             sum.error = Some(msg);
             summaries.push(sum);
             continue;
@@ -166,7 +188,7 @@ pub(super) fn read_all(
                 }
                 Next::Cut(why) => {
                     let msg = format!("{why}; the {} records before it were read", reader.records);
-                    tracing::warn!(file = %input.shown, records_read = reader.records, "{msg}");
+                    tracing::warn!(file = %shown, records_read = reader.records, "{msg}");
                     sum.error = Some(msg);
                     break;
                 }

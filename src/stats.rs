@@ -42,4 +42,6 @@ pub struct LiveCounters {
     pub flows: AtomicU64,
     /// Flows evicted while still waiting (idle or table cap).
     pub evicted: AtomicU64,
+    /// Segments and flows the memory limits gave up (see `FlowStats::dropped`).
+    pub dropped: AtomicU64,
 }

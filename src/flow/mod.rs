@@ -95,6 +95,12 @@ impl FlowStats {
         self.dropped_memcap += b.dropped_memcap;
     }
 
+    /// Everything a limit made this table give up (segments refused, flows evicted for
+    /// room): the live `stats` event's `dropped_reassembly`.
+    pub fn dropped(&self) -> u64 {
+        self.dropped_window + self.dropped_pieces + self.dropped_memcap + self.evicted_memcap
+    }
+
     fn refused(&mut self, r: reassembly::Refused) {
         match r {
             reassembly::Refused::Window => self.dropped_window += 1,

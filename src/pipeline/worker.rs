@@ -29,7 +29,7 @@ pub(super) fn worker(
     let mut quic_table = QuicTable::new(shares.quic);
     let mut hellos = Vec::new();
     let mut found = Vec::new();
-    let (mut shown_flows, mut shown_evicted) = (0u64, 0u64);
+    let (mut shown_flows, mut shown_evicted, mut shown_dropped) = (0u64, 0u64, 0u64);
     for batch in rx.iter() {
         table.advance(batch.now);
         quic_table.advance(batch.now);
@@ -82,7 +82,10 @@ pub(super) fn worker(
             .fetch_add(flows.wrapping_sub(shown_flows), Ordering::Relaxed);
         live.evicted
             .fetch_add(evicted - shown_evicted, Ordering::Relaxed);
-        (shown_flows, shown_evicted) = (flows, evicted);
+        let dropped = table.stats.dropped() + quic_table.stats.dropped();
+        live.dropped
+            .fetch_add(dropped - shown_dropped, Ordering::Relaxed);
+        (shown_flows, shown_evicted, shown_dropped) = (flows, evicted, dropped);
         if out.send((w, Out::Chunk(obs))).is_err() {
             return;
         }

@@ -108,10 +108,18 @@ impl Input {
         }
     }
 
-    fn open(self, stop: &Arc<AtomicBool>) -> Result<Reader, String> {
+    /// The reader, and whether the loop must check `stop` between records (see
+    /// `capture::Opened`).
+    fn open(self, stop: &Arc<AtomicBool>) -> Result<(Reader, bool), String> {
         match self {
-            Input::Path(p) => capture::open_input(&p, stop).and_then(Reader::from_reader),
-            Input::Bytes { data, .. } => Reader::from_reader(Box::new(std::io::Cursor::new(data))),
+            Input::Path(p) => {
+                let o = capture::open_input(&p, stop)?;
+                Ok((Reader::from_reader(o.read)?, o.caller_checks_stop))
+            }
+            Input::Bytes { data, .. } => Ok((
+                Reader::from_reader(Box::new(std::io::Cursor::new(data)))?,
+                true,
+            )),
         }
     }
 }
@@ -143,7 +151,7 @@ pub(super) fn read_all(
             summaries.push(sum);
             continue;
         }
-        let mut reader = match input.open(stop) {
+        let (mut reader, check_stop) = match input.open(stop) {
             Ok(r) => r,
             Err(_) if stop.load(Ordering::Relaxed) => {
                 sum.error = Some("not read: interrupted by a signal".into());
@@ -170,10 +178,14 @@ pub(super) fn read_all(
             summaries.push(sum);
             continue;
         }
-        // The input ends early once `stop` is set (see `capture::open_input`), after the
-        // records already read into memory.
+        // The input ends early once `stop` is set: checked here between records for files,
+        // and by the stream thread of FIFOs and stdin (see `capture::open_input`).
         let mut interrupted = false;
         loop {
+            if check_stop && stop.load(Ordering::Relaxed) {
+                interrupted = true;
+                break;
+            }
             match reader.next_record() {
                 Next::Record(r) => core.record(&r),
                 Next::End => {

@@ -13,9 +13,11 @@ use crate::capture::live::{KernelStats, LiveOptions, LiveSource};
 use crate::catalog::{self, Catalog, EchFronts, Resolvers};
 use crate::cli::{Cli, Command, CommonArgs, LiveArgs, ScanArgs, VendorsArgs};
 use crate::memcap::Shares;
-use crate::output::{self, JsonLine, Sink};
+use crate::event::{self, Body, Event, LiveStats, Timestamp};
+use crate::output::{self, Sink};
 use crate::pipeline;
 use crate::policy::Policy;
+use crate::report::Report;
 use crate::stats::{LiveCounters, Stats};
 
 pub const EXIT_OK: u8 = 0;
@@ -269,17 +271,20 @@ impl Outputs<'_> {
             }
             self.last_drops = drops;
             if let Some(sink) = self.events.as_mut() {
-                let mut j = JsonLine::new(&mut self.line);
-                j.ts("ts", crate::time::wall_clock());
-                j.str("kind", "stats");
-                j.num("packets_received", kernel.received);
-                j.num("packets_dropped_kernel", kernel.dropped);
-                j.num("packets_dropped_interface", kernel.if_dropped);
-                j.num("packets_analysed", counters.packets.load(Ordering::Relaxed));
-                j.num("flows_tracked", counters.flows.load(Ordering::Relaxed));
-                j.num("flows_evicted", counters.evicted.load(Ordering::Relaxed));
-                j.num("events_written", self.events_written);
-                j.end();
+                let e = Event {
+                    ts: Timestamp(crate::time::wall_clock()),
+                    body: Body::Stats(LiveStats {
+                        packets_received: kernel.received,
+                        packets_dropped_kernel: kernel.dropped,
+                        packets_dropped_interface: kernel.if_dropped,
+                        packets_analysed: counters.packets.load(Ordering::Relaxed),
+                        flows_tracked: counters.flows.load(Ordering::Relaxed),
+                        flows_evicted: counters.evicted.load(Ordering::Relaxed),
+                        events_written: self.events_written,
+                    }),
+                };
+                self.line.clear();
+                event::write(&mut self.line, &e);
                 if let Err(e) = sink.write_line(&self.line) {
                     self.write_err.get_or_insert(e);
                 }
@@ -304,9 +309,8 @@ impl Outputs<'_> {
                         fatal: false,
                     })
                     .collect();
-                let mut doc = output::report(&self.agg, catalog, &inputs, &stats);
-                doc["interrupted"] = serde_json::Value::Bool(false);
-                if let Err(e) = output::write_report(p, &doc) {
+                let report = Report::build(&self.agg, catalog, &inputs, &stats, false);
+                if let Err(e) = output::write_report(p, &report) {
                     tracing::error!("writing the report to {p}: {e}");
                 }
             }
@@ -433,9 +437,8 @@ fn analyze(
     }
     let interrupted = interrupted_by.is_some_and(|w| w.load(Ordering::Relaxed) != 0);
     if let Some(p) = &c.report {
-        let mut doc = output::report(&agg, &catalog, &all_inputs, &result.stats);
-        doc["interrupted"] = serde_json::Value::Bool(interrupted);
-        output::write_report(p, &doc)
+        let report = Report::build(&agg, &catalog, &all_inputs, &result.stats, interrupted);
+        output::write_report(p, &report)
             .map_err(|e| Fatal(format!("writing the report to {p}: {e}")))?;
     }
     if c.events.is_none() && c.report.is_none() {

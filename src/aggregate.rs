@@ -359,61 +359,60 @@ impl<'a> Aggregator<'a> {
             _ => None,
         };
         let attributed = hello.as_ref().and_then(|h| h.attributed.as_ref());
-        let (kind, hostname, m, via): (Kind, &str, Option<Match>, Option<&str>) =
-            match &o.what {
-                What::DnsQuery { name, .. } => (Kind::Dns, name, self.catalog.lookup(name), None),
-                What::TlsHello { name, .. } | What::QuicHello { name, .. } => {
-                    let kind = if o.tcp { Kind::Tls } else { Kind::Quic };
-                    // An attributed name stands for the destination; the SNI, when there is
-                    // one, is then only an ECH provider's public name.
-                    let m = match attributed {
-                        Some(a) => self
-                            .catalog
-                            .lookup(&a.asked)
-                            .or_else(|| self.catalog.lookup(&a.owner)),
-                        None => self.catalog.lookup(name),
-                    };
-                    (kind, name, m, None)
-                }
-                What::Proxy { target } => {
-                    // The server a client named: `http` (CONNECT, or a plain request's Host)
-                    // or `socks`.
-                    let kind = if Method::from_preamble(target.method).is_socks() {
-                        Kind::Socks
-                    } else {
-                        Kind::Http
-                    };
-                    let m = if target.is_name {
-                        self.catalog.lookup(&target.host)
-                    } else {
-                        None
-                    };
-                    (kind, &target.host, m, None)
-                }
-                What::DnsAnswer { msg } => {
-                    let qname = msg
-                        .questions
-                        .first()
-                        .map(|q| q.name.as_str())
-                        .unwrap_or_default();
-                    // The chain: the question, then each CNAME target in order. The first name
-                    // that belongs to a vendor attributes the whole answer, which is how
-                    // `help.acme-corp.example CNAME acme.zendesk.com` counts as Zendesk.
-                    let mut via = None;
-                    let mut m = self.catalog.lookup(qname);
-                    if m.is_none() {
-                        for (_, target) in &msg.cnames {
-                            if let Some(found) = self.catalog.lookup(target) {
-                                via = Some(target.as_str());
-                                m = Some(found);
-                                break;
-                            }
+        let (kind, hostname, m, via): (Kind, &str, Option<Match>, Option<&str>) = match &o.what {
+            What::DnsQuery { name, .. } => (Kind::Dns, name, self.catalog.lookup(name), None),
+            What::TlsHello { name, .. } | What::QuicHello { name, .. } => {
+                let kind = if o.tcp { Kind::Tls } else { Kind::Quic };
+                // An attributed name stands for the destination; the SNI, when there is
+                // one, is then only an ECH provider's public name.
+                let m = match attributed {
+                    Some(a) => self
+                        .catalog
+                        .lookup(&a.asked)
+                        .or_else(|| self.catalog.lookup(&a.owner)),
+                    None => self.catalog.lookup(name),
+                };
+                (kind, name, m, None)
+            }
+            What::Proxy { target } => {
+                // The server a client named: `http` (CONNECT, or a plain request's Host)
+                // or `socks`.
+                let kind = if Method::from_preamble(target.method).is_socks() {
+                    Kind::Socks
+                } else {
+                    Kind::Http
+                };
+                let m = if target.is_name {
+                    self.catalog.lookup(&target.host)
+                } else {
+                    None
+                };
+                (kind, &target.host, m, None)
+            }
+            What::DnsAnswer { msg } => {
+                let qname = msg
+                    .questions
+                    .first()
+                    .map(|q| q.name.as_str())
+                    .unwrap_or_default();
+                // The chain: the question, then each CNAME target in order. The first name
+                // that belongs to a vendor attributes the whole answer, which is how
+                // `help.acme-corp.example CNAME acme.zendesk.com` counts as Zendesk.
+                let mut via = None;
+                let mut m = self.catalog.lookup(qname);
+                if m.is_none() {
+                    for (_, target) in &msg.cnames {
+                        if let Some(found) = self.catalog.lookup(target) {
+                            via = Some(target.as_str());
+                            m = Some(found);
+                            break;
                         }
                     }
-                    (Kind::DnsAnswer, qname, m, via)
                 }
-                What::OtherTcp => return false,
-            };
+                (Kind::DnsAnswer, qname, m, via)
+            }
+            What::OtherTcp => return false,
+        };
         if hostname.is_empty() && hello.is_none() {
             // The root name: not a hostname (priming queries, NS .).
             return false;
@@ -495,7 +494,11 @@ impl<'a> Aggregator<'a> {
                 src_port: cport,
                 dst_ip: server,
                 dst_port: sport,
-                transport: if o.tcp { Transport::Tcp } else { Transport::Udp },
+                transport: if o.tcp {
+                    Transport::Tcp
+                } else {
+                    Transport::Udp
+                },
                 hostname,
                 vendor: m.as_ref().map(|m| m.vendor.id.as_str()),
                 sanctioned,

@@ -43,9 +43,7 @@ impl JsonSchema for Timestamp {
 
 /// What an event reports. Declared in the order of their names, so a map keyed by kind
 /// (`events_by_kind`) lists them as it always has: alphabetically.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// A question in a DNS query.
@@ -80,6 +78,7 @@ impl Kind {
 
 /// One line of `--events`.
 #[derive(Debug, Serialize, JsonSchema)]
+#[schemars(transform = closed)]
 pub struct Event<'a> {
     /// When: the packet's capture time (`stats`: the wall clock).
     pub ts: Timestamp,
@@ -139,10 +138,8 @@ pub struct Named<'a> {
     pub hostname: &'a str,
     /// The vendor's id in the catalog (`shadowdesk vendors`), or null when no vendor's
     /// pattern matched.
-    #[schemars(required)]
     pub vendor: Option<&'a str>,
     /// Whether the policy sanctions that vendor for this client; null without a vendor.
-    #[schemars(required)]
     pub sanctioned: Option<bool>,
     /// Present only when a vendor matched.
     #[serde(flatten)]
@@ -154,13 +151,13 @@ pub struct Named<'a> {
 pub struct VendorMatch<'a> {
     /// The vendor's display name.
     pub vendor_name: &'a str,
+    /// The vendor's category in the catalog (`helpdesk_ticketing`, ...).
     pub category: &'a str,
     /// The catalog pattern that matched.
     pub matched: &'a str,
     pub strength: Strength,
     /// The customer's account label when the pattern carries one (`acme` in
     /// `acme.zendesk.com`), else null.
-    #[schemars(required)]
     pub tenant: Option<&'a str>,
 }
 
@@ -243,9 +240,11 @@ pub struct DnsAnswer<'a> {
     /// The public names of the ECH configs in the answer's HTTPS/SVCB records, sorted and
     /// distinct; absent when it has none.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Vec<String>")]
     pub ech_public_names: Option<Vec<&'a str>>,
     /// The CNAME target that named the vendor, when the question's name did not.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub via: Option<&'a str>,
 }
 
@@ -257,26 +256,29 @@ pub struct Hello<'a> {
     pub named: Named<'a>,
     /// The hello went to an encrypted-DNS resolver (port 853, or a known DNS-over-HTTPS
     /// server): the client's lookups are out of sight. Null otherwise.
-    #[schemars(required)]
     pub encrypted_dns: Option<EncryptedDnsProtocol>,
     /// The hello carried the ECH extension (GREASE included).
     pub ech_offered: bool,
     /// ECH was used for real (`ech_evidence` says why that is believed).
     pub ech: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "EchEvidence")]
     pub ech_evidence: Option<EchEvidence>,
     /// Present when the wire has no usable name (no SNI, or real ECH).
     #[serde(flatten)]
     pub attribution: Option<AttributionShown<'a>>,
     /// The owner of the record that answered, when it differs from the name asked.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub attribution_owner: Option<&'a str>,
     /// When the answer that gave the name was seen.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Timestamp")]
     pub attribution_ts: Option<Timestamp>,
     /// `ech_https_record` only: how many distinct names fit the evidence (other sites
     /// behind the same ECH provider).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "u64")]
     pub attribution_candidates: Option<u64>,
 }
 
@@ -284,9 +286,7 @@ pub struct Hello<'a> {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct AttributionShown<'a> {
     /// The name the client asked its DNS for, or null when none was found.
-    #[schemars(required)]
     pub attributed_hostname: Option<&'a str>,
-    #[schemars(required)]
     pub attribution: Option<AttributionMethod>,
 }
 
@@ -420,6 +420,13 @@ pub struct LiveStats {
     pub events_written: u64,
 }
 
+/// No field beyond those of the event's kind: in JSON Schema 2020-12 `unevaluatedProperties`
+/// sees through the `oneOf` and `$ref`s the kinds and their flattened parts make, where
+/// `additionalProperties` would not.
+fn closed(s: &mut schemars::Schema) {
+    s.insert("unevaluatedProperties".into(), false.into());
+}
+
 /// Appends an event's JSON (one line, no newline) to `buf`.
 pub fn write(buf: &mut Vec<u8>, e: &Event<'_>) {
     // Into a Vec the writer cannot fail, and the types hold nothing serde_json refuses
@@ -432,7 +439,11 @@ mod tests {
     use super::*;
 
     fn name(v: impl Serialize) -> String {
-        serde_json::to_value(v).unwrap().as_str().unwrap().to_owned()
+        serde_json::to_value(v)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     #[test]

@@ -44,6 +44,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod proto;
 pub mod report;
+pub mod schema;
 pub mod stats;
 pub mod table;
 pub mod time;

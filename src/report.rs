@@ -21,6 +21,7 @@ use crate::stats::Stats;
 
 /// The whole report.
 #[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Report<'a> {
     /// Every host with vendor traffic, encrypted DNS or hidden traffic (the hosts with only
     /// hidden traffic: at most 1000, the most hidden first, unless `--all-hosts`), by address.
@@ -39,6 +40,7 @@ pub struct Report<'a> {
 
 /// One host.
 #[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Host<'a> {
     /// Encrypted-DNS resolvers it used: the names it resolved over these are invisible to a
     /// passive sensor, so its vendor list may be incomplete.
@@ -52,6 +54,7 @@ pub struct Host<'a> {
 
 /// A host's use of one encrypted-DNS resolver.
 #[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct EncryptedDnsUse<'a> {
     pub connections: u64,
     pub first_seen: Timestamp,
@@ -63,11 +66,12 @@ pub struct EncryptedDnsUse<'a> {
 
 /// A host's use of one vendor.
 #[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct HostVendor<'a> {
     /// The vendor's category; null if the vendor is not in the catalog.
-    #[schemars(required)]
     pub category: Option<&'a str>,
     pub events: u64,
+    #[schemars(schema_with = "kind_counts")]
     pub events_by_kind: &'a BTreeMap<Kind, u64>,
     pub first_seen: Timestamp,
     /// The names filed under this vendor (the SNI, or the attributed name), sorted; at most
@@ -77,7 +81,6 @@ pub struct HostVendor<'a> {
     pub hostnames_not_listed: u64,
     pub last_seen: Timestamp,
     /// The vendor's display name; null if the vendor is not in the catalog.
-    #[schemars(required)]
     pub name: Option<&'a str>,
     pub sanctioned: bool,
     /// `strong` when some name matched a strong pattern, else `weak` (shared
@@ -89,18 +92,19 @@ pub struct HostVendor<'a> {
 
 /// One vendor and the hosts that used it.
 #[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct VendorUse<'a> {
     pub first_seen: Timestamp,
     pub hosts: Vec<VendorHost<'a>>,
     pub last_seen: Timestamp,
     /// The vendor's display name; null if the vendor is not in the catalog.
-    #[schemars(required)]
     pub name: Option<&'a str>,
     pub vendor: &'a str,
 }
 
 /// A host that used a vendor.
 #[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct VendorHost<'a> {
     pub events: u64,
     pub first_seen: Timestamp,
@@ -114,6 +118,7 @@ pub struct VendorHost<'a> {
 /// hello), per plain-HTTP or proxy request, and per other TCP connection whose SYN was seen.
 /// `named + attributed + unnamed = connections`.
 #[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct VisibilityCounts {
     /// No usable name on the wire, but one recovered from the client's own DNS.
     pub attributed: u64,
@@ -130,7 +135,6 @@ pub struct VisibilityCounts {
     /// provider's public name.
     pub named: u64,
     /// `(named + attributed) / connections`, rounded to 3 decimals; null without connections.
-    #[schemars(required)]
     pub named_share: Option<f64>,
     /// TCP connections whose client spoke neither TLS nor HTTP.
     pub other_tcp: u64,
@@ -170,12 +174,11 @@ impl From<&Visibility> for VisibilityCounts {
 
 /// One input: a file, or a live interface (`interface:NAME`).
 #[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Input<'a> {
     /// Why the input was not read (to its end), or null.
-    #[schemars(required)]
     pub error: Option<&'a str>,
     /// The link type of its first interface, or null.
-    #[schemars(required)]
     pub linktype: Option<&'a str>,
     pub packets: u64,
     pub path: &'a str,
@@ -183,14 +186,15 @@ pub struct Input<'a> {
 
 /// The run's counters.
 #[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct RunStats<'a> {
     pub bytes: u64,
     /// Live capture: libpcap's counters; null for files.
-    #[schemars(required)]
     pub capture: Option<CaptureCounts>,
     /// What a limit made the run give up, by the limit's name; each may be a lost name.
     pub dropped: LimitDrops,
     pub events: u64,
+    #[schemars(schema_with = "kind_counts")]
     pub events_by_kind: &'a BTreeMap<Kind, u64>,
     /// Directions given up because their start outgrew what any parser here reads.
     pub flow_buffer_overflows: u64,
@@ -214,6 +218,7 @@ pub struct RunStats<'a> {
 
 /// What each limit dropped.
 #[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct LimitDrops {
     pub defrag_memcap: u64,
     /// Times the DNS answers kept for attribution were cleared for room.
@@ -232,6 +237,7 @@ pub struct LimitDrops {
 
 /// libpcap's counters.
 #[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct CaptureCounts {
     pub packets_dropped_interface: u64,
     pub packets_dropped_kernel: u64,
@@ -240,11 +246,24 @@ pub struct CaptureCounts {
 
 /// IP fragments given up, by reason.
 #[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct FragmentDrops {
     pub overlap: u64,
     pub oversize: u64,
     pub table_full: u64,
     pub timeout: u64,
+}
+
+/// Events per kind: an object whose keys are kinds.
+fn kind_counts(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let kind = g.subschema_for::<Kind>();
+    let count = g.subschema_for::<u64>();
+    schemars::json_schema!({
+        "description": "Events per kind.",
+        "type": "object",
+        "propertyNames": kind,
+        "additionalProperties": count
+    })
 }
 
 impl<'a> Report<'a> {
@@ -491,7 +510,11 @@ mod tests {
         }];
         let r = Report::build(&agg, &catalog, &inputs, &stats, false);
         let text = String::from_utf8(r.to_bytes()).unwrap();
-        for needle in ["\"encrypted_dns\": [\n", "\"capture\": {", "\"hostnames\": [\n"] {
+        for needle in [
+            "\"encrypted_dns\": [\n",
+            "\"capture\": {",
+            "\"hostnames\": [\n",
+        ] {
             assert!(text.contains(needle), "{needle} missing:\n{text}");
         }
         keys_sorted(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));

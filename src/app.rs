@@ -468,17 +468,9 @@ fn vendors(a: VendorsArgs) -> Result<u8, Fatal> {
     let mut out = String::new();
     if a.json {
         for v in catalog.vendors() {
-            let domains: Vec<serde_json::Value> = catalog
-                .rules_of(&v.id)
-                .iter()
-                .map(|r| {
-                    serde_json::json!({"pattern": r.pattern, "strength": if r.strong {"strong"} else {"weak"},
-                        "exact": r.exact, "tenant": r.tenant})
-                })
-                .collect();
-            let j = serde_json::json!({"id": v.id, "name": v.name, "product": v.product,
-                "category": v.category, "domains": domains});
-            out.push_str(&j.to_string());
+            let line = output::VendorListing::new(v, &catalog.rules_of(&v.id));
+            // Into a String the writer cannot fail; the listing holds only strings and bools.
+            out.push_str(&serde_json::to_string(&line).unwrap_or_default());
             out.push('\n');
         }
     } else {

@@ -5,11 +5,54 @@
 use std::io::{self, BufWriter, Write};
 
 use crate::aggregate::Aggregator;
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, Rule, Vendor};
+use crate::event::Strength;
 use crate::pipeline::InputSummary;
 use crate::report::{by_vendor, Report};
 use crate::stats::Stats;
 use crate::time::rfc3339;
+
+/// One line of `vendors --json`: a vendor of the catalog and its domain patterns. Fields in
+/// the order of their names, as this listing has always been written.
+#[derive(Debug, serde::Serialize)]
+pub struct VendorListing<'a> {
+    pub category: &'a str,
+    pub domains: Vec<DomainRule<'a>>,
+    pub id: &'a str,
+    pub name: &'a str,
+    pub product: &'a str,
+}
+
+/// One domain pattern of a vendor.
+#[derive(Debug, serde::Serialize)]
+pub struct DomainRule<'a> {
+    /// The pattern matches that name only, not names under it.
+    pub exact: bool,
+    pub pattern: &'a str,
+    pub strength: Strength,
+    /// The label left of the pattern is the customer's account (`acme` in `acme.zendesk.com`).
+    pub tenant: bool,
+}
+
+impl<'a> VendorListing<'a> {
+    pub fn new(v: &'a Vendor, rules: &[&'a Rule]) -> VendorListing<'a> {
+        VendorListing {
+            category: &v.category,
+            domains: rules
+                .iter()
+                .map(|r| DomainRule {
+                    exact: r.exact,
+                    pattern: &r.pattern,
+                    strength: Strength::of(r.strong),
+                    tenant: r.tenant,
+                })
+                .collect(),
+            id: &v.id,
+            name: &v.name,
+            product: &v.product,
+        }
+    }
+}
 
 /// A line-oriented sink that treats a closed pipe (`| head`) as the reader being done, not
 /// as an error.

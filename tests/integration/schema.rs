@@ -122,6 +122,9 @@ fn a_stats_event_fits_the_schema() {
     check_event(&stats_event());
 }
 
+/// A named change that must make a document fail its schema.
+type Mutation = (&'static str, fn(&mut Value));
+
 /// One real event of each of these kinds, from the recorded captures.
 fn real_events() -> Vec<Value> {
     let mut out = Vec::new();
@@ -146,7 +149,7 @@ fn real_events() -> Vec<Value> {
 #[test]
 fn the_event_schema_rejects_what_does_not_fit() {
     let v = validator("event");
-    let mutations: &[(&str, fn(&mut Value))] = &[
+    let mutations: &[Mutation] = &[
         ("port as a string", |e| e["src_port"] = json!("53")),
         ("port out of range", |e| e["src_port"] = json!(70000)),
         ("address that is none", |e| {
@@ -208,7 +211,7 @@ fn the_report_schema_rejects_what_does_not_fit() {
     let (_, doc) = crate::util::report(&[crate::util::capture("mixed.pcap").to_str().unwrap()]);
     check_report(&doc);
     assert!(!doc["hosts"][0]["vendors"].as_array().unwrap().is_empty());
-    let mutations: &[(&str, fn(&mut Value))] = &[
+    let mutations: &[Mutation] = &[
         ("host without ip", |r| {
             r["hosts"][0].as_object_mut().unwrap().remove("ip");
         }),

@@ -489,96 +489,22 @@ impl<'a> Aggregator<'a> {
             .map(|m| self.policy.sanctioned(&m.vendor.id, client));
 
         if let Some(buf) = line {
-            let named = Named {
-                src_ip: client,
-                src_port: cport,
-                dst_ip: server,
-                dst_port: sport,
-                transport: if o.tcp {
-                    Transport::Tcp
-                } else {
-                    Transport::Udp
-                },
-                hostname,
-                vendor: m.as_ref().map(|m| m.vendor.id.as_str()),
-                sanctioned,
-                vendor_match: m.as_ref().map(|m| VendorMatch {
-                    vendor_name: &m.vendor.name,
-                    category: &m.vendor.category,
-                    matched: m.pattern,
-                    strength: Strength::of(m.strong),
-                    tenant: m.tenant.as_deref(),
-                }),
-            };
-            // None only for what returned early above (other TCP makes no event).
-            let body = match &o.what {
-                What::DnsQuery { qtype, .. } => Some(Body::Dns(Dns {
-                    named,
-                    qtype: QType::of(*qtype),
-                })),
-                What::Proxy { target } => {
-                    let r = Request {
-                        named,
-                        method: Method::from_preamble(target.method),
-                        target_port: target.port,
-                    };
-                    Some(match kind {
-                        Kind::Socks => Body::Socks(r),
-                        _ => Body::Http(r),
-                    })
-                }
-                What::DnsAnswer { msg } => Some(Body::DnsAnswer(DnsAnswer {
-                    named,
-                    rcode: msg.rcode,
-                    cnames: msg.cnames.iter().map(|(_, t)| t.as_str()).collect(),
-                    answers: msg.addrs.iter().map(|(_, a)| *a).collect(),
-                    ech_public_names: (!msg.ech.is_empty()).then(|| {
-                        let mut names: Vec<&str> = msg
-                            .ech
-                            .iter()
-                            .flat_map(|r| &r.configs)
-                            .map(|c| c.public_name.as_str())
-                            .collect();
-                        names.sort_unstable();
-                        names.dedup();
-                        names
-                    }),
-                    via,
-                })),
-                What::TlsHello { .. } | What::QuicHello { .. } => hello.as_ref().map(|h| {
-                    let e = Hello {
-                        named,
-                        encrypted_dns: encrypted_dns.as_ref().map(|(p, _)| *p),
-                        ech_offered: h.ech_offered,
-                        ech: h.ech.is_some(),
-                        ech_evidence: h.ech,
-                        // When the wire has no usable name (none, or an ECH public name),
-                        // say how (and whether) one was recovered.
-                        attribution: (hostname.is_empty() || h.ech.is_some()).then(|| {
-                            AttributionShown {
-                                attributed_hostname: attributed.map(|a| a.asked.as_str()),
-                                attribution: attributed.map(|a| a.how),
-                            }
-                        }),
-                        attribution_owner: attributed
-                            .filter(|a| a.owner != a.asked)
-                            .map(|a| a.owner.as_str()),
-                        attribution_ts: attributed.map(|a| Timestamp(a.ts)),
-                        attribution_candidates: attributed
-                            .filter(|a| a.how == AttributionMethod::EchHttpsRecord)
-                            .map(|a| a.candidates as u64),
-                    };
-                    match kind {
-                        Kind::Quic => Body::Quic(e),
-                        _ => Body::Tls(e),
-                    }
-                }),
-                What::OtherTcp => None,
-            };
             buf.clear();
-            if let Some(body) = body {
-                let ts = Timestamp(o.ts);
-                event::write(buf, &Event { ts, body });
+            let facts = Facts {
+                kind,
+                client,
+                server,
+                cport,
+                sport,
+                hostname,
+                m: m.as_ref(),
+                sanctioned,
+                via,
+                hello: hello.as_ref(),
+                encrypted_dns: encrypted_dns.as_ref().map(|(p, _)| *p),
+            };
+            if let Some(e) = facts.event(o) {
+                event::write(buf, &e);
             }
         }
 
@@ -634,6 +560,131 @@ impl<'a> Aggregator<'a> {
             self.host_bytes += grew;
         }
         true
+    }
+}
+
+/// What [`Aggregator::observe`] decided about an observation that makes an event.
+struct Facts<'o> {
+    kind: Kind,
+    client: IpAddr,
+    server: IpAddr,
+    cport: u16,
+    sport: u16,
+    hostname: &'o str,
+    m: Option<&'o Match<'o>>,
+    sanctioned: Option<bool>,
+    /// The CNAME target that named the vendor (DNS answers).
+    via: Option<&'o str>,
+    hello: Option<&'o HelloView>,
+    encrypted_dns: Option<EncryptedDnsProtocol>,
+}
+
+impl<'o> Facts<'o> {
+    /// The event; None only for what makes none (other TCP returns before this).
+    fn event(&self, o: &'o Observation) -> Option<Event<'o>> {
+        let Facts {
+            kind,
+            client,
+            server,
+            cport,
+            sport,
+            hostname,
+            m,
+            sanctioned,
+            via,
+            hello,
+            encrypted_dns,
+        } = *self;
+        let attributed = hello.and_then(|h| h.attributed.as_ref());
+        let named = Named {
+            src_ip: client,
+            src_port: cport,
+            dst_ip: server,
+            dst_port: sport,
+            transport: if o.tcp {
+                Transport::Tcp
+            } else {
+                Transport::Udp
+            },
+            hostname,
+            vendor: m.map(|m| m.vendor.id.as_str()),
+            sanctioned,
+            vendor_match: m.map(|m| VendorMatch {
+                vendor_name: &m.vendor.name,
+                category: &m.vendor.category,
+                matched: m.pattern,
+                strength: Strength::of(m.strong),
+                tenant: m.tenant.as_deref(),
+            }),
+        };
+        let body = match &o.what {
+            What::DnsQuery { qtype, .. } => Some(Body::Dns(Dns {
+                named,
+                qtype: QType::of(*qtype),
+            })),
+            What::Proxy { target } => {
+                let r = Request {
+                    named,
+                    method: Method::from_preamble(target.method),
+                    target_port: target.port,
+                };
+                Some(match kind {
+                    Kind::Socks => Body::Socks(r),
+                    _ => Body::Http(r),
+                })
+            }
+            What::DnsAnswer { msg } => Some(Body::DnsAnswer(DnsAnswer {
+                named,
+                rcode: msg.rcode,
+                cnames: msg.cnames.iter().map(|(_, t)| t.as_str()).collect(),
+                answers: msg.addrs.iter().map(|(_, a)| *a).collect(),
+                ech_public_names: (!msg.ech.is_empty()).then(|| {
+                    let mut names: Vec<&str> = msg
+                        .ech
+                        .iter()
+                        .flat_map(|r| &r.configs)
+                        .map(|c| c.public_name.as_str())
+                        .collect();
+                    names.sort_unstable();
+                    names.dedup();
+                    names
+                }),
+                via,
+            })),
+            What::TlsHello { .. } | What::QuicHello { .. } => hello.map(|h| {
+                let e = Hello {
+                    named,
+                    encrypted_dns,
+                    ech_offered: h.ech_offered,
+                    ech: h.ech.is_some(),
+                    ech_evidence: h.ech,
+                    // When the wire has no usable name (none, or an ECH public name),
+                    // say how (and whether) one was recovered.
+                    attribution: (hostname.is_empty() || h.ech.is_some()).then(|| {
+                        AttributionShown {
+                            attributed_hostname: attributed.map(|a| a.asked.as_str()),
+                            attribution: attributed.map(|a| a.how),
+                        }
+                    }),
+                    attribution_owner: attributed
+                        .filter(|a| a.owner != a.asked)
+                        .map(|a| a.owner.as_str()),
+                    attribution_ts: attributed.map(|a| Timestamp(a.ts)),
+                    attribution_candidates: attributed
+                        .filter(|a| a.how == AttributionMethod::EchHttpsRecord)
+                        .map(|a| a.candidates as u64),
+                };
+                match kind {
+                    Kind::Quic => Body::Quic(e),
+                    _ => Body::Tls(e),
+                }
+            }),
+            What::OtherTcp => None,
+        };
+        Some(Event {
+            ts: Timestamp(o.ts),
+            body: body?,
+        })
     }
 }
 

@@ -6,8 +6,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use crate::catalog::{Catalog, EchFronts, Match, Resolvers};
+use crate::event::{
+    self, AttributionMethod, AttributionShown, Body, Dns, DnsAnswer, EchEvidence,
+    EncryptedDnsProtocol, Event, Hello, Kind, Method, Named, QType, Request, Strength, Timestamp,
+    Transport, VendorMatch,
+};
 use crate::model::{Observation, What};
-use crate::output::JsonLine;
 use crate::policy::Policy;
 use crate::proto::{dns, ech};
 use crate::time::{self, TsNanos};
@@ -32,8 +36,8 @@ pub struct Usage {
     pub first_seen: TsNanos,
     pub last_seen: TsNanos,
     pub events: u64,
-    /// Events per kind (dns, dns_answer, tls).
-    pub by_kind: BTreeMap<&'static str, u64>,
+    /// Events per kind.
+    pub by_kind: BTreeMap<Kind, u64>,
     /// Some hostname matched a strong pattern (otherwise only shared infrastructure).
     pub strong: bool,
     pub sanctioned: bool,
@@ -45,10 +49,10 @@ pub struct Aggregator<'a> {
     /// host → vendor id → usage
     pub hosts: BTreeMap<IpAddr, BTreeMap<String, Usage>>,
     pub events: u64,
-    pub events_by_kind: BTreeMap<&'static str, u64>,
+    pub events_by_kind: BTreeMap<Kind, u64>,
     pub unsanctioned_events: u64,
     /// host → (protocol, resolver) → when: connections to encrypted DNS, the host's blind spots.
-    pub encrypted_dns: BTreeMap<IpAddr, BTreeMap<(&'static str, String), Seen>>,
+    pub encrypted_dns: BTreeMap<IpAddr, BTreeMap<(EncryptedDnsProtocol, String), Seen>>,
     /// host → how much of its traffic could be named.
     pub visibility: BTreeMap<IpAddr, Visibility>,
     resolvers: &'a Resolvers,
@@ -218,7 +222,7 @@ struct HelloView {
     again: bool,
     ech_offered: bool,
     /// Why the ECH is believed real, when it is.
-    ech: Option<&'static str>,
+    ech: Option<EchEvidence>,
     attributed: Option<Attribution>,
 }
 
@@ -228,8 +232,7 @@ struct Attribution {
     /// The name the client asked for, and the owner of the record that answered.
     asked: String,
     owner: String,
-    /// `dns_answer` or `ech_https_record`.
-    how: &'static str,
+    how: AttributionMethod,
     /// When the answer was seen.
     ts: TsNanos,
     /// Distinct names that fit the evidence equally (ECH: other sites behind the same
@@ -372,61 +375,60 @@ impl<'a> Aggregator<'a> {
             _ => None,
         };
         let attributed = hello.as_ref().and_then(|h| h.attributed.as_ref());
-        let (kind, hostname, m, via): (&'static str, &str, Option<Match>, Option<&str>) =
-            match &o.what {
-                What::DnsQuery { name, .. } => ("dns", name, self.catalog.lookup(name), None),
-                What::TlsHello { name, .. } | What::QuicHello { name, .. } => {
-                    let kind = if o.tcp { "tls" } else { "quic" };
-                    // An attributed name stands for the destination; the SNI, when there is
-                    // one, is then only an ECH provider's public name.
-                    let m = match attributed {
-                        Some(a) => self
-                            .catalog
-                            .lookup(&a.asked)
-                            .or_else(|| self.catalog.lookup(&a.owner)),
-                        None => self.catalog.lookup(name),
-                    };
-                    (kind, name, m, None)
-                }
-                What::Proxy { target } => {
-                    // The server a client named: `http` (CONNECT, or a plain request's Host)
-                    // or `socks`.
-                    let kind = if target.method.starts_with("SOCKS") {
-                        "socks"
-                    } else {
-                        "http"
-                    };
-                    let m = if target.is_name {
-                        self.catalog.lookup(&target.host)
-                    } else {
-                        None
-                    };
-                    (kind, &target.host, m, None)
-                }
-                What::DnsAnswer { msg } => {
-                    let qname = msg
-                        .questions
-                        .first()
-                        .map(|q| q.name.as_str())
-                        .unwrap_or_default();
-                    // The chain: the question, then each CNAME target in order. The first name
-                    // that belongs to a vendor attributes the whole answer, which is how
-                    // `help.acme-corp.example CNAME acme.zendesk.com` counts as Zendesk.
-                    let mut via = None;
-                    let mut m = self.catalog.lookup(qname);
-                    if m.is_none() {
-                        for (_, target) in &msg.cnames {
-                            if let Some(found) = self.catalog.lookup(target) {
-                                via = Some(target.as_str());
-                                m = Some(found);
-                                break;
-                            }
+        let (kind, hostname, m, via): (Kind, &str, Option<Match>, Option<&str>) = match &o.what {
+            What::DnsQuery { name, .. } => (Kind::Dns, name, self.catalog.lookup(name), None),
+            What::TlsHello { name, .. } | What::QuicHello { name, .. } => {
+                let kind = if o.tcp { Kind::Tls } else { Kind::Quic };
+                // An attributed name stands for the destination; the SNI, when there is
+                // one, is then only an ECH provider's public name.
+                let m = match attributed {
+                    Some(a) => self
+                        .catalog
+                        .lookup(&a.asked)
+                        .or_else(|| self.catalog.lookup(&a.owner)),
+                    None => self.catalog.lookup(name),
+                };
+                (kind, name, m, None)
+            }
+            What::Proxy { target } => {
+                // The server a client named: `http` (CONNECT, or a plain request's Host)
+                // or `socks`.
+                let kind = if Method::from_preamble(target.method).is_socks() {
+                    Kind::Socks
+                } else {
+                    Kind::Http
+                };
+                let m = if target.is_name {
+                    self.catalog.lookup(&target.host)
+                } else {
+                    None
+                };
+                (kind, &target.host, m, None)
+            }
+            What::DnsAnswer { msg } => {
+                let qname = msg
+                    .questions
+                    .first()
+                    .map(|q| q.name.as_str())
+                    .unwrap_or_default();
+                // The chain: the question, then each CNAME target in order. The first name
+                // that belongs to a vendor attributes the whole answer, which is how
+                // `help.acme-corp.example CNAME acme.zendesk.com` counts as Zendesk.
+                let mut via = None;
+                let mut m = self.catalog.lookup(qname);
+                if m.is_none() {
+                    for (_, target) in &msg.cnames {
+                        if let Some(found) = self.catalog.lookup(target) {
+                            via = Some(target.as_str());
+                            m = Some(found);
+                            break;
                         }
                     }
-                    ("dns_answer", qname, m, via)
                 }
-                What::OtherTcp => return false,
-            };
+                (Kind::DnsAnswer, qname, m, via)
+            }
+            What::OtherTcp => return false,
+        };
         if hostname.is_empty() && hello.is_none() {
             // The root name: not a hostname (priming queries, NS .).
             return false;
@@ -437,7 +439,7 @@ impl<'a> Aggregator<'a> {
         // Encrypted DNS: anything on port 853 (DNS over TLS or QUIC), or a hello to a known
         // DNS-over-HTTPS resolver. The host's names are then out of sight.
         let encrypted_dns = match kind {
-            "tls" | "quic" => {
+            Kind::Tls | Kind::Quic => {
                 let name = match attributed {
                     Some(a) => Some(a.asked.as_str()),
                     None if hostname.is_empty() => None,
@@ -453,11 +455,12 @@ impl<'a> Aggregator<'a> {
                     (true, Some(_)) => name.unwrap_or_default().to_owned(),
                     (true, None) => server.to_string(),
                 };
-                match (sport, kind, by_name) {
-                    (853, "tls", _) => Some("dot"),
-                    (853, _, _) => Some("doq"),
-                    (_, "tls", Some(_)) => Some("doh"),
-                    (_, _, Some(_)) => Some("doh3"),
+                let tls = kind == Kind::Tls;
+                match (sport, tls, by_name) {
+                    (853, true, _) => Some(EncryptedDnsProtocol::Dot),
+                    (853, false, _) => Some(EncryptedDnsProtocol::Doq),
+                    (_, true, Some(_)) => Some(EncryptedDnsProtocol::Doh),
+                    (_, false, Some(_)) => Some(EncryptedDnsProtocol::Doh3),
                     _ => None,
                 }
                 .map(|p| (p, label))
@@ -502,79 +505,23 @@ impl<'a> Aggregator<'a> {
             .map(|m| self.policy.sanctioned(&m.vendor.id, client));
 
         if let Some(buf) = line {
-            let mut j = JsonLine::new(buf);
-            j.ts("ts", o.ts);
-            j.str("kind", kind);
-            j.display("src_ip", &client);
-            j.num("src_port", cport as u64);
-            j.display("dst_ip", &server);
-            j.num("dst_port", sport as u64);
-            j.str("transport", if o.tcp { "tcp" } else { "udp" });
-            j.str("hostname", hostname);
-            j.opt_str("vendor", m.as_ref().map(|m| m.vendor.id.as_str()));
-            j.opt_bool("sanctioned", sanctioned);
-            if let Some(m) = &m {
-                j.str("vendor_name", &m.vendor.name);
-                j.str("category", &m.vendor.category);
-                j.str("matched", m.pattern);
-                j.str("strength", if m.strong { "strong" } else { "weak" });
-                j.opt_str("tenant", m.tenant.as_deref());
+            buf.clear();
+            let facts = Facts {
+                kind,
+                client,
+                server,
+                cport,
+                sport,
+                hostname,
+                m: m.as_ref(),
+                sanctioned,
+                via,
+                hello: hello.as_ref(),
+                encrypted_dns: encrypted_dns.as_ref().map(|(p, _)| *p),
+            };
+            if let Some(e) = facts.event(o) {
+                event::write(buf, &e);
             }
-            match &o.what {
-                What::DnsQuery { qtype, .. } => match qtype_name(*qtype) {
-                    Some(n) => j.str("qtype", n),
-                    None => j.num("qtype", *qtype as u64),
-                },
-                What::Proxy { target } => {
-                    j.str("method", target.method);
-                    j.num("target_port", target.port as u64);
-                }
-                What::OtherTcp => {}
-                What::DnsAnswer { msg } => {
-                    j.num("rcode", msg.rcode as u64);
-                    j.str_array("cnames", msg.cnames.iter().map(|(_, t)| t.as_str()));
-                    j.display_array("answers", msg.addrs.iter().map(|(_, a)| a));
-                    if !msg.ech.is_empty() {
-                        let mut names: Vec<&str> = msg
-                            .ech
-                            .iter()
-                            .flat_map(|r| &r.configs)
-                            .map(|c| c.public_name.as_str())
-                            .collect();
-                        names.sort_unstable();
-                        names.dedup();
-                        j.str_array("ech_public_names", names.into_iter());
-                    }
-                    if let Some(v) = via {
-                        j.str("via", v);
-                    }
-                }
-                What::TlsHello { .. } | What::QuicHello { .. } => {
-                    let h = hello.as_ref().expect("hellos are judged");
-                    j.opt_str("encrypted_dns", encrypted_dns.as_ref().map(|(p, _)| *p));
-                    j.bool("ech_offered", h.ech_offered);
-                    j.bool("ech", h.ech.is_some());
-                    if let Some(why) = h.ech {
-                        j.str("ech_evidence", why);
-                    }
-                    // When the wire has no usable name (none, or an ECH public name), say how
-                    // (and whether) one was recovered.
-                    if hostname.is_empty() || h.ech.is_some() {
-                        j.opt_str("attributed_hostname", attributed.map(|a| a.asked.as_str()));
-                        j.opt_str("attribution", attributed.map(|a| a.how));
-                    }
-                    if let Some(a) = attributed {
-                        if a.owner != a.asked {
-                            j.str("attribution_owner", &a.owner);
-                        }
-                        j.ts("attribution_ts", a.ts);
-                        if a.how == "ech_https_record" {
-                            j.num("attribution_candidates", a.candidates as u64);
-                        }
-                    }
-                }
-            }
-            j.end();
         }
 
         self.events += 1;
@@ -629,6 +576,131 @@ impl<'a> Aggregator<'a> {
             self.usage_bytes += grew;
         }
         true
+    }
+}
+
+/// What [`Aggregator::observe`] decided about an observation that makes an event.
+struct Facts<'o> {
+    kind: Kind,
+    client: IpAddr,
+    server: IpAddr,
+    cport: u16,
+    sport: u16,
+    hostname: &'o str,
+    m: Option<&'o Match<'o>>,
+    sanctioned: Option<bool>,
+    /// The CNAME target that named the vendor (DNS answers).
+    via: Option<&'o str>,
+    hello: Option<&'o HelloView>,
+    encrypted_dns: Option<EncryptedDnsProtocol>,
+}
+
+impl<'o> Facts<'o> {
+    /// The event; None only for what makes none (other TCP returns before this).
+    fn event(&self, o: &'o Observation) -> Option<Event<'o>> {
+        let Facts {
+            kind,
+            client,
+            server,
+            cport,
+            sport,
+            hostname,
+            m,
+            sanctioned,
+            via,
+            hello,
+            encrypted_dns,
+        } = *self;
+        let attributed = hello.and_then(|h| h.attributed.as_ref());
+        let named = Named {
+            src_ip: client,
+            src_port: cport,
+            dst_ip: server,
+            dst_port: sport,
+            transport: if o.tcp {
+                Transport::Tcp
+            } else {
+                Transport::Udp
+            },
+            hostname,
+            vendor: m.map(|m| m.vendor.id.as_str()),
+            sanctioned,
+            vendor_match: m.map(|m| VendorMatch {
+                vendor_name: &m.vendor.name,
+                category: &m.vendor.category,
+                matched: m.pattern,
+                strength: Strength::of(m.strong),
+                tenant: m.tenant.as_deref(),
+            }),
+        };
+        let body = match &o.what {
+            What::DnsQuery { qtype, .. } => Some(Body::Dns(Dns {
+                named,
+                qtype: QType::of(*qtype),
+            })),
+            What::Proxy { target } => {
+                let r = Request {
+                    named,
+                    method: Method::from_preamble(target.method),
+                    target_port: target.port,
+                };
+                Some(match kind {
+                    Kind::Socks => Body::Socks(r),
+                    _ => Body::Http(r),
+                })
+            }
+            What::DnsAnswer { msg } => Some(Body::DnsAnswer(DnsAnswer {
+                named,
+                rcode: msg.rcode,
+                cnames: msg.cnames.iter().map(|(_, t)| t.as_str()).collect(),
+                answers: msg.addrs.iter().map(|(_, a)| *a).collect(),
+                ech_public_names: (!msg.ech.is_empty()).then(|| {
+                    let mut names: Vec<&str> = msg
+                        .ech
+                        .iter()
+                        .flat_map(|r| &r.configs)
+                        .map(|c| c.public_name.as_str())
+                        .collect();
+                    names.sort_unstable();
+                    names.dedup();
+                    names
+                }),
+                via,
+            })),
+            What::TlsHello { .. } | What::QuicHello { .. } => hello.map(|h| {
+                let e = Hello {
+                    named,
+                    encrypted_dns,
+                    ech_offered: h.ech_offered,
+                    ech: h.ech.is_some(),
+                    ech_evidence: h.ech,
+                    // When the wire has no usable name (none, or an ECH public name),
+                    // say how (and whether) one was recovered.
+                    attribution: (hostname.is_empty() || h.ech.is_some()).then(|| {
+                        AttributionShown {
+                            attributed_hostname: attributed.map(|a| a.asked.as_str()),
+                            attribution: attributed.map(|a| a.how),
+                        }
+                    }),
+                    attribution_owner: attributed
+                        .filter(|a| a.owner != a.asked)
+                        .map(|a| a.owner.as_str()),
+                    attribution_ts: attributed.map(|a| Timestamp(a.ts)),
+                    attribution_candidates: attributed
+                        .filter(|a| a.how == AttributionMethod::EchHttpsRecord)
+                        .map(|a| a.candidates as u64),
+                };
+                match kind {
+                    Kind::Quic => Body::Quic(e),
+                    _ => Body::Tls(e),
+                }
+            }),
+            What::OtherTcp => None,
+        };
+        Some(Event {
+            ts: Timestamp(o.ts),
+            body: body?,
+        })
     }
 }
 
@@ -750,11 +822,11 @@ impl Aggregator<'_> {
                 })
                 .collect();
             view.ech = if !fits.is_empty() {
-                Some("client_https_record")
+                Some(EchEvidence::ClientHttpsRecord)
             } else if self.config_known(sni, &o) {
-                Some("https_record")
+                Some(EchEvidence::HttpsRecord)
             } else if self.ech_fronts.contains(sni) {
-                Some("known_public_name")
+                Some(EchEvidence::KnownPublicName)
             } else {
                 None
             };
@@ -770,7 +842,7 @@ impl Aggregator<'_> {
                 view.attributed = Some(Attribution {
                     asked: e.asked.clone(),
                     owner: e.owner.clone(),
-                    how: "ech_https_record",
+                    how: AttributionMethod::EchHttpsRecord,
                     ts: e.ts,
                     candidates: names.len(),
                 });
@@ -779,7 +851,7 @@ impl Aggregator<'_> {
             view.attributed = self.resolved(client, server, now).map(|a| Attribution {
                 asked: a.asked.clone(),
                 owner: a.owner.clone(),
-                how: "dns_answer",
+                how: AttributionMethod::DnsAnswer,
                 ts: a.ts,
                 candidates: 1,
             });
@@ -807,7 +879,7 @@ impl Aggregator<'_> {
     fn count_visibility(
         &mut self,
         client: IpAddr,
-        kind: &str,
+        kind: Kind,
         hostname: &str,
         hello: Option<&HelloView>,
         encrypted_dns: bool,
@@ -817,14 +889,14 @@ impl Aggregator<'_> {
             return;
         }
         match kind {
-            "dns" => {
+            Kind::Dns => {
                 v.dns_queries += 1;
                 return;
             }
-            "tls" => v.tls_hellos += 1,
-            "quic" => v.quic_hellos += 1,
-            "http" | "socks" => v.http_requests += 1,
-            _ => return,
+            Kind::Tls => v.tls_hellos += 1,
+            Kind::Quic => v.quic_hellos += 1,
+            Kind::Http | Kind::Socks => v.http_requests += 1,
+            Kind::DnsAnswer | Kind::Stats => return,
         }
         v.encrypted_dns += encrypted_dns as u64;
         let (ech, attributed) = match hello {
@@ -844,24 +916,6 @@ impl Aggregator<'_> {
             v.named += 1;
         }
     }
-}
-
-fn qtype_name(t: u16) -> Option<&'static str> {
-    Some(match t {
-        1 => "A",
-        2 => "NS",
-        5 => "CNAME",
-        6 => "SOA",
-        12 => "PTR",
-        15 => "MX",
-        16 => "TXT",
-        28 => "AAAA",
-        33 => "SRV",
-        64 => "SVCB",
-        65 => "HTTPS",
-        255 => "ANY",
-        _ => return None,
-    })
 }
 
 #[cfg(test)]

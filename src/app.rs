@@ -12,10 +12,12 @@ use crate::capture;
 use crate::capture::live::{KernelStats, LiveOptions, LiveSource};
 use crate::catalog::{self, Catalog, EchFronts, Resolvers};
 use crate::cli::{Cli, Command, CommonArgs, LiveArgs, ScanArgs, VendorsArgs};
+use crate::event::{self, Body, Event, LiveStats, Timestamp};
 use crate::memcap::Shares;
-use crate::output::{self, JsonLine, Sink};
+use crate::output::{self, Sink};
 use crate::pipeline;
 use crate::policy::Policy;
+use crate::report::Report;
 use crate::stats::{LiveCounters, Stats};
 
 pub const EXIT_OK: u8 = 0;
@@ -269,17 +271,21 @@ impl Outputs<'_> {
             }
             self.last_drops = drops;
             if let Some(sink) = self.events.as_mut() {
-                let mut j = JsonLine::new(&mut self.line);
-                j.ts("ts", crate::time::wall_clock());
-                j.str("kind", "stats");
-                j.num("packets_received", kernel.received);
-                j.num("packets_dropped_kernel", kernel.dropped);
-                j.num("packets_dropped_interface", kernel.if_dropped);
-                j.num("packets_analysed", counters.packets.load(Ordering::Relaxed));
-                j.num("flows_tracked", counters.flows.load(Ordering::Relaxed));
-                j.num("flows_evicted", counters.evicted.load(Ordering::Relaxed));
-                j.num("events_written", self.events_written);
-                j.end();
+                let e = Event {
+                    ts: Timestamp(crate::time::wall_clock()),
+                    body: Body::Stats(LiveStats {
+                        packets_received: kernel.received,
+                        packets_dropped_kernel: kernel.dropped,
+                        packets_dropped_interface: kernel.if_dropped,
+                        packets_analysed: counters.packets.load(Ordering::Relaxed),
+                        flows_tracked: counters.flows.load(Ordering::Relaxed),
+                        flows_evicted: counters.evicted.load(Ordering::Relaxed),
+                        dropped_reassembly: counters.dropped.load(Ordering::Relaxed),
+                        events_written: self.events_written,
+                    }),
+                };
+                self.line.clear();
+                event::write(&mut self.line, &e);
                 if let Err(e) = sink.write_line(&self.line) {
                     self.write_err.get_or_insert(e);
                 }
@@ -304,9 +310,8 @@ impl Outputs<'_> {
                         fatal: false,
                     })
                     .collect();
-                let mut doc = output::report(&self.agg, catalog, &inputs, &stats);
-                doc["interrupted"] = serde_json::Value::Bool(false);
-                if let Err(e) = output::write_report(p, &doc) {
+                let report = Report::build(&self.agg, catalog, &inputs, &stats, false);
+                if let Err(e) = output::write_report(p, &report) {
                     tracing::error!("writing the report to {p}: {e}");
                 }
             }
@@ -433,9 +438,8 @@ fn analyze(
     }
     let interrupted = interrupted_by.is_some_and(|w| w.load(Ordering::Relaxed) != 0);
     if let Some(p) = &c.report {
-        let mut doc = output::report(&agg, &catalog, &all_inputs, &result.stats);
-        doc["interrupted"] = serde_json::Value::Bool(interrupted);
-        output::write_report(p, &doc)
+        let report = Report::build(&agg, &catalog, &all_inputs, &result.stats, interrupted);
+        output::write_report(p, &report)
             .map_err(|e| Fatal(format!("writing the report to {p}: {e}")))?;
     }
     if c.events.is_none() && c.report.is_none() {
@@ -465,17 +469,9 @@ fn vendors(a: VendorsArgs) -> Result<u8, Fatal> {
     let mut out = String::new();
     if a.json {
         for v in catalog.vendors() {
-            let domains: Vec<serde_json::Value> = catalog
-                .rules_of(&v.id)
-                .iter()
-                .map(|r| {
-                    serde_json::json!({"pattern": r.pattern, "strength": if r.strong {"strong"} else {"weak"},
-                        "exact": r.exact, "tenant": r.tenant})
-                })
-                .collect();
-            let j = serde_json::json!({"id": v.id, "name": v.name, "product": v.product,
-                "category": v.category, "domains": domains});
-            out.push_str(&j.to_string());
+            let line = output::VendorListing::new(v, &catalog.rules_of(&v.id));
+            // Into a String the writer cannot fail; the listing holds only strings and bools.
+            out.push_str(&serde_json::to_string(&line).unwrap_or_default());
             out.push('\n');
         }
     } else {

@@ -1,126 +1,56 @@
-//! Output: NDJSON events, the JSON report, and the human summary.
-//!
-//! Event fields (one JSON object per line; CONTRACT.md fixes the first eight):
-//! `ts` (RFC 3339 UTC, µs), `kind` (`dns` = a question in a query, `dns_answer` = a
-//! response, `tls` = a ClientHello SNI), `src_ip`/`src_port` (always the client: the host
-//! that asked or sent the hello), `dst_ip`/`dst_port`, `hostname`, `vendor`, `sanctioned`;
-//! then `transport`, and when a vendor matched `vendor_name`, `category`, `matched` (the
-//! catalog pattern), `strength` (`strong`|`weak`), `tenant`; `qtype` for `dns`;
-//! `rcode`, `cnames`, `answers` and `via` (the CNAME target that named the vendor) for
-//! `dns_answer`.
+//! Output: where events and the report go ([`Sink`], [`write_report`]), and the human
+//! summary. What an event or the report holds is typed in [`crate::event`] and
+//! [`crate::report`].
 
 use std::io::{self, BufWriter, Write};
-use std::net::IpAddr;
 
-use serde_json::{json, Value};
-
-use std::collections::BTreeMap;
-
-use crate::aggregate::{Aggregator, Usage, Visibility};
-use crate::catalog::Catalog;
+use crate::aggregate::Aggregator;
+use crate::catalog::{Catalog, Rule, Vendor};
+use crate::event::Strength;
 use crate::model::InputSummary;
+use crate::report::{by_vendor, Report};
 use crate::stats::Stats;
 use crate::time::rfc3339;
 
-/// Writes one JSON object field by field into a byte buffer, in a fixed field order and
-/// without building a tree: the event path runs once per observation.
-pub struct JsonLine<'a> {
-    buf: &'a mut Vec<u8>,
-    first: bool,
+/// One line of `vendors --json`: a vendor of the catalog and its domain patterns. Fields in
+/// the order of their names, as this listing has always been written.
+#[derive(Debug, serde::Serialize)]
+pub struct VendorListing<'a> {
+    pub category: &'a str,
+    pub domains: Vec<DomainRule<'a>>,
+    pub id: &'a str,
+    pub name: &'a str,
+    pub product: &'a str,
 }
 
-impl<'a> JsonLine<'a> {
-    pub fn new(buf: &'a mut Vec<u8>) -> JsonLine<'a> {
-        buf.clear();
-        buf.push(b'{');
-        JsonLine { buf, first: true }
-    }
+/// One domain pattern of a vendor.
+#[derive(Debug, serde::Serialize)]
+pub struct DomainRule<'a> {
+    /// The pattern matches that name only, not names under it.
+    pub exact: bool,
+    pub pattern: &'a str,
+    pub strength: Strength,
+    /// The label left of the pattern is the customer's account (`acme` in `acme.zendesk.com`).
+    pub tenant: bool,
+}
 
-    fn key(&mut self, k: &str) {
-        if !self.first {
-            self.buf.push(b',');
+impl<'a> VendorListing<'a> {
+    pub fn new(v: &'a Vendor, rules: &[&'a Rule]) -> VendorListing<'a> {
+        VendorListing {
+            category: &v.category,
+            domains: rules
+                .iter()
+                .map(|r| DomainRule {
+                    exact: r.exact,
+                    pattern: &r.pattern,
+                    strength: Strength::of(r.strong),
+                    tenant: r.tenant,
+                })
+                .collect(),
+            id: &v.id,
+            name: &v.name,
+            product: &v.product,
         }
-        self.first = false;
-        self.buf.push(b'"');
-        self.buf.extend_from_slice(k.as_bytes());
-        self.buf.extend_from_slice(b"\":");
-    }
-
-    fn string(&mut self, v: &str) {
-        // serde_json's escaping: quotes, backslashes and control characters.
-        let _ = serde_json::to_writer(&mut *self.buf, v);
-    }
-
-    pub fn str(&mut self, k: &str, v: &str) {
-        self.key(k);
-        self.string(v);
-    }
-
-    pub fn opt_str(&mut self, k: &str, v: Option<&str>) {
-        self.key(k);
-        match v {
-            Some(v) => self.string(v),
-            None => self.buf.extend_from_slice(b"null"),
-        }
-    }
-
-    pub fn bool(&mut self, k: &str, v: bool) {
-        self.opt_bool(k, Some(v));
-    }
-
-    pub fn opt_bool(&mut self, k: &str, v: Option<bool>) {
-        self.key(k);
-        self.buf.extend_from_slice(match v {
-            Some(true) => b"true",
-            Some(false) => b"false",
-            None => b"null",
-        });
-    }
-
-    pub fn num(&mut self, k: &str, v: u64) {
-        self.key(k);
-        let _ = write!(self.buf, "{v}");
-    }
-
-    /// A value whose Display form needs no escaping (addresses).
-    pub fn display(&mut self, k: &str, v: &impl std::fmt::Display) {
-        self.key(k);
-        let _ = write!(self.buf, "\"{v}\"");
-    }
-
-    pub fn ts(&mut self, k: &str, ts: crate::time::TsNanos) {
-        self.key(k);
-        self.buf.push(b'"');
-        self.buf.extend_from_slice(rfc3339(ts).as_bytes());
-        self.buf.push(b'"');
-    }
-
-    pub fn str_array<'s>(&mut self, k: &str, items: impl Iterator<Item = &'s str>) {
-        self.key(k);
-        self.buf.push(b'[');
-        for (i, s) in items.enumerate() {
-            if i > 0 {
-                self.buf.push(b',');
-            }
-            self.string(s);
-        }
-        self.buf.push(b']');
-    }
-
-    pub fn display_array<T: std::fmt::Display>(&mut self, k: &str, items: impl Iterator<Item = T>) {
-        self.key(k);
-        self.buf.push(b'[');
-        for (i, v) in items.enumerate() {
-            if i > 0 {
-                self.buf.push(b',');
-            }
-            let _ = write!(self.buf, "\"{v}\"");
-        }
-        self.buf.push(b']');
-    }
-
-    pub fn end(self) {
-        self.buf.push(b'}');
     }
 }
 
@@ -165,16 +95,6 @@ impl Sink {
         self.check(r)
     }
 
-    pub fn write_pretty(&mut self, v: &Value) -> io::Result<()> {
-        let Some(out) = self.out.as_mut() else {
-            return Ok(());
-        };
-        let r = serde_json::to_writer_pretty(&mut *out, v)
-            .map_err(io::Error::from)
-            .and_then(|_| out.write_all(b"\n"));
-        self.check(r)
-    }
-
     pub fn flush(&mut self) -> io::Result<()> {
         let r = match self.out.as_mut() {
             Some(o) => o.flush(),
@@ -197,203 +117,8 @@ impl Sink {
 /// Writes the report in one piece: see [`crate::outfile`] for where the bytes go (standard
 /// output for `-`, into a device or FIFO in place, else a temporary file renamed over the
 /// target), so a reader never sees half a report.
-pub fn write_report(path: &str, doc: &Value) -> io::Result<()> {
-    let mut bytes = serde_json::to_vec_pretty(doc).map_err(io::Error::from)?;
-    bytes.push(b'\n');
-    crate::outfile::write_whole(path, &bytes)
-}
-
-/// The report document: `hosts` lists every host with vendor traffic or a blind spot
-/// (encrypted DNS, or [`Visibility::has_hidden_traffic`]); hosts with neither are left out.
-/// `vendors` is the same data turned round for scoping.
-pub fn report(
-    agg: &Aggregator,
-    catalog: &Catalog,
-    inputs: &[InputSummary],
-    stats: &Stats,
-) -> Value {
-    let no_vendors = BTreeMap::new();
-    let no_visibility = Visibility::default();
-    let listed = agg.listed();
-    let ips = &listed.ips;
-    let hosts: Vec<Value> = ips
-        .iter()
-        .map(|ip| {
-            let vendors = agg.hosts.get(ip).unwrap_or(&no_vendors);
-            let encrypted: Vec<Value> = agg
-                .encrypted_dns
-                .get(ip)
-                .into_iter()
-                .flatten()
-                .map(|((proto, server), seen)| {
-                    json!({
-                        "protocol": proto,
-                        "resolver": server,
-                        "first_seen": rfc3339(seen.first_seen),
-                        "last_seen": rfc3339(seen.last_seen),
-                        "connections": seen.connections,
-                    })
-                })
-                .collect();
-            let vs: Vec<Value> = vendors
-                .iter()
-                .map(|(id, u)| {
-                    let v = catalog.vendor(id);
-                    json!({
-                        "vendor": id,
-                        "name": v.map(|v| v.name.as_str()),
-                        "category": v.map(|v| v.category.as_str()),
-                        "sanctioned": u.sanctioned,
-                        "strength": if u.strong { "strong" } else { "weak" },
-                        "hostnames": u.hostnames,
-                        "hostnames_not_listed": u.hostnames_dropped,
-                        "tenants": u.tenants,
-                        "first_seen": rfc3339(u.first_seen),
-                        "last_seen": rfc3339(u.last_seen),
-                        "events": u.events,
-                        "events_by_kind": u.by_kind,
-                    })
-                })
-                .collect();
-            let unsanctioned: Vec<&String> = vendors
-                .iter()
-                .filter(|(_, u)| !u.sanctioned)
-                .map(|(id, _)| id)
-                .collect();
-            json!({
-                "ip": ip.to_string(),
-                "unsanctioned": unsanctioned,
-                "vendors": vs,
-                // Names this host resolved over these are invisible to a passive sensor.
-                "encrypted_dns": encrypted,
-                "visibility": visibility_json(agg.visibility.get(ip).unwrap_or(&no_visibility)),
-            })
-        })
-        .collect();
-
-    let vendors: Vec<Value> = by_vendor(agg)
-        .iter()
-        .map(|(id, hs)| {
-            let first = hs
-                .iter()
-                .map(|(_, u)| u.first_seen)
-                .min()
-                .unwrap_or_default();
-            let last = hs
-                .iter()
-                .map(|(_, u)| u.last_seen)
-                .max()
-                .unwrap_or_default();
-            json!({
-                "vendor": id,
-                "name": catalog.vendor(id).map(|v| v.name.as_str()),
-                "first_seen": rfc3339(first),
-                "last_seen": rfc3339(last),
-                "hosts": hs.iter().map(|(ip, u)| json!({
-                    "ip": ip.to_string(),
-                    "sanctioned": u.sanctioned,
-                    "first_seen": rfc3339(u.first_seen),
-                    "last_seen": rfc3339(u.last_seen),
-                    "events": u.events,
-                    "hostnames": u.hostnames,
-                })).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-
-    let inputs: Vec<Value> = inputs
-        .iter()
-        .map(|i| json!({ "path": i.path, "packets": i.packets, "linktype": i.linktype, "error": i.error }))
-        .collect();
-    let f = &stats.flows;
-    let total = agg.visibility_total();
-    json!({
-        "hosts": hosts,
-        "vendors": vendors,
-        // The same counts over every host, listed or not.
-        "visibility": visibility_json(&total),
-        // Hosts with only hidden traffic past the listing limit (`--all-hosts` lists them).
-        "hosts_not_listed": listed.hidden_not_listed,
-        "inputs": inputs,
-        "stats": {
-            "packets": stats.packets,
-            "bytes": stats.bytes,
-            "packets_snapped": stats.snapped,
-            "packets_truncated": stats.truncated,
-            "packets_skipped": stats.skipped,
-            "events": agg.events,
-            "events_by_kind": agg.events_by_kind,
-            "unsanctioned_events": agg.unsanctioned_events,
-            "tcp_flows": f.flows_created,
-            "flows_evicted_idle": f.evicted_idle,
-            "flows_evicted_cap": f.evicted_cap,
-            "flows_evicted_memcap": f.evicted_memcap,
-            "flow_buffer_overflows": f.buffer_overflows,
-            // What a limit made us give up, by the limit's name; each may be a lost name.
-            "dropped": {
-                "reassembly_window": f.dropped_window,
-                "reassembly_pieces": f.dropped_pieces,
-                "reassembly_memcap": f.dropped_memcap,
-                "flows_memcap": f.evicted_memcap,
-                "defrag_memcap": stats.defrag.dropped_memcap,
-                "usage_memcap": agg.dropped.usage_memcap,
-                "visibility_memcap": agg.dropped.visibility_memcap,
-                "encrypted_dns_memcap": agg.dropped.encrypted_dns_memcap,
-                "dns_cache_cleared": agg.dropped.dns_cache_cleared,
-                "hidden_hosts_not_listed": listed.hidden_not_listed,
-            },
-            "capture": stats.kernel.map(|k| json!({
-                "packets_received": k.received,
-                "packets_dropped_kernel": k.dropped,
-                "packets_dropped_interface": k.if_dropped,
-            })),
-            "ip_fragments": stats.defrag.fragments,
-            "ip_datagrams_reassembled": stats.defrag.reassembled,
-            "ip_fragments_dropped": {
-                "overlap": stats.defrag.dropped_overlap,
-                "oversize": stats.defrag.dropped_oversize,
-                "timeout": stats.defrag.dropped_timeout,
-                "table_full": stats.defrag.dropped_table_full,
-            },
-        }
-    })
-}
-
-/// How much of a host's traffic had a name: the share of connections the vendor list can
-/// speak for, and what hid the rest.
-fn visibility_json(v: &Visibility) -> Value {
-    let connections = v.connections();
-    let share = (connections > 0).then(|| {
-        let named = (v.named + v.attributed) as f64 / connections as f64;
-        (named * 1000.0).round() / 1000.0
-    });
-    json!({
-        "connections": connections,
-        "tls_hellos": v.tls_hellos,
-        "quic_hellos": v.quic_hellos,
-        "http_requests": v.http_requests,
-        "other_tcp": v.other_tcp,
-        "named": v.named,
-        "attributed": v.attributed,
-        "unnamed": v.unnamed,
-        "unnamed_hellos": v.unnamed_hellos,
-        "named_share": share,
-        "ech": v.ech,
-        "ech_offered": v.ech_offered,
-        "encrypted_dns_connections": v.encrypted_dns,
-        "dns_queries": v.dns_queries,
-    })
-}
-
-/// The report turned round: vendor id → the hosts that used it.
-fn by_vendor<'a>(agg: &'a Aggregator) -> BTreeMap<&'a str, Vec<(IpAddr, &'a Usage)>> {
-    let mut m: BTreeMap<&str, Vec<(IpAddr, &Usage)>> = BTreeMap::new();
-    for (ip, vendors) in &agg.hosts {
-        for (id, u) in vendors {
-            m.entry(id.as_str()).or_default().push((*ip, u));
-        }
-    }
-    m
+pub fn write_report(path: &str, report: &Report<'_>) -> io::Result<()> {
+    crate::outfile::write_whole(path, &report.to_bytes())
 }
 
 /// The readable summary for a terminal: per host, then per vendor.

@@ -142,7 +142,7 @@ fn stdin_is_read() {
     let evs: Vec<serde_json::Value> = String::from_utf8(o.stdout)
         .unwrap()
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
+        .map(crate::util::event_line)
         .collect();
     assert_eq!(rows(&evs), truth(&capture("mixed.pcap")));
 }

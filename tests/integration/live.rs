@@ -59,10 +59,7 @@ fn live_capture_streams_rotates_and_stops_cleanly() {
     );
 
     let parse = |f: &str| -> Vec<serde_json::Value> {
-        read(f)
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{f}: {l}: {e}")))
-            .collect()
+        read(f).lines().map(crate::util::event_line).collect()
     };
     let before = parse("events.1");
     let after = parse("events");
@@ -123,7 +120,7 @@ fn live_capture_streams_rotates_and_stops_cleanly() {
         .all(|s| s["packets_dropped_kernel"].is_u64() && s["flows_tracked"].is_u64()));
 
     // The final report: hosts, sanction marks and the capture totals.
-    let rep: serde_json::Value = serde_json::from_str(&read("report.json")).unwrap();
+    let rep = crate::util::report_doc(read("report.json").as_bytes());
     let host = rep["hosts"]
         .as_array()
         .unwrap()

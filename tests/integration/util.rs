@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 use serde_json::Value;
 
@@ -63,9 +64,66 @@ pub fn events(args: &[&str]) -> (Output, Vec<Value>) {
     let evs = String::from_utf8(o.stdout.clone())
         .expect("events are UTF-8")
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad event line {l:?}: {e}")))
+        .map(event_line)
         .collect();
     (o, evs)
+}
+
+/// Parses one line of `--events` and checks it against `schema/event.schema.json`.
+pub fn event_line(l: &str) -> Value {
+    let v = serde_json::from_str(l).unwrap_or_else(|e| panic!("bad event line {l:?}: {e}"));
+    check_event(&v);
+    v
+}
+
+/// Parses a report and checks it against `schema/report.schema.json`.
+pub fn report_doc(bytes: &[u8]) -> Value {
+    let v = serde_json::from_slice(bytes).unwrap_or_else(|e| {
+        panic!(
+            "report is not JSON: {e}: {:?}",
+            String::from_utf8_lossy(bytes)
+        )
+    });
+    check_report(&v);
+    v
+}
+
+/// A published schema (`schema/NAME.schema.json`, as committed), compiled. Formats are
+/// checked: `ip` is an address as `IpAddr` reads it.
+pub fn validator(name: &str) -> jsonschema::Validator {
+    let path = root().join(format!("schema/{name}.schema.json"));
+    let text = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let schema: Value = serde_json::from_slice(&text).expect("the schema is JSON");
+    jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .with_format("ip", |s: &str| s.parse::<std::net::IpAddr>().is_ok())
+        .build(&schema)
+        .unwrap_or_else(|e| panic!("{}: not a valid JSON Schema: {e}", path.display()))
+}
+
+/// Why a value does not fit a schema, one line per error; empty when it fits.
+pub fn schema_errors(v: &jsonschema::Validator, doc: &Value) -> String {
+    v.iter_errors(doc)
+        .map(|e| format!("{} at {}\n", e, e.instance_path()))
+        .collect()
+}
+
+pub fn check_event(e: &Value) {
+    static V: OnceLock<jsonschema::Validator> = OnceLock::new();
+    let errors = schema_errors(V.get_or_init(|| validator("event")), e);
+    assert!(
+        errors.is_empty(),
+        "event does not fit the schema: {e}\n{errors}"
+    );
+}
+
+pub fn check_report(r: &Value) {
+    static V: OnceLock<jsonschema::Validator> = OnceLock::new();
+    let errors = schema_errors(V.get_or_init(|| validator("report")), r);
+    assert!(
+        errors.is_empty(),
+        "report does not fit the schema:\n{errors}"
+    );
 }
 
 /// Runs `scan --report - ARGS...` and parses the document.
@@ -73,8 +131,8 @@ pub fn report(args: &[&str]) -> (Output, Value) {
     let mut a = vec!["scan", "--quiet", "--report", "-"];
     a.extend_from_slice(args);
     let o = run(&a);
-    let doc = serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("report is not JSON: {e}\nstderr: {}", stderr(&o)));
+    assert!(!o.stdout.is_empty(), "no report; stderr: {}", stderr(&o));
+    let doc = report_doc(&o.stdout);
     (o, doc)
 }
 

@@ -1,0 +1,524 @@
+//! The report (`--report`): per host, the vendors it used and what hid the rest of its
+//! traffic; per vendor, its hosts; and the run's counters. These types are the schema
+//! (`schema/report.schema.json` is generated from them, their doc comments are its
+//! descriptions).
+//!
+//! The fields of every object are declared in the order of their names, because the report
+//! has always been written with sorted keys, and a consumer diffing two reports keeps
+//! working.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::aggregate::{Aggregator, Usage, Visibility};
+use crate::catalog::Catalog;
+use crate::event::{EncryptedDnsProtocol, Kind, Strength, Timestamp};
+use crate::model::InputSummary;
+use crate::stats::Stats;
+
+/// The whole report.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Report<'a> {
+    /// Every host with vendor traffic, encrypted DNS or hidden traffic (the hosts with only
+    /// hidden traffic: at most 1000, the most hidden first, unless `--all-hosts`), by address.
+    pub hosts: Vec<Host<'a>>,
+    /// Hosts with only hidden traffic left out past that limit.
+    pub hosts_not_listed: u64,
+    pub inputs: Vec<Input<'a>>,
+    /// A signal stopped the scan: the report covers what was read until then.
+    pub interrupted: bool,
+    pub stats: RunStats<'a>,
+    /// The hosts turned round: per vendor, the hosts that used it.
+    pub vendors: Vec<VendorUse<'a>>,
+    /// The visibility counts over every host, listed or not.
+    pub visibility: VisibilityCounts,
+}
+
+/// One host.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Host<'a> {
+    /// Encrypted-DNS resolvers it used: the names it resolved over these are invisible to a
+    /// passive sensor, so its vendor list may be incomplete.
+    pub encrypted_dns: Vec<EncryptedDnsUse<'a>>,
+    pub ip: IpAddr,
+    /// The ids of the vendors it used that are not sanctioned for it.
+    pub unsanctioned: Vec<&'a str>,
+    pub vendors: Vec<HostVendor<'a>>,
+    pub visibility: VisibilityCounts,
+}
+
+/// A host's use of one encrypted-DNS resolver.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct EncryptedDnsUse<'a> {
+    pub connections: u64,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    pub protocol: EncryptedDnsProtocol,
+    /// The resolver's name as the client sent it (or as attributed), else its address.
+    pub resolver: &'a str,
+}
+
+/// A host's use of one vendor.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct HostVendor<'a> {
+    /// The vendor's category; null if the vendor is not in the catalog.
+    pub category: Option<&'a str>,
+    pub events: u64,
+    #[schemars(schema_with = "kind_counts")]
+    pub events_by_kind: &'a BTreeMap<Kind, u64>,
+    pub first_seen: Timestamp,
+    /// The names filed under this vendor (the SNI, or the attributed name), sorted; at most
+    /// 64, and while the host budget of `--memcap` lasts.
+    pub hostnames: &'a BTreeSet<String>,
+    /// Distinct names past those limits: counted, not listed.
+    pub hostnames_not_listed: u64,
+    pub last_seen: Timestamp,
+    /// The vendor's display name; null if the vendor is not in the catalog.
+    pub name: Option<&'a str>,
+    pub sanctioned: bool,
+    /// `strong` when some name matched a strong pattern, else `weak` (shared
+    /// infrastructure only).
+    pub strength: Strength,
+    pub tenants: &'a BTreeSet<String>,
+    pub vendor: &'a str,
+}
+
+/// One vendor and the hosts that used it.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct VendorUse<'a> {
+    pub first_seen: Timestamp,
+    pub hosts: Vec<VendorHost<'a>>,
+    pub last_seen: Timestamp,
+    /// The vendor's display name; null if the vendor is not in the catalog.
+    pub name: Option<&'a str>,
+    pub vendor: &'a str,
+}
+
+/// A host that used a vendor.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct VendorHost<'a> {
+    pub events: u64,
+    pub first_seen: Timestamp,
+    pub hostnames: &'a BTreeSet<String>,
+    pub ip: IpAddr,
+    pub last_seen: Timestamp,
+    pub sanctioned: bool,
+}
+
+/// How much of the traffic had a name: counted per TLS or QUIC connection (its first
+/// hello), per plain-HTTP or proxy request, and per other TCP connection whose SYN was seen.
+/// `named + attributed + unnamed = connections`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct VisibilityCounts {
+    /// No usable name on the wire, but one recovered from the client's own DNS.
+    pub attributed: u64,
+    pub connections: u64,
+    pub dns_queries: u64,
+    /// Hellos that used ECH for real.
+    pub ech: u64,
+    /// Hellos that carried the ECH extension, GREASE included.
+    pub ech_offered: u64,
+    /// Connections to encrypted-DNS resolvers.
+    pub encrypted_dns_connections: u64,
+    pub http_requests: u64,
+    /// The destination's name was on the wire (SNI, Host, proxy target), and was not an ECH
+    /// provider's public name.
+    pub named: u64,
+    /// `(named + attributed) / connections`, rounded to 3 decimals; null without connections.
+    pub named_share: Option<f64>,
+    /// TCP connections whose client spoke neither TLS nor HTTP.
+    pub other_tcp: u64,
+    pub quic_hellos: u64,
+    pub tls_hellos: u64,
+    /// No name at all.
+    pub unnamed: u64,
+    /// Of those, TLS and QUIC hellos: the blind spot that lists a host.
+    pub unnamed_hellos: u64,
+}
+
+impl From<&Visibility> for VisibilityCounts {
+    fn from(v: &Visibility) -> VisibilityCounts {
+        let connections = v.connections();
+        let named_share = (connections > 0).then(|| {
+            let named = (v.named + v.attributed) as f64 / connections as f64;
+            (named * 1000.0).round() / 1000.0
+        });
+        VisibilityCounts {
+            attributed: v.attributed,
+            connections,
+            dns_queries: v.dns_queries,
+            ech: v.ech,
+            ech_offered: v.ech_offered,
+            encrypted_dns_connections: v.encrypted_dns,
+            http_requests: v.http_requests,
+            named: v.named,
+            named_share,
+            other_tcp: v.other_tcp,
+            quic_hellos: v.quic_hellos,
+            tls_hellos: v.tls_hellos,
+            unnamed: v.unnamed,
+            unnamed_hellos: v.unnamed_hellos,
+        }
+    }
+}
+
+/// One input: a file, or a live interface (`interface:NAME`).
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Input<'a> {
+    /// Why the input was not read (to its end), or null.
+    pub error: Option<&'a str>,
+    /// The link type of its first interface, or null.
+    pub linktype: Option<&'a str>,
+    pub packets: u64,
+    pub path: &'a str,
+}
+
+/// The run's counters.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RunStats<'a> {
+    pub bytes: u64,
+    /// Live capture: libpcap's counters; null for files.
+    pub capture: Option<CaptureCounts>,
+    /// What a limit made the run give up, by the limit's name; each may be a lost name.
+    pub dropped: LimitDrops,
+    pub events: u64,
+    #[schemars(schema_with = "kind_counts")]
+    pub events_by_kind: &'a BTreeMap<Kind, u64>,
+    /// Directions given up because their start outgrew what any parser here reads.
+    pub flow_buffer_overflows: u64,
+    pub flows_evicted_cap: u64,
+    pub flows_evicted_idle: u64,
+    pub flows_evicted_memcap: u64,
+    pub ip_datagrams_reassembled: u64,
+    pub ip_fragments: u64,
+    pub ip_fragments_dropped: FragmentDrops,
+    pub packets: u64,
+    /// Packets not analysed, by reason.
+    pub packets_skipped: &'a BTreeMap<&'static str, u64>,
+    /// Records shorter than the packet on the wire (snaplen).
+    pub packets_snapped: u64,
+    /// Packets whose headers announce more bytes than were captured.
+    pub packets_truncated: u64,
+    /// Flows created (TCP and QUIC).
+    pub tcp_flows: u64,
+    pub unsanctioned_events: u64,
+}
+
+/// What each limit dropped.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct LimitDrops {
+    pub defrag_memcap: u64,
+    /// Times the DNS answers kept for attribution were cleared for room.
+    pub dns_cache_cleared: u64,
+    pub encrypted_dns_memcap: u64,
+    pub flows_memcap: u64,
+    pub hidden_hosts_not_listed: u64,
+    pub reassembly_memcap: u64,
+    pub reassembly_pieces: u64,
+    pub reassembly_window: u64,
+    /// Host and vendor pairs not kept in the report (their events were still written).
+    pub usage_memcap: u64,
+    /// Hosts whose visibility went into the total only.
+    pub visibility_memcap: u64,
+}
+
+/// libpcap's counters.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct CaptureCounts {
+    pub packets_dropped_interface: u64,
+    pub packets_dropped_kernel: u64,
+    pub packets_received: u64,
+}
+
+/// IP fragments given up, by reason.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct FragmentDrops {
+    pub overlap: u64,
+    pub oversize: u64,
+    pub table_full: u64,
+    pub timeout: u64,
+}
+
+/// Events per kind: an object whose keys are kinds.
+fn kind_counts(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let kind = g.subschema_for::<Kind>();
+    let count = g.subschema_for::<u64>();
+    schemars::json_schema!({
+        "description": "Events per kind.",
+        "type": "object",
+        "propertyNames": kind,
+        "additionalProperties": count
+    })
+}
+
+impl<'a> Report<'a> {
+    /// The report of what the aggregator holds: `hosts` lists every host with vendor traffic
+    /// or a blind spot (encrypted DNS, or [`Visibility::has_hidden_traffic`]); hosts with
+    /// neither are left out. `vendors` is the same data turned round for scoping.
+    pub fn build(
+        agg: &'a Aggregator<'_>,
+        catalog: &'a Catalog,
+        inputs: &'a [InputSummary],
+        stats: &'a Stats,
+        interrupted: bool,
+    ) -> Report<'a> {
+        static NO_VENDORS: BTreeMap<String, Usage> = BTreeMap::new();
+        let no_visibility = Visibility::default();
+        let listed = agg.listed();
+        let hosts = listed
+            .ips
+            .iter()
+            .map(|ip| {
+                let vendors = agg.hosts.get(ip).unwrap_or(&NO_VENDORS);
+                Host {
+                    encrypted_dns: agg
+                        .encrypted_dns
+                        .get(ip)
+                        .into_iter()
+                        .flatten()
+                        .map(|((protocol, resolver), seen)| EncryptedDnsUse {
+                            connections: seen.connections,
+                            first_seen: Timestamp(seen.first_seen),
+                            last_seen: Timestamp(seen.last_seen),
+                            protocol: *protocol,
+                            resolver,
+                        })
+                        .collect(),
+                    ip: *ip,
+                    unsanctioned: vendors
+                        .iter()
+                        .filter(|(_, u)| !u.sanctioned)
+                        .map(|(id, _)| id.as_str())
+                        .collect(),
+                    vendors: vendors
+                        .iter()
+                        .map(|(id, u)| {
+                            let v = catalog.vendor(id);
+                            HostVendor {
+                                category: v.map(|v| v.category.as_str()),
+                                events: u.events,
+                                events_by_kind: &u.by_kind,
+                                first_seen: Timestamp(u.first_seen),
+                                hostnames: &u.hostnames,
+                                hostnames_not_listed: u.hostnames_dropped,
+                                last_seen: Timestamp(u.last_seen),
+                                name: v.map(|v| v.name.as_str()),
+                                sanctioned: u.sanctioned,
+                                strength: Strength::of(u.strong),
+                                tenants: &u.tenants,
+                                vendor: id,
+                            }
+                        })
+                        .collect(),
+                    visibility: agg.visibility.get(ip).unwrap_or(&no_visibility).into(),
+                }
+            })
+            .collect();
+
+        let vendors = by_vendor(agg)
+            .into_iter()
+            .map(|(id, hs)| {
+                let first = hs.iter().map(|(_, u)| u.first_seen).min();
+                let last = hs.iter().map(|(_, u)| u.last_seen).max();
+                VendorUse {
+                    first_seen: Timestamp(first.unwrap_or_default()),
+                    hosts: hs
+                        .into_iter()
+                        .map(|(ip, u)| VendorHost {
+                            events: u.events,
+                            first_seen: Timestamp(u.first_seen),
+                            hostnames: &u.hostnames,
+                            ip,
+                            last_seen: Timestamp(u.last_seen),
+                            sanctioned: u.sanctioned,
+                        })
+                        .collect(),
+                    last_seen: Timestamp(last.unwrap_or_default()),
+                    name: catalog.vendor(id).map(|v| v.name.as_str()),
+                    vendor: id,
+                }
+            })
+            .collect();
+
+        let inputs = inputs
+            .iter()
+            .map(|i| Input {
+                error: i.error.as_deref(),
+                linktype: i.linktype.as_deref(),
+                packets: i.packets,
+                path: &i.path,
+            })
+            .collect();
+        let f = &stats.flows;
+        let d = &stats.defrag;
+        Report {
+            hosts,
+            hosts_not_listed: listed.hidden_not_listed,
+            inputs,
+            interrupted,
+            stats: RunStats {
+                bytes: stats.bytes,
+                capture: stats.kernel.map(|k| CaptureCounts {
+                    packets_dropped_interface: k.if_dropped,
+                    packets_dropped_kernel: k.dropped,
+                    packets_received: k.received,
+                }),
+                dropped: LimitDrops {
+                    defrag_memcap: d.dropped_memcap,
+                    dns_cache_cleared: agg.dropped.dns_cache_cleared,
+                    encrypted_dns_memcap: agg.dropped.encrypted_dns_memcap,
+                    flows_memcap: f.evicted_memcap,
+                    hidden_hosts_not_listed: listed.hidden_not_listed,
+                    reassembly_memcap: f.dropped_memcap,
+                    reassembly_pieces: f.dropped_pieces,
+                    reassembly_window: f.dropped_window,
+                    usage_memcap: agg.dropped.usage_memcap,
+                    visibility_memcap: agg.dropped.visibility_memcap,
+                },
+                events: agg.events,
+                events_by_kind: &agg.events_by_kind,
+                flow_buffer_overflows: f.buffer_overflows,
+                flows_evicted_cap: f.evicted_cap,
+                flows_evicted_idle: f.evicted_idle,
+                flows_evicted_memcap: f.evicted_memcap,
+                ip_datagrams_reassembled: d.reassembled,
+                ip_fragments: d.fragments,
+                ip_fragments_dropped: FragmentDrops {
+                    overlap: d.dropped_overlap,
+                    oversize: d.dropped_oversize,
+                    table_full: d.dropped_table_full,
+                    timeout: d.dropped_timeout,
+                },
+                packets: stats.packets,
+                packets_skipped: &stats.skipped,
+                packets_snapped: stats.snapped,
+                packets_truncated: stats.truncated,
+                tcp_flows: f.flows_created,
+                unsanctioned_events: agg.unsanctioned_events,
+            },
+            vendors,
+            visibility: (&agg.visibility_total()).into(),
+        }
+    }
+
+    /// The report as written: pretty-printed JSON and a newline.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        // Into a Vec the writer cannot fail, and the types hold nothing serde_json refuses
+        // (map keys are strings or unit enums; `named_share` is finite).
+        let mut bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
+        bytes.push(b'\n');
+        bytes
+    }
+}
+
+/// The report turned round: vendor id → the hosts that used it.
+pub fn by_vendor<'a>(agg: &'a Aggregator<'_>) -> BTreeMap<&'a str, Vec<(IpAddr, &'a Usage)>> {
+    let mut m: BTreeMap<&str, Vec<(IpAddr, &Usage)>> = BTreeMap::new();
+    for (ip, vendors) in &agg.hosts {
+        for (id, u) in vendors {
+            m.entry(id.as_str()).or_default().push((*ip, u));
+        }
+    }
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Checks that every object's keys in pretty-printed JSON come in sorted order.
+    fn keys_sorted(pretty: &str) -> Result<(), String> {
+        // One "last key" per open object; arrays push a marker that keys never reach.
+        let mut stack: Vec<Option<String>> = Vec::new();
+        for line in pretty.lines() {
+            let t = line.trim();
+            if let Some(rest) = t.strip_prefix('"') {
+                if let Some((key, _)) = rest.split_once("\": ") {
+                    if let Some(Some(prev)) = stack.last() {
+                        if prev.as_str() >= key {
+                            return Err(format!("{key:?} after {prev:?}"));
+                        }
+                    }
+                    if let Some(top) = stack.last_mut() {
+                        *top = Some(key.to_owned());
+                    }
+                }
+            }
+            if t.ends_with('{') || t.ends_with('[') {
+                stack.push(None);
+            }
+            if t.starts_with('}') || t.starts_with(']') {
+                stack.pop();
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn every_object_lists_its_fields_in_name_order() {
+        use crate::catalog::{EchFronts, Resolvers};
+        use crate::model::{Observation, What};
+        let catalog = Catalog::builtin().unwrap();
+        let policy = crate::policy::Policy::default();
+        let resolvers = Resolvers::builtin().unwrap();
+        let fronts = EchFronts::builtin().unwrap();
+        let shares = crate::memcap::Shares::split(crate::memcap::DEFAULT_MEMCAP, 1);
+        let limits = crate::aggregate::Limits::new(&shares, false);
+        let mut agg = Aggregator::new(&catalog, &policy, &resolvers, &fronts, limits);
+        let hello = |name: &str, dport| Observation {
+            order: 0,
+            ts: 1,
+            src: "10.0.0.5".parse().unwrap(),
+            dst: "10.0.0.9".parse().unwrap(),
+            sport: 50000,
+            dport,
+            tcp: true,
+            what: What::TlsHello {
+                name: name.into(),
+                ech: None,
+                again: false,
+            },
+        };
+        // A vendor and an encrypted-DNS resolver, so every object of the report appears.
+        agg.observe(&hello("acme.zendesk.com", 443), None);
+        agg.observe(&hello("dns.example", 853), None);
+        let stats = Stats {
+            kernel: Some(Default::default()),
+            ..Stats::default()
+        };
+        let inputs = [InputSummary {
+            path: "x.pcap".into(),
+            packets: 1,
+            linktype: None,
+            error: None,
+            fatal: false,
+        }];
+        let r = Report::build(&agg, &catalog, &inputs, &stats, false);
+        let text = String::from_utf8(r.to_bytes()).unwrap();
+        for needle in [
+            "\"encrypted_dns\": [\n",
+            "\"capture\": {",
+            "\"hostnames\": [\n",
+        ] {
+            assert!(text.contains(needle), "{needle} missing:\n{text}");
+        }
+        keys_sorted(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        // The checker itself catches a key out of order.
+        assert!(keys_sorted("{\n  \"b\": 1,\n  \"a\": 2\n}").is_err());
+    }
+}

@@ -10,6 +10,7 @@ use shadowdesk::aggregate::{Aggregator, Limits};
 use shadowdesk::catalog::{Catalog, EchFronts, Resolvers};
 use shadowdesk::memcap::{Shares, MIN_MEMCAP};
 use shadowdesk::output;
+use shadowdesk::report::Report;
 use shadowdesk::pipeline::{self, Source};
 use shadowdesk::policy::Policy;
 
@@ -70,8 +71,8 @@ fuzz_target!(|data: &[u8]| {
         "{:?}",
         result.internal_error
     );
-    let doc = output::report(&agg, &c.catalog, &result.inputs, &result.stats);
-    std::hint::black_box(doc.to_string().len() + events);
+    let doc = Report::build(&agg, &c.catalog, &result.inputs, &result.stats, false);
+    std::hint::black_box(doc.to_bytes().len() + events);
     let text = output::summary(&agg, &c.catalog, &result.inputs, &result.stats);
     std::hint::black_box(text.len());
 });

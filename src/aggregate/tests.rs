@@ -1,0 +1,245 @@
+use super::*;
+use crate::proto::dns::EchRecord;
+use crate::proto::{dns, ech};
+
+const C: &str = "10.0.0.5";
+const S: &str = "10.0.0.9";
+
+fn config(id: u8) -> ech::Config {
+    ech::Config {
+        config_id: id,
+        kem: 0x20,
+        suites: vec![(1, 1)],
+        public_name: "public.ech-front.example".into(),
+    }
+}
+
+fn obs(ts: i64, src: &str, dst: &str, what: What) -> Observation {
+    Observation {
+        order: ts as u64,
+        ts,
+        src: src.parse().unwrap(),
+        dst: dst.parse().unwrap(),
+        sport: if src == S { 53 } else { 50000 },
+        dport: if src == S { 50000 } else { 443 },
+        tcp: true,
+        what,
+    }
+}
+
+/// The answer to `asked`'s HTTPS query: one ECH config, and an A record to `S`.
+fn https_answer(ts: i64, client: &str, asked: &str, id: u8) -> Observation {
+    let msg = dns::Message {
+        response: true,
+        questions: vec![dns::Question {
+            name: asked.into(),
+            qtype: 65,
+        }],
+        addrs: vec![(asked.into(), S.parse().unwrap())],
+        min_ttl: Some(300),
+        ech: vec![EchRecord {
+            owner: asked.into(),
+            ttl: 300,
+            configs: vec![config(id)],
+        }],
+        ..dns::Message::default()
+    };
+    let mut o = obs(ts, S, client, What::DnsAnswer { msg });
+    o.tcp = false;
+    o
+}
+
+fn hello(ts: i64, client: &str, sni: &str, id: Option<u8>) -> Observation {
+    let ech = id.map(|config_id| ech::Offer {
+        kdf: 1,
+        aead: 1,
+        config_id,
+    });
+    obs(
+        ts,
+        client,
+        S,
+        What::TlsHello {
+            name: sni.into(),
+            ech,
+            again: false,
+        },
+    )
+}
+
+fn run(list: &[Observation]) -> (Vec<serde_json::Value>, BTreeMap<IpAddr, Visibility>) {
+    let catalog = Catalog::builtin().unwrap();
+    let policy = Policy::default();
+    let resolvers = Resolvers::builtin().unwrap();
+    let fronts = EchFronts::builtin().unwrap();
+    let shares = crate::memcap::Shares::split(crate::memcap::DEFAULT_MEMCAP, 1);
+    let limits = Limits::new(&shares, false);
+    let mut agg = Aggregator::new(&catalog, &policy, &resolvers, &fronts, limits);
+    let mut out = Vec::new();
+    for o in list {
+        let mut buf = Vec::new();
+        if agg.observe(o, Some(&mut buf)) {
+            out.push(serde_json::from_slice(&buf).unwrap());
+        }
+    }
+    (out, agg.visibility)
+}
+
+const SEC: i64 = 1_000_000_000;
+
+#[test]
+fn ech_is_real_when_the_hello_names_a_config_the_client_got() {
+    let (ev, vis) = run(&[
+        https_answer(0, C, "acme.kustomerapp.com", 0x2a),
+        hello(SEC, C, "public.ech-front.example", Some(0x2a)),
+    ]);
+    let h = &ev[1];
+    assert_eq!(h["hostname"], "public.ech-front.example");
+    assert_eq!(h["ech"], true);
+    assert_eq!(h["ech_evidence"], "client_https_record");
+    assert_eq!(h["attributed_hostname"], "acme.kustomerapp.com");
+    assert_eq!(h["attribution"], "ech_https_record");
+    assert_eq!(h["attribution_candidates"], 1);
+    assert_eq!(h["vendor"], "kustomer");
+    let v = &vis[&C.parse::<IpAddr>().unwrap()];
+    assert_eq!((v.tls_hellos, v.attributed, v.ech, v.named), (1, 1, 1, 0));
+}
+
+#[test]
+fn grease_and_mismatched_configs_are_not_ech() {
+    let (ev, vis) = run(&[
+        https_answer(0, C, "acme.kustomerapp.com", 0x2a),
+        // Another config id: GREASE picks a random one.
+        hello(SEC, C, "public.ech-front.example", Some(0x2b)),
+        // GREASE with the real name as SNI: the name is visible.
+        hello(SEC, C, "docs.helpscout.net", Some(0x2a)),
+        // After the answer's TTL the config is still known to be real, but this client's
+        // lookup no longer names the site.
+        hello(400 * SEC, C, "public.ech-front.example", Some(0x2a)),
+    ]);
+    for e in &ev[1..3] {
+        assert_eq!(e["ech_offered"], true);
+        assert_eq!(e["ech"], false, "{e}");
+        assert!(e.get("attribution").is_none(), "{e}");
+    }
+    assert_eq!(ev[2]["vendor"], "helpscout");
+    assert_eq!(ev[3]["ech_evidence"], "https_record");
+    assert_eq!(ev[3]["attribution"], serde_json::Value::Null);
+    let v = &vis[&C.parse::<IpAddr>().unwrap()];
+    assert_eq!((v.named, v.unnamed, v.ech_offered, v.ech), (2, 1, 3, 1));
+}
+
+#[test]
+fn other_clients_configs_and_known_fronts_confirm_ech_without_a_name() {
+    let other = "10.0.0.6";
+    let (ev, _) = run(&[
+        https_answer(0, C, "acme.kustomerapp.com", 0x2a),
+        hello(SEC, other, "public.ech-front.example", Some(0x2a)),
+        hello(SEC, other, "cloudflare-ech.com", Some(0x77)),
+        hello(SEC, other, "cloudflare-ech.com", None),
+    ]);
+    assert_eq!(ev[1]["ech_evidence"], "https_record");
+    assert_eq!(ev[2]["ech_evidence"], "known_public_name");
+    for e in &ev[1..3] {
+        assert_eq!(e["ech"], true);
+        assert_eq!(e["attributed_hostname"], serde_json::Value::Null);
+        assert_eq!(e["vendor"], serde_json::Value::Null);
+    }
+    assert_eq!(ev[3]["ech"], false);
+}
+
+#[test]
+fn among_several_sites_the_one_resolved_to_this_server_wins() {
+    let mut second = https_answer(SEC, C, "docs.helpscout.net", 0x2a);
+    // This one resolved elsewhere.
+    if let What::DnsAnswer { msg } = &mut second.what {
+        msg.addrs[0].1 = "10.0.0.99".parse().unwrap();
+    }
+    let (ev, _) = run(&[
+        https_answer(0, C, "acme.kustomerapp.com", 0x2a),
+        second,
+        hello(2 * SEC, C, "public.ech-front.example", Some(0x2a)),
+    ]);
+    assert_eq!(ev[2]["attributed_hostname"], "acme.kustomerapp.com");
+    assert_eq!(ev[2]["attribution_candidates"], 2);
+}
+
+#[test]
+fn sni_less_hellos_are_attributed_through_the_answer() {
+    let (ev, vis) = run(&[
+        https_answer(0, C, "acme.kustomerapp.com", 0x2a),
+        hello(SEC, C, "", None),
+        hello(SEC, "10.0.0.6", "", None),
+    ]);
+    assert_eq!(ev[1]["attribution"], "dns_answer");
+    assert_eq!(ev[1]["attributed_hostname"], "acme.kustomerapp.com");
+    assert_eq!(ev[1]["attribution_ts"], "1970-01-01T00:00:00.000000Z");
+    assert_eq!(ev[2]["attribution"], serde_json::Value::Null);
+    let unnamed: u64 = vis.values().map(|v| v.unnamed).sum();
+    assert_eq!(unnamed, 1);
+}
+
+#[test]
+fn hosts_past_the_budget_are_summed_and_hidden_ones_past_the_limit_counted() {
+    let catalog = Catalog::builtin().unwrap();
+    let policy = Policy::default();
+    let resolvers = Resolvers::builtin().unwrap();
+    let fronts = EchFronts::builtin().unwrap();
+    // Room for the visibility of 1,200 hosts, and no vendor usage.
+    let limits = |all_hosts| Limits {
+        usage_bytes: 0,
+        visibility_bytes: 1200 * VISIBILITY_BYTES,
+        dns_cache_bytes: 1 << 20,
+        all_hosts,
+    };
+    for all in [false, true] {
+        let mut agg = Aggregator::new(&catalog, &policy, &resolvers, &fronts, limits(all));
+        for i in 0..1500u32 {
+            let client = std::net::Ipv4Addr::from(0x0a00_0000 + i).to_string();
+            // SNI-less: hidden; the first host sends two.
+            for _ in 0..1 + (i == 0) as usize {
+                agg.observe(&hello(i as i64, &client, "", None), None);
+            }
+        }
+        assert_eq!(agg.visibility.len(), 1200);
+        assert_eq!(agg.dropped.visibility_memcap, 300);
+        let total = agg.visibility_total();
+        assert_eq!(total.tls_hellos, 1501);
+        assert_eq!(total.unnamed_hellos, 1501);
+        let listed = agg.listed();
+        match all {
+            false => {
+                assert_eq!(listed.ips.len(), MAX_HIDDEN_LISTED);
+                assert_eq!(listed.hidden_not_listed, 200);
+                // The host with the most nameless hellos is among those listed.
+                assert!(listed.ips.contains(&"10.0.0.0".parse().unwrap()));
+            }
+            true => {
+                assert_eq!(listed.ips.len(), 1200);
+                assert_eq!(listed.hidden_not_listed, 0);
+            }
+        }
+        // A vendor pair past the budget is dropped from the report, counted, and its
+        // event still made.
+        let mut line = Vec::new();
+        let o = hello(9, "10.9.9.9", "acme.zendesk.com", None);
+        assert!(agg.observe(&o, Some(&mut line)));
+        assert!(!line.is_empty());
+        assert_eq!(agg.dropped.usage_memcap, 1);
+        assert!(agg.hosts.is_empty());
+    }
+    // Hosts with no name filling the visibility budget do not crowd out vendor usage.
+    let limits = Limits {
+        usage_bytes: 10 * USAGE_BYTES,
+        visibility_bytes: 0,
+        dns_cache_bytes: 1 << 20,
+        all_hosts: false,
+    };
+    let mut agg = Aggregator::new(&catalog, &policy, &resolvers, &fronts, limits);
+    agg.observe(&hello(1, "10.0.0.1", "", None), None);
+    agg.observe(&hello(2, "10.9.9.9", "acme.zendesk.com", None), None);
+    assert_eq!(agg.dropped.visibility_memcap, 2);
+    assert_eq!(agg.dropped.usage_memcap, 0);
+    assert_eq!(agg.hosts.len(), 1);
+    assert_eq!(agg.visibility_total().tls_hellos, 2);
+}

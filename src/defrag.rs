@@ -135,13 +135,10 @@ impl Defrag {
             );
         }
         let more = f.data.len() + PIECE_OVERHEAD + f.header.as_ref().map_or(0, Vec::len);
-        if !self.budget.fits(more) {
-            // Make room, and if that is not enough, give this datagram up.
-            self.stats.dropped_memcap += evict_oldest_quarter(&mut self.table, |_| true);
-            if !self.budget.fits(more) {
-                self.stats.dropped_memcap += self.table.remove(&f.key).is_some() as u64;
-                return None;
-            }
+        if !self.room_for(more) {
+            // Not even after making room: give this datagram up.
+            self.stats.dropped_memcap += self.table.remove(&f.key).is_some() as u64;
+            return None;
         }
         let p = self.table.get_mut(&f.key)?;
         let end = f.offset + f.data.len();
@@ -215,14 +212,21 @@ impl Defrag {
         self.table.len()
     }
 
-    fn charge(&mut self, bytes: usize) -> Option<Charge> {
-        if let Some(c) = self.budget.charge(bytes) {
-            return Some(c);
+    /// Whether `bytes` more fit the budget, after evicting the oldest quarter of the pending
+    /// datagrams when they did not (each counted).
+    fn room_for(&mut self, bytes: usize) -> bool {
+        if !self.budget.fits(bytes) {
+            self.stats.dropped_memcap += evict_oldest_quarter(&mut self.table, |_| true);
         }
-        self.stats.dropped_memcap += evict_oldest_quarter(&mut self.table, |_| true);
-        let c = self.budget.charge(bytes);
-        self.stats.dropped_memcap += c.is_none() as u64;
-        c
+        self.budget.fits(bytes)
+    }
+
+    fn charge(&mut self, bytes: usize) -> Option<Charge> {
+        if !self.room_for(bytes) {
+            self.stats.dropped_memcap += 1;
+            return None;
+        }
+        self.budget.charge(bytes)
     }
 }
 
@@ -325,5 +329,23 @@ mod tests {
             .table
             .values()
             .any(|p| p.first_ts == MAX_PENDING as i64 + 9));
+    }
+
+    #[test]
+    fn pending_bytes_stay_within_the_budget() {
+        // Room for a few dozen 1,000-byte first fragments, far below MAX_PENDING of them.
+        let mut d = Defrag::new(40_000);
+        for id in 0..1000u32 {
+            let mut f = frag(0, true, &[0; 1000]);
+            f.key.id = id;
+            assert!(d.add(f, id as i64).is_none());
+            assert!(d.budget.used() <= d.budget.limit());
+        }
+        assert!(d.pending() < 40);
+        assert!(d.stats.dropped_memcap > 900, "{:?}", d.stats);
+        // The newest datagram is still there and completes.
+        let mut last = frag(1000, false, &[1; 8]);
+        last.key.id = 999;
+        assert!(d.add(last, 1000).is_some());
     }
 }

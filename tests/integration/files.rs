@@ -212,6 +212,20 @@ fn wait_read(pid: u32, n: u64) {
     }
 }
 
+/// Sends `sig` to a running scan and waits for it: its exit status and what it wrote to stderr.
+fn stop(child: &mut std::process::Child, sig: &str) -> (std::process::ExitStatus, String) {
+    signal(child.id(), sig);
+    let st = child.wait().unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (st, err)
+}
+
 fn signal(pid: u32, sig: &str) {
     let st = Command::new("kill")
         .args([sig, &pid.to_string()])
@@ -261,15 +275,7 @@ fn interrupted_scan(tag: &str, fifo_input: bool, sig: &str, code: i32) {
     writer.write_all(&bytes).unwrap();
     writer.flush().unwrap();
     wait_read(child.id(), bytes.len() as u64);
-    signal(child.id(), sig);
-    let st = child.wait().unwrap();
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    let (st, err) = stop(&mut child, sig);
     drop(writer);
     assert_eq!(st.code(), Some(code), "{sig}: {err}");
     let doc = read_json(&rep);
@@ -324,15 +330,7 @@ fn a_silent_fifo_is_noted_after_10_s_and_a_signal_still_ends_the_scan() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(10_700));
-    signal(child.id(), "-INT");
-    let st = child.wait().unwrap();
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    let (st, err) = stop(&mut child, "-INT");
     assert_eq!(st.code(), Some(130), "{err}");
     assert!(err.contains("nothing has arrived for 10 s"), "{err}");
     let doc = read_json(&rep);

@@ -1,7 +1,6 @@
 //! Runs a command: validates the configuration, drives the pipeline, writes the outputs, and
 //! decides the exit status (see the README's table).
 
-use std::cell::RefCell;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -9,16 +8,15 @@ use std::time::{Duration, Instant};
 
 use crate::aggregate::{self, Aggregator};
 use crate::capture;
-use crate::capture::live::{KernelStats, LiveOptions, LiveSource};
+use crate::capture::live::{LiveOptions, LiveSource};
 use crate::catalog::{self, Catalog, EchFronts, Resolvers};
 use crate::cli::{Cli, Command, CommonArgs, LiveArgs, ScanArgs, VendorsArgs};
-use crate::event::{self, Body, Event, LiveStats, Timestamp};
+use crate::consumer::{LiveSettings, Outputs};
 use crate::memcap::Shares;
 use crate::output::{self, Sink};
 use crate::pipeline;
 use crate::policy::Policy;
 use crate::report::Report;
-use crate::stats::{LiveCounters, Stats};
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_UNSANCTIONED: u8 = 1;
@@ -195,130 +193,6 @@ fn live(a: LiveArgs) -> Result<u8, Fatal> {
     )
 }
 
-/// Live-only behaviour of the aggregator thread.
-struct LiveSettings {
-    report_interval: Duration,
-    stats_interval: Duration,
-    /// Set by SIGHUP: reopen the output files (logrotate moved them).
-    hup: Arc<AtomicBool>,
-    interfaces: Vec<String>,
-}
-
-/// What the aggregator thread owns while the pipeline runs.
-struct Outputs<'a> {
-    agg: Aggregator<'a>,
-    events: Option<Sink>,
-    write_err: Option<std::io::Error>,
-    line: Vec<u8>,
-    events_written: u64,
-    last_report: Instant,
-    last_stats: Instant,
-    last_drops: u64,
-}
-
-impl Outputs<'_> {
-    fn observe(&mut self, obs: &pipeline::Observation) {
-        let want_line = self.events.is_some() && self.write_err.is_none();
-        if self.agg.observe(obs, want_line.then_some(&mut self.line)) && want_line {
-            if let Some(sink) = self.events.as_mut() {
-                match sink.write_line(&self.line) {
-                    Ok(()) => self.events_written += 1,
-                    Err(e) => self.write_err = Some(e),
-                }
-            }
-        }
-    }
-
-    /// Live capture, after each chunk: reopen files on SIGHUP, rewrite the report and emit a
-    /// `stats` event when their intervals have passed.
-    fn tick(
-        &mut self,
-        l: &LiveSettings,
-        counters: &LiveCounters,
-        c: &CommonArgs,
-        catalog: &Catalog,
-    ) {
-        if l.hup.swap(false, Ordering::Relaxed) {
-            if let (Some(p), Some(_)) = (
-                c.events.as_deref().filter(|p| *p != "-"),
-                self.events.as_ref(),
-            ) {
-                match Sink::create(p, true, true) {
-                    Ok(s) => {
-                        self.events = Some(s);
-                        tracing::info!("SIGHUP: reopened {p}");
-                    }
-                    Err(e) => tracing::error!("SIGHUP: cannot reopen {p}: {e}"),
-                }
-            }
-        }
-        let kernel = KernelStats {
-            received: counters.kernel_received.load(Ordering::Relaxed),
-            dropped: counters.kernel_dropped.load(Ordering::Relaxed),
-            if_dropped: counters.if_dropped.load(Ordering::Relaxed),
-        };
-        if self.last_stats.elapsed() >= l.stats_interval {
-            self.last_stats = Instant::now();
-            let drops = kernel.dropped + kernel.if_dropped;
-            if drops > self.last_drops {
-                tracing::warn!(
-                    "the kernel and interfaces dropped {} packets in the last {} s ({} in all): \
-                     raise --buffer-mib, narrow --filter, or give the sensor more CPU",
-                    drops - self.last_drops,
-                    l.stats_interval.as_secs(),
-                    drops
-                );
-            }
-            self.last_drops = drops;
-            if let Some(sink) = self.events.as_mut() {
-                let e = Event {
-                    ts: Timestamp(crate::time::wall_clock()),
-                    body: Body::Stats(LiveStats {
-                        packets_received: kernel.received,
-                        packets_dropped_kernel: kernel.dropped,
-                        packets_dropped_interface: kernel.if_dropped,
-                        packets_analysed: counters.packets.load(Ordering::Relaxed),
-                        flows_tracked: counters.flows.load(Ordering::Relaxed),
-                        flows_evicted: counters.evicted.load(Ordering::Relaxed),
-                        dropped_reassembly: counters.dropped.load(Ordering::Relaxed),
-                        events_written: self.events_written,
-                    }),
-                };
-                self.line.clear();
-                event::write(&mut self.line, &e);
-                if let Err(e) = sink.write_line(&self.line) {
-                    self.write_err.get_or_insert(e);
-                }
-            }
-        }
-        if self.last_report.elapsed() >= l.report_interval {
-            self.last_report = Instant::now();
-            if let Some(p) = &c.report {
-                let stats = Stats {
-                    packets: counters.packets.load(Ordering::Relaxed),
-                    kernel: Some(kernel),
-                    ..Stats::default()
-                };
-                let inputs: Vec<pipeline::InputSummary> = l
-                    .interfaces
-                    .iter()
-                    .map(|i| pipeline::InputSummary {
-                        path: format!("interface:{i}"),
-                        packets: 0,
-                        linktype: None,
-                        error: None,
-                        fatal: false,
-                    })
-                    .collect();
-                let report = Report::build(&self.agg, catalog, &inputs, &stats, false);
-                if let Err(e) = output::write_report(p, &report) {
-                    tracing::error!("writing the report to {p}: {e}");
-                }
-            }
-        }
-    }
-}
-
 /// How long opening the events file may take before a note says what it waits for.
 const OPEN_NOTE_AFTER: Duration = Duration::from_secs(1);
 
@@ -380,7 +254,7 @@ fn analyze(
     };
     let source = source()?;
 
-    let st = RefCell::new(Outputs {
+    let mut outputs = Outputs {
         agg: Aggregator::new(
             &catalog,
             &policy,
@@ -391,33 +265,31 @@ fn analyze(
                 c.all_hosts,
             ),
         ),
+        catalog: &catalog,
         events,
+        events_path: c.events.as_deref(),
+        report_path: c.report.as_deref(),
+        live: live.as_ref(),
         write_err: None,
         line: Vec::with_capacity(512),
         events_written: 0,
         last_report: Instant::now(),
         last_stats: Instant::now(),
         last_drops: 0,
-    });
-    // The pipeline calls both closures on this thread, one after the other, never nested.
+    };
     let result = pipeline::run(
         source,
         c.threads as usize,
         (c.memcap as usize) << 20,
         !c.quiet,
-        |obs| st.borrow_mut().observe(&obs),
-        |counters| {
-            if let Some(l) = &live {
-                st.borrow_mut().tick(l, counters, c, &catalog);
-            }
-        },
+        &mut outputs,
     );
     let Outputs {
         agg,
         mut events,
         mut write_err,
         ..
-    } = st.into_inner();
+    } = outputs;
     if let Some(sink) = events.as_mut() {
         if let Err(e) = sink.flush() {
             write_err.get_or_insert(e);
@@ -452,7 +324,7 @@ fn analyze(
         }
     }
     if let Some(e) = &result.internal_error {
-        tracing::error!("internal error: {e}");
+        tracing::error!(error = %e, "internal error");
         return Ok(EXIT_ERROR);
     }
     if all_inputs.iter().any(|i| i.fatal) {

@@ -29,7 +29,8 @@
 //!   into packet order. With `app` and the capture threads of `capture::live`, it is the
 //!   only place where threads and channels appear.
 //! - `memcap` splits `--memcap` into the budgets of the stages that hold attacker bytes;
-//!   `stats` counts; `time`, `escape`, `outfile`, `cli` and `app` are the plumbing.
+//!   `stats` counts; `consumer` is the aggregator thread's side of a run (aggregator, events
+//!   file, live ticks); `time`, `escape`, `outfile`, `cli` and `app` are the plumbing.
 //!
 //! Nothing here panics on input bytes; bad bytes are skipped and counted. `unsafe` is
 //! forbidden for every target by Cargo.toml's `[lints]`.
@@ -39,6 +40,7 @@ pub mod app;
 pub mod capture;
 pub mod catalog;
 pub mod cli;
+pub mod consumer;
 pub mod decode;
 pub mod defrag;
 pub mod dispatch;

@@ -59,12 +59,11 @@ fuzz_target!(|data: &[u8]| {
         1,
         MIN_MEMCAP,
         false,
-        |o| {
+        &mut |o| {
             if agg.observe(&o, Some(&mut line)) {
                 events += line.len();
             }
         },
-        |_| {},
     );
     assert!(
         result.internal_error.is_none(),

@@ -198,9 +198,9 @@ impl LiveSource {
                 Ok(Msg::Idle) => return Next::Idle,
                 Ok(Msg::Stats(i, s)) => self.kernel[i] = s,
                 Ok(Msg::Failed(i, e)) => {
-                    let msg = format!("interface {}: {e}", self.names[i]);
-                    tracing::error!("{msg}");
-                    self.failures.push(msg);
+                    tracing::error!(interface = %self.names[i], error = %e, "capture stopped");
+                    self.failures
+                        .push(format!("interface {}: {e}", self.names[i]));
                 }
                 Ok(Msg::Done) => self.running -= 1,
                 Err(_) => self.running = 0,

@@ -67,16 +67,29 @@ pub enum Source {
     },
 }
 
-/// Runs the pipeline over `source` with `threads` workers and hands every observation, in
-/// packet order, to `sink` on the calling thread; `on_chunk` runs after each chunk (for live
-/// capture: at least every few hundred milliseconds), with the live counters.
+/// What takes the pipeline's output, on the thread that called [`run`].
+pub trait Consumer {
+    /// One observation; they arrive in packet order.
+    fn observe(&mut self, obs: Observation);
+    /// After each chunk (live capture: at least every few hundred milliseconds), with the
+    /// live counters.
+    fn chunk_done(&mut self, _live: &LiveCounters) {}
+}
+
+/// A closure is a consumer that only wants observations (tests, the fuzz target).
+impl<F: FnMut(Observation)> Consumer for F {
+    fn observe(&mut self, obs: Observation) {
+        self(obs)
+    }
+}
+
+/// Runs the pipeline over `source` with `threads` workers and hands its output to `consumer`.
 pub fn run(
     source: Source,
     threads: usize,
     memcap: usize,
     progress: bool,
-    mut sink: impl FnMut(Observation),
-    mut on_chunk: impl FnMut(&LiveCounters),
+    consumer: &mut impl Consumer,
 ) -> RunResult {
     let live = Arc::new(LiveCounters::default());
     let threads = threads.max(1);
@@ -130,15 +143,15 @@ pub fn run(
             }
             merged.sort_by_key(|o| o.order);
             for o in merged.drain(..) {
-                sink(o);
+                consumer.observe(o);
             }
-            on_chunk(&live);
+            consumer.chunk_done(&live);
         }
     }
     // Only a bug can leave chunks here (a worker that died): hand over what there is.
     let mut rest: Vec<Observation> = pending.into_iter().flatten().flatten().collect();
     rest.sort_by_key(|o| o.order);
-    rest.into_iter().for_each(&mut sink);
+    rest.into_iter().for_each(|o| consumer.observe(o));
     let mut internal_error = None;
     for h in handles {
         if h.join().is_err() {
@@ -170,14 +183,9 @@ mod tests {
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/captures/mixed.pcapng");
         let collect = |src: Source| {
             let mut obs = Vec::new();
-            let r = run(
-                src,
-                2,
-                crate::memcap::DEFAULT_MEMCAP,
-                false,
-                |o| obs.push(o),
-                |_| {},
-            );
+            let r = run(src, 2, crate::memcap::DEFAULT_MEMCAP, false, &mut |o| {
+                obs.push(o)
+            });
             (obs, r.inputs[0].packets, r.internal_error)
         };
         let from_file = collect(Source::Files(

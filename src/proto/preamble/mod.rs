@@ -9,7 +9,13 @@
 
 #![deny(clippy::indexing_slicing)]
 
-use crate::wire::be16;
+mod http;
+mod socks;
+mod starttls;
+
+use http::{http_connect, http_request};
+use socks::{socks4, socks5};
+use starttls::{ldap_starttls, xmpp_starttls};
 
 /// The server a client named before (or instead of) TLS: a proxy's target, or the Host of
 /// a plain HTTP request.
@@ -42,12 +48,8 @@ pub enum Preamble {
 
 /// Longest text line we accept in a line-based protocol before calling it something else.
 const MAX_LINE: usize = 1024;
-/// Bound on HTTP CONNECT request headers.
-const MAX_CONNECT_HEAD: usize = 8192;
 /// PostgreSQL SSLRequest: length 8, code 80877103.
 const PG_SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
-/// The LDAP StartTLS extended operation's OID, as it appears in the request.
-const LDAP_STARTTLS_OID: &[u8] = b"1.3.6.1.4.1.1466.20037";
 
 pub fn classify(b: &[u8]) -> Preamble {
     let Some(&first) = b.first() else {
@@ -130,314 +132,12 @@ fn text_line(b: &[u8]) -> Preamble {
     }
 }
 
-fn http_connect(b: &[u8]) -> Preamble {
-    let head_end = b
-        .windows(4)
-        .take(MAX_CONNECT_HEAD)
-        .position(|w| w == b"\r\n\r\n");
-    let Some(end) = head_end else {
-        return if b.len() >= MAX_CONNECT_HEAD {
-            Preamble::Unknown
-        } else {
-            Preamble::Incomplete
-        };
-    };
-    let line_end = b.iter().position(|&c| c == b'\r').unwrap_or(end);
-    let line = b.get(8..line_end).unwrap_or_default();
-    let authority = line.split(|c| *c == b' ').next().unwrap_or_default();
-    let Ok(authority) = std::str::from_utf8(authority) else {
-        return Preamble::Unknown;
-    };
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) => (h, p.parse::<u16>().unwrap_or(0)),
-        None => (authority, 443),
-    };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    if host.is_empty() {
-        return Preamble::Unknown;
-    }
-    let is_name = host.parse::<std::net::IpAddr>().is_err();
-    Preamble::Skip {
-        len: end + 4,
-        then_tls: true,
-        target: Some(ProxyTarget {
-            method: "CONNECT",
-            host: crate::escape::name(host.as_bytes()),
-            port,
-            is_name,
-        }),
-    }
-}
-
-/// A plain HTTP/1.x request head: the target is its Host header. Skipped whole, so a
-/// keep-alive connection's next request is read the same way (the flow bounds how many).
-fn http_request(b: &[u8], method: &[u8]) -> Preamble {
-    let Some(end) = b
-        .windows(4)
-        .take(MAX_CONNECT_HEAD)
-        .position(|w| w == b"\r\n\r\n")
-    else {
-        return if b.len() >= MAX_CONNECT_HEAD {
-            Preamble::Unknown
-        } else {
-            Preamble::Incomplete
-        };
-    };
-    let method = match method {
-        b"GET" => "GET",
-        b"POST" => "POST",
-        b"HEAD" => "HEAD",
-        b"PUT" => "PUT",
-        b"DELETE" => "DELETE",
-        b"OPTIONS" => "OPTIONS",
-        b"PATCH" => "PATCH",
-        _ => "OTHER",
-    };
-    let host = b
-        .get(..end)
-        .unwrap_or_default()
-        .split(|c| *c == b'\n')
-        .skip(1)
-        .find_map(|l| {
-            let l = l.strip_suffix(b"\r").unwrap_or(l);
-            let (k, v) = l.split_at(l.iter().position(|c| *c == b':')?);
-            let v = v.strip_prefix(b":").unwrap_or(v);
-            k.eq_ignore_ascii_case(b"host").then(|| v.trim_ascii())
-        })
-        .and_then(|h| std::str::from_utf8(h).ok())
-        .filter(|h| !h.is_empty());
-    let target = host.map(|h| {
-        // host[:port], or [v6]:port
-        let (name, port) = match h.rsplit_once(':') {
-            Some((n, p)) if !n.ends_with(':') && p.bytes().all(|c| c.is_ascii_digit()) => {
-                (n, p.parse().unwrap_or(80))
-            }
-            _ => (h, 80),
-        };
-        let name = name
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .trim_end_matches('.');
-        ProxyTarget {
-            method,
-            host: crate::escape::name(name.as_bytes()),
-            port,
-            is_name: name.parse::<std::net::IpAddr>().is_err(),
-        }
-    });
-    Preamble::Skip {
-        len: end + 4,
-        then_tls: false,
-        target,
-    }
-}
-
-fn nul_terminated(b: &[u8], at: usize, max: usize) -> Option<Result<usize, ()>> {
-    let rest = b.get(at..).unwrap_or_default();
-    match rest.iter().take(max).position(|&c| c == 0) {
-        Some(i) => Some(Ok(at + i)),
-        None if rest.len() >= max => Some(Err(())),
-        None => None,
-    }
-}
-
-/// SOCKS 4 and 4a CONNECT: VN=4 CD=1 DSTPORT DSTIP USERID NUL [HOST NUL when DSTIP=0.0.0.x].
-fn socks4(b: &[u8]) -> Preamble {
-    if b.len() < 9 {
-        return if b.get(1).is_some_and(|&cd| cd != 1) {
-            Preamble::Unknown
-        } else {
-            Preamble::Incomplete
-        };
-    }
-    let (Some(&1), Some(port), Some(&[a, b1, c, d])) = (b.get(1), be16(b, 2), b.get(4..8)) else {
-        return Preamble::Unknown;
-    };
-    let ip = [a, b1, c, d];
-    let user_end = match nul_terminated(b, 8, 256) {
-        None => return Preamble::Incomplete,
-        Some(Err(())) => return Preamble::Unknown,
-        Some(Ok(i)) => i,
-    };
-    // SOCKS 4a: an address 0.0.0.x (x non-zero) means the host name follows the user id.
-    if let [0, 0, 0, 1..=255] = ip {
-        let host_end = match nul_terminated(b, user_end + 1, 256) {
-            None => return Preamble::Incomplete,
-            Some(Err(())) => return Preamble::Unknown,
-            Some(Ok(i)) => i,
-        };
-        let host = crate::escape::name(b.get(user_end + 1..host_end).unwrap_or_default());
-        return Preamble::Skip {
-            len: host_end + 1,
-            then_tls: true,
-            target: Some(ProxyTarget {
-                method: "SOCKS4A",
-                host,
-                port,
-                is_name: true,
-            }),
-        };
-    }
-    let host = std::net::Ipv4Addr::from(ip).to_string();
-    Preamble::Skip {
-        len: user_end + 1,
-        then_tls: true,
-        target: Some(ProxyTarget {
-            method: "SOCKS4",
-            host,
-            port,
-            is_name: false,
-        }),
-    }
-}
-
-/// SOCKS 5 (RFC 1928): greeting, optional username/password sub-negotiation (RFC 1929),
-/// then the CONNECT request; all from the client, in that order.
-fn socks5(b: &[u8]) -> Preamble {
-    let Some(&n) = b.get(1) else {
-        return Preamble::Incomplete;
-    };
-    if n == 0 || n > 16 {
-        return Preamble::Unknown;
-    }
-    let Some(methods) = b.get(2..2 + n as usize) else {
-        return Preamble::Incomplete;
-    };
-    if !methods.iter().all(|&m| m <= 3 || m >= 0x80) {
-        return Preamble::Unknown;
-    }
-    let mut at = 2 + n as usize;
-    // RFC 1929: VER=1 ULEN UNAME PLEN PASSWD.
-    if b.get(at) == Some(&1) {
-        let Some(&ulen) = b.get(at + 1) else {
-            return Preamble::Incomplete;
-        };
-        let Some(&plen) = b.get(at + 2 + ulen as usize) else {
-            return Preamble::Incomplete;
-        };
-        at += 3 + ulen as usize + plen as usize;
-    }
-    let Some(&[version, command, reserved, address_type]) = b.get(at..at + 4) else {
-        return if b.get(at).is_none_or(|&v| v == 5) {
-            Preamble::Incomplete
-        } else {
-            Preamble::Unknown
-        };
-    };
-    if version != 5 || command != 1 || reserved != 0 {
-        return Preamble::Unknown;
-    }
-    let (host, is_name, addr_end) = match address_type {
-        1 => match b.get(at + 4..at + 8) {
-            Some(&[w, x, y, z]) => (
-                std::net::Ipv4Addr::new(w, x, y, z).to_string(),
-                false,
-                at + 8,
-            ),
-            _ => return Preamble::Incomplete,
-        },
-        3 => {
-            let Some(&len) = b.get(at + 4) else {
-                return Preamble::Incomplete;
-            };
-            match b.get(at + 5..at + 5 + len as usize) {
-                Some(name) => (crate::escape::name(name), true, at + 5 + len as usize),
-                None => return Preamble::Incomplete,
-            }
-        }
-        4 => match b.get(at + 4..at + 20) {
-            Some(a) => {
-                let a: [u8; 16] = a.try_into().unwrap_or_default();
-                (std::net::Ipv6Addr::from(a).to_string(), false, at + 20)
-            }
-            None => return Preamble::Incomplete,
-        },
-        _ => return Preamble::Unknown,
-    };
-    let Some(port) = be16(b, addr_end) else {
-        return Preamble::Incomplete;
-    };
-    Preamble::Skip {
-        len: addr_end + 2,
-        then_tls: true,
-        target: Some(ProxyTarget {
-            method: "SOCKS5",
-            host,
-            port,
-            is_name,
-        }),
-    }
-}
-
-/// LDAP: an LDAPMessage (BER SEQUENCE) carrying the StartTLS extended request.
-fn ldap_starttls(b: &[u8]) -> Preamble {
-    let Some(&l0) = b.get(1) else {
-        return Preamble::Incomplete;
-    };
-    let (len, hdr) = if l0 < 0x80 {
-        (l0 as usize, 2)
-    } else {
-        let n = (l0 & 0x7f) as usize;
-        if n == 0 || n > 3 {
-            return Preamble::Unknown;
-        }
-        let Some(bytes) = b.get(2..2 + n) else {
-            return Preamble::Incomplete;
-        };
-        (
-            bytes.iter().fold(0usize, |a, &x| (a << 8) | x as usize),
-            2 + n,
-        )
-    };
-    if len > 4096 {
-        return Preamble::Unknown;
-    }
-    let Some(msg) = b.get(..hdr + len) else {
-        return Preamble::Incomplete;
-    };
-    if msg
-        .windows(LDAP_STARTTLS_OID.len())
-        .any(|w| w == LDAP_STARTTLS_OID)
-    {
-        Preamble::Skip {
-            len: hdr + len,
-            then_tls: true,
-            target: None,
-        }
-    } else {
-        Preamble::Unknown
-    }
-}
-
-/// XMPP (RFC 6120 §5): the stream header and `<starttls .../>`; TLS follows the latter.
-fn xmpp_starttls(b: &[u8]) -> Preamble {
-    let window = b.get(..b.len().min(8192)).unwrap_or(b);
-    let find = |needle: &[u8]| window.windows(needle.len()).position(|w| w == needle);
-    match find(b"<starttls") {
-        Some(at) => match window.iter().skip(at).position(|&c| c == b'>') {
-            Some(end) => Preamble::Skip {
-                len: at + end + 1,
-                then_tls: true,
-                target: None,
-            },
-            None => Preamble::Incomplete,
-        },
-        None if find(b"<stream:stream").is_some() || b.starts_with(b"<?xml") => {
-            if b.len() >= 8192 {
-                Preamble::Unknown
-            } else {
-                Preamble::Incomplete
-            }
-        }
-        None => Preamble::Unknown,
-    }
-}
-
 #[cfg(test)]
 // Tests may index: a panic there is a failed test, not a crash on hostile bytes.
 #[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
+    use starttls::LDAP_STARTTLS_OID;
 
     fn target(p: Preamble) -> Option<ProxyTarget> {
         match p {

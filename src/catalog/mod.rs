@@ -437,6 +437,68 @@ mod tests {
         assert_eq!(role("ekr.zendesk.com"), Some(Endpoint::EndUser));
         assert_eq!(role("static.zdassets.com"), Some(Endpoint::EndUser));
         assert_eq!(role("acme.zendesk.com"), Some(Endpoint::Tenant));
+        // Intercom's CSP page and REST API docs: the Messenger and the API share intercom.io;
+        // exact lines split them, and a host under the suffix with no line of its own stays
+        // shared.
+        assert_eq!(role("widget.intercom.io"), Some(Endpoint::EndUser));
+        assert_eq!(role("api-iam.eu.intercom.io"), Some(Endpoint::EndUser));
+        assert_eq!(role("api.eu.intercom.io"), Some(Endpoint::Api));
+        assert_eq!(
+            role("nexus-websocket-a.intercom.io"),
+            Some(Endpoint::Shared)
+        );
+        assert_eq!(role("app.intercom.com"), Some(Endpoint::Agent));
+        // Kustomer's "Regions and base URLs": <org>.kustomerapp.com is the web app,
+        // <org>.api.kustomerapp.com the API, cdn.kustomerapp.com the chat SDK; the tenant is
+        // still extracted under a role.
+        let k = c.lookup("acme.kustomerapp.com").unwrap();
+        assert_eq!(
+            (k.endpoint, k.tenant.as_deref()),
+            (Some(Endpoint::Agent), Some("acme"))
+        );
+        let k = c.lookup("acme.api.kustomerapp.com").unwrap();
+        assert_eq!(
+            (k.endpoint, k.tenant.as_deref()),
+            (Some(Endpoint::Api), Some("acme"))
+        );
+        assert_eq!(role("cdn.kustomerapp.com"), Some(Endpoint::EndUser));
+        assert_eq!(role("api.prod2.kustomerapp.com"), Some(Endpoint::Api));
+        // Salesforce's OAuth endpoint page: staff log in at My Domain, customers at
+        // Experience Cloud sites.
+        assert_eq!(role("acme.my.salesforce.com"), Some(Endpoint::Agent));
+        assert_eq!(role("acme.my.site.com"), Some(Endpoint::EndUser));
+        assert_eq!(role("login.salesforce.com"), Some(Endpoint::Agent));
+        // Help Scout's Beacon CSP page.
+        assert_eq!(role("beaconapi.helpscout.net"), Some(Endpoint::EndUser));
+        assert_eq!(role("api.helpscout.net"), Some(Endpoint::Api));
+        // Front's "Base URL" page.
+        assert_eq!(role("api2.frontapp.com"), Some(Endpoint::Api));
+        assert_eq!(
+            c.lookup("acme.api.frontapp.com").unwrap().tenant.as_deref(),
+            Some("acme")
+        );
+    }
+
+    #[test]
+    fn every_line_of_the_main_vendors_has_a_role() {
+        let c = cat();
+        for id in [
+            "zendesk",
+            "intercom",
+            "freshworks",
+            "salesforce-service",
+            "hubspot-service",
+            "helpscout",
+            "kustomer",
+            "helpjuice",
+            "zoho-desk",
+            "gorgias",
+            "front",
+        ] {
+            for r in c.rules_of(id) {
+                assert!(r.endpoint.is_some(), "{id}: {} has no role", r.pattern);
+            }
+        }
     }
 
     #[test]

@@ -236,6 +236,10 @@ start_servers() {
     local n a args=() conf=$WORK/nginx.conf
     for n in "${!ADDR[@]}"; do args+=(--host-record="$n,${ADDR[$n]}"); done
     for n in "${!CNAME[@]}"; do args+=(--cname="$n,${CNAME[$n]}"); done
+    # dnsmasq answers for these domains itself: AAAA (and any other type) gets NOERROR without
+    # data, as from the vendors' servers, not REFUSED (which it gives names it does not know,
+    # like Chromium's background lookups of Google's names)
+    args+=(--local="/$(printf '%s\n' "${!ADDR[@]}" "${!CNAME[@]}" | awk -F. '{print $(NF-1)"."$NF}' | sort -u | paste -sd/)/")
     # TTL 120 s: clients ask again over the day, as they do with real vendors' short TTLs
     insrv dnsmasq --no-daemon --no-resolv --no-hosts --bind-interfaces --listen-address="$GW" \
         --local-ttl=120 --log-queries --log-facility=- "${args[@]}" >"$WORK/dnsmasq.log" 2>&1 &
@@ -436,6 +440,11 @@ check_capture() {
     for pair in "10.99.50.11 support.acme-corp.test" "10.99.50.14 desk.acme-corp.test" "10.99.50.12 help.example-shop.test"; do
         grep -q "^$pair " "$WORK/dnsq.txt" || { log "MISSING DNS: $pair"; FAILED+=("dns $pair"); }
     done
+    # every vendor and website name is answered (A, or NOERROR without data), never REFUSED
+    local refused
+    refused=$(tshark -n -r "$f" -Y 'dns.flags.response == 1 && dns.flags.rcode != 0' -T fields -e dns.qry.name \
+        | grep -cxF -f <(printf '%s\n' "${!ADDR[@]}" "${!CNAME[@]}") || true)
+    [ "$refused" = 0 ] || { log "BAD: $refused DNS answers for our names with rcode != 0"; FAILED+=("dns rcode"); }
     sessions "$f" >"$WORK/office_day.pcap.sessions.tsv"
     # the consoles' sessions are long: at least 2/3 of the time they were open
     expect_long 10.99.50.11 acme-corp.zendesk.com 300

@@ -40,6 +40,7 @@ pub mod app;
 pub mod capture;
 pub mod catalog;
 pub mod cli;
+pub mod community_id;
 pub mod consumer;
 pub mod decode;
 pub mod defrag;

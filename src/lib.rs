@@ -47,6 +47,7 @@ pub mod defrag;
 pub mod dispatch;
 pub mod escape;
 pub mod event;
+pub mod filter;
 pub mod flow;
 pub mod memcap;
 pub mod model;

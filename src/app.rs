@@ -12,6 +12,7 @@ use crate::capture::live::{LiveOptions, LiveSource};
 use crate::catalog::{self, Catalog, EchFronts, Resolvers};
 use crate::cli::{Cli, Command, CommonArgs, LiveArgs, ScanArgs, VendorsArgs};
 use crate::consumer::{LiveSettings, Outputs};
+use crate::filter::{self, Filter, Window};
 use crate::memcap::Shares;
 use crate::output::{self, Sink};
 use crate::pipeline;
@@ -122,6 +123,15 @@ fn scan(a: ScanArgs) -> Result<u8, Fatal> {
     for (p, why) in &missing {
         tracing::error!("{p}: {why}");
     }
+    let window = Window {
+        since: a.common.since,
+        until: a.common.until,
+    };
+    // A relative bound counts back from the last packet, which only a first pass can find.
+    let end = match window.needs_end() {
+        true => filter::capture_end(&inputs).map_err(Fatal)?,
+        false => 0,
+    };
     let reader_stop = Arc::clone(&stop);
     let code = analyze(
         &a.common,
@@ -129,6 +139,7 @@ fn scan(a: ScanArgs) -> Result<u8, Fatal> {
         missing,
         None,
         Some(&which),
+        end,
     )?;
     let sig = which.load(Ordering::Relaxed) as i32;
     if sig != 0 {
@@ -190,6 +201,9 @@ fn live(a: LiveArgs) -> Result<u8, Fatal> {
         Vec::new(),
         Some(settings),
         None,
+        // Live has no capture end: a relative bound counts back from the moment the
+        // sensor starts ("--since -2h" keeps everything from then on).
+        crate::time::wall_clock(),
     )
 }
 
@@ -224,6 +238,7 @@ fn analyze(
     missing: Vec<(String, String)>,
     live: Option<LiveSettings>,
     interrupted_by: Option<&AtomicUsize>,
+    capture_end: crate::time::TsNanos,
 ) -> Result<u8, Fatal> {
     if c.events.as_deref() == Some("-") && c.report.as_deref() == Some("-") {
         return Err(Fatal(
@@ -254,7 +269,12 @@ fn analyze(
     };
     let source = source()?;
 
+    let window = Window {
+        since: c.since,
+        until: c.until,
+    };
     let mut outputs = Outputs {
+        filter: Filter::new(window, c.host.clone(), capture_end),
         agg: Aggregator::new(
             &catalog,
             &policy,

@@ -107,6 +107,16 @@ pub struct CommonArgs {
     /// No progress line on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Keep only observations at or after this time: RFC 3339 (2024-01-02T09:00:00Z) or
+    /// relative to the end of the capture (-2h; units s, m, h, d).
+    #[arg(long, value_name = "TIME", value_parser = crate::filter::Bound::parse, allow_hyphen_values = true)]
+    pub since: Option<crate::filter::Bound>,
+    /// Keep only observations at or before this time (same forms as --since).
+    #[arg(long, value_name = "TIME", value_parser = crate::filter::Bound::parse, allow_hyphen_values = true)]
+    pub until: Option<crate::filter::Bound>,
+    /// Keep only these hosts (the client side): addresses or CIDR ranges, comma-separated.
+    #[arg(long, value_name = "IP|CIDR,...", value_parser = crate::filter::Net::parse, value_delimiter = ',')]
+    pub host: Vec<crate::filter::Net>,
 }
 
 #[derive(Debug, Args)]

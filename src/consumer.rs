@@ -11,6 +11,7 @@ use crate::aggregate::Aggregator;
 use crate::capture::live::KernelStats;
 use crate::catalog::Catalog;
 use crate::event::{self, Body, Event, LiveStats, Timestamp};
+use crate::filter::Filter;
 use crate::model::{InputSummary, Observation};
 use crate::output::{self, Sink};
 use crate::pipeline::Consumer;
@@ -29,6 +30,8 @@ pub struct LiveSettings {
 /// What the aggregator thread owns while the pipeline runs.
 pub struct Outputs<'a> {
     pub agg: Aggregator<'a>,
+    /// `--since`, `--until`, `--host`: what is not kept never reaches the aggregator.
+    pub filter: Filter,
     pub catalog: &'a Catalog,
     pub events: Option<Sink>,
     pub events_path: Option<&'a str>,
@@ -47,6 +50,9 @@ pub struct Outputs<'a> {
 
 impl Consumer for Outputs<'_> {
     fn observe(&mut self, obs: Observation) {
+        if !self.filter.keeps(&obs) {
+            return;
+        }
         let want_line = self.events.is_some() && self.write_err.is_none();
         if self.agg.observe(&obs, want_line.then_some(&mut self.line)) && want_line {
             if let Some(sink) = self.events.as_mut() {

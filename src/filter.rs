@@ -1,0 +1,253 @@
+//! What `--since`, `--until` and `--host` keep: a time window and a set of address ranges,
+//! parsed from the command line and asked about each observation before it reaches the
+//! aggregator.
+
+use std::net::IpAddr;
+
+use crate::capture::{self, InputPath, Next};
+use crate::model::{Observation, What};
+use crate::time::{self, TsNanos};
+
+/// What survives `--since`, `--until` and `--host`, asked of every observation.
+#[derive(Clone, Debug)]
+pub struct Filter {
+    since: TsNanos,
+    until: TsNanos,
+    hosts: Vec<Net>,
+}
+
+impl Filter {
+    /// `end` is the capture's last packet time, needed only for a relative bound.
+    pub fn new(window: Window, hosts: Vec<Net>, end: TsNanos) -> Filter {
+        let (since, until) = window.resolve(end);
+        Filter {
+            since,
+            until,
+            hosts,
+        }
+    }
+
+    pub fn keeps_all(&self) -> bool {
+        self.since == TsNanos::MIN && self.until == TsNanos::MAX && self.hosts.is_empty()
+    }
+
+    pub fn keeps(&self, o: &Observation) -> bool {
+        (self.since..=self.until).contains(&o.ts)
+            && (self.hosts.is_empty() || self.hosts.iter().any(|n| n.contains(client(o))))
+    }
+}
+
+/// The host an observation is about: whoever asked (a DNS answer goes back to it).
+fn client(o: &Observation) -> IpAddr {
+    match o.what {
+        What::DnsAnswer { .. } => o.dst,
+        _ => o.src,
+    }
+}
+
+/// The time of the last packet of all `inputs`, for relative `--since`/`--until`: a second
+/// pass over the files, reading record headers only as far as the reader needs. Standard
+/// input and FIFOs cannot be read twice, so a relative bound refuses them.
+pub fn capture_end(inputs: &[InputPath]) -> Result<TsNanos, String> {
+    let mut end = TsNanos::MIN;
+    for p in inputs {
+        if p.shown == "-" || !p.path.is_file() {
+            return Err(format!(
+                "{}: a relative --since/--until needs capture files it can read twice (not standard input or a FIFO); give an RFC 3339 time instead",
+                p.shown
+            ));
+        }
+        let mut r = capture::Reader::open(p).map_err(|e| format!("{}: {e}", p.shown))?;
+        loop {
+            match r.next_record() {
+                Next::Record(rec) => end = end.max(rec.ts),
+                Next::End | Next::Cut(_) => break,
+                Next::Idle => {}
+            }
+        }
+    }
+    Ok(end)
+}
+
+/// One end of the window: a point in time, or an offset from the end of the capture (a
+/// relative `-2h`), which the reader learns only after the inputs are opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bound {
+    At(TsNanos),
+    BeforeEnd(i64),
+}
+
+impl Bound {
+    /// RFC 3339 (`2024-01-02T03:04:05Z`), or `-<n><s|m|h|d>` before the end of the capture.
+    pub fn parse(s: &str) -> Result<Bound, String> {
+        let s = s.trim();
+        let Some(rel) = s.strip_prefix('-') else {
+            return time::parse_rfc3339(s).map(Bound::At);
+        };
+        let unit = rel.chars().last().unwrap_or(' ');
+        let per = match unit {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => {
+                return Err(format!(
+                "'{s}' is neither an RFC 3339 time nor a relative time like -2h (units s, m, h, d)"
+            ))
+            }
+        };
+        let n: i64 = rel[..rel.len() - 1].parse().map_err(|_| {
+            format!("'{s}': the relative time needs a whole number before '{unit}'")
+        })?;
+        Ok(Bound::BeforeEnd(
+            n.saturating_mul(per).saturating_mul(1_000_000_000),
+        ))
+    }
+
+    fn resolve(self, end: TsNanos) -> TsNanos {
+        match self {
+            Bound::At(t) => t,
+            Bound::BeforeEnd(d) => time::before(end, d),
+        }
+    }
+}
+
+/// The inclusive window `--since`..`--until`; either end may be open.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Window {
+    pub since: Option<Bound>,
+    pub until: Option<Bound>,
+}
+
+impl Window {
+    pub fn is_open(&self) -> bool {
+        self.since.is_none() && self.until.is_none()
+    }
+
+    /// Does the window need the end of the capture (a relative bound)?
+    pub fn needs_end(&self) -> bool {
+        matches!(self.since, Some(Bound::BeforeEnd(_)))
+            || matches!(self.until, Some(Bound::BeforeEnd(_)))
+    }
+
+    /// The window with relative bounds fixed against `end`: (since, until), inclusive.
+    pub fn resolve(&self, end: TsNanos) -> (TsNanos, TsNanos) {
+        (
+            self.since.map_or(TsNanos::MIN, |b| b.resolve(end)),
+            self.until.map_or(TsNanos::MAX, |b| b.resolve(end)),
+        )
+    }
+}
+
+/// An address or a CIDR range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Net {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl Net {
+    pub fn parse(s: &str) -> Result<Net, String> {
+        let s = s.trim();
+        let (a, p) = s.split_once('/').unwrap_or((s, ""));
+        let addr: IpAddr = a.parse().map_err(|_| {
+            format!("'{s}' is not an IP address or CIDR range (10.0.0.0/8, fd00::/8)")
+        })?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = if p.is_empty() {
+            max
+        } else {
+            match p.parse::<u8>() {
+                Ok(n) if n <= max => n,
+                _ => return Err(format!("'{s}': the prefix length must be 0 to {max}")),
+            }
+        };
+        Ok(Net { addr, prefix })
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let bits = |a: IpAddr| -> u128 {
+            match a {
+                IpAddr::V4(a) => u128::from(u32::from(a)) << 96,
+                IpAddr::V6(a) => u128::from(a),
+            }
+        };
+        if self.addr.is_ipv4() != ip.is_ipv4() {
+            return false;
+        }
+        // IPv4 sits in the top 32 bits, so the prefix counts from the top for both families.
+        let mask = match self.prefix {
+            0 => 0,
+            p => u128::MAX << (128 - u32::from(p)),
+        };
+        bits(self.addr) & mask == bits(ip) & mask
+    }
+}
+
+/// `--host`: the hosts to keep, or all when empty.
+#[derive(Clone, Debug, Default)]
+pub struct Hosts(pub Vec<Net>);
+
+impl Hosts {
+    pub fn parse(list: &[String]) -> Result<Hosts, String> {
+        list.iter()
+            .flat_map(|s| s.split(','))
+            .filter(|s| !s.trim().is_empty())
+            .map(Net::parse)
+            .collect::<Result<_, _>>()
+            .map(Hosts)
+    }
+
+    pub fn keeps(&self, ip: IpAddr) -> bool {
+        self.0.is_empty() || self.0.iter().any(|n| n.contains(ip))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds() {
+        assert_eq!(Bound::parse("-2h"), Ok(Bound::BeforeEnd(7_200_000_000_000)));
+        assert_eq!(Bound::parse("-90s"), Ok(Bound::BeforeEnd(90_000_000_000)));
+        assert_eq!(
+            Bound::parse("1970-01-01T00:00:01Z"),
+            Ok(Bound::At(1_000_000_000))
+        );
+        assert!(Bound::parse("-2w").is_err());
+        assert!(Bound::parse("-h").is_err());
+        assert!(Bound::parse("-").is_err());
+        assert!(Bound::parse("yesterday").is_err());
+        let w = Window {
+            since: Some(Bound::BeforeEnd(10)),
+            until: None,
+        };
+        assert!(w.needs_end());
+        assert_eq!(w.resolve(100), (90, TsNanos::MAX));
+    }
+
+    #[test]
+    fn nets() {
+        let n = Net::parse("10.20.0.0/16").unwrap();
+        assert!(n.contains("10.20.4.17".parse().unwrap()));
+        assert!(!n.contains("10.21.0.1".parse().unwrap()));
+        assert!(!n.contains("::ffff:10.20.4.17".parse().unwrap()));
+        let one = Net::parse("192.168.1.5").unwrap();
+        assert!(one.contains("192.168.1.5".parse().unwrap()));
+        assert!(!one.contains("192.168.1.6".parse().unwrap()));
+        let v6 = Net::parse("fd00:97::/64").unwrap();
+        assert!(v6.contains("fd00:97::1".parse().unwrap()));
+        assert!(!v6.contains("fd00:98::1".parse().unwrap()));
+        assert!(Net::parse("0.0.0.0/0")
+            .unwrap()
+            .contains("8.8.8.8".parse().unwrap()));
+        assert!(Net::parse("::/0").unwrap().contains("::1".parse().unwrap()));
+        assert!(Net::parse("10.0.0.0/33").is_err());
+        assert!(Net::parse("laptop").is_err());
+        let h = Hosts::parse(&["10.0.0.1, 10.0.1.0/24".into()]).unwrap();
+        assert!(h.keeps("10.0.1.9".parse().unwrap()));
+        assert!(!h.keeps("10.0.2.9".parse().unwrap()));
+        assert!(Hosts::default().keeps("1.1.1.1".parse().unwrap()));
+    }
+}

@@ -280,6 +280,31 @@ pub struct Hello<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "u64")]
     pub attribution_candidates: Option<u64>,
+    /// The client's JA4 fingerprint (FoxIO's `ja4`, e.g. `t13d1516h2_8daaf6152771_e5627efa2ab1`);
+    /// null when the hello could not be read that far.
+    pub ja4: Option<String>,
+    /// What the hello's shape says sent it: `browser` or `library` (README, "Roles and
+    /// ownership"); null with `ja4`.
+    pub client: Option<ClientClass>,
+}
+
+/// Who sent a ClientHello, by its shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientClass {
+    /// A web browser's TLS stack (GREASE values, or Firefox's NSS extensions).
+    Browser,
+    /// A TLS library as programs use it (curl, Python, Go, Java, Node, ...).
+    Library,
+}
+
+impl From<crate::proto::ja4::ClientClass> for ClientClass {
+    fn from(c: crate::proto::ja4::ClientClass) -> ClientClass {
+        match c {
+            crate::proto::ja4::ClientClass::Browser => ClientClass::Browser,
+            crate::proto::ja4::ClientClass::Library => ClientClass::Library,
+        }
+    }
 }
 
 /// Whether a name was recovered for a hello whose wire has none, and how.

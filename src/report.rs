@@ -492,6 +492,7 @@ mod tests {
                 name: name.into(),
                 ech: None,
                 again: false,
+                client: None,
             },
         };
         // A vendor and an encrypted-DNS resolver, so every object of the report appears.

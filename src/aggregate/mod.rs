@@ -197,7 +197,12 @@ impl<'a> Aggregator<'a> {
             return false;
         }
         let hello = match &o.what {
-            What::TlsHello { name, ech, again } | What::QuicHello { name, ech, again } => {
+            What::TlsHello {
+                name, ech, again, ..
+            }
+            | What::QuicHello {
+                name, ech, again, ..
+            } => {
                 let mut view = self.judge_hello(client, server, name, *ech, o.ts);
                 view.again = *again;
                 Some(view)
@@ -257,7 +262,7 @@ impl<'a> Aggregator<'a> {
                 }
                 (Kind::DnsAnswer, qname, m, via)
             }
-            What::OtherTcp => return false,
+            What::OtherTcp | What::SessionEnd(_) => return false,
         };
         if hostname.is_empty() && hello.is_none() {
             // The root name: not a hostname (priming queries, NS .).

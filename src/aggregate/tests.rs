@@ -63,6 +63,7 @@ fn hello(ts: i64, client: &str, sni: &str, id: Option<u8>) -> Observation {
             name: sni.into(),
             ech,
             again: false,
+            client: None,
         },
     )
 }

@@ -10,7 +10,7 @@ use crate::time::TsNanos;
 
 use super::probe::{self, Probe, Progress};
 use super::reassembly::Reassembler;
-use super::{FlowKey, FlowStats, Flows};
+use super::{end_of, new_track, FlowKey, FlowStats, Flows, Track, Tracked};
 use crate::dispatch::{self, Protocol};
 use crate::model::Extracted;
 
@@ -85,6 +85,14 @@ pub struct FlowState {
     /// The direction that sent the SYN without ACK, once seen.
     client: Option<usize>,
     dirs: [DirState; 2],
+    /// After a ClientHello: the connection followed to its end.
+    track: Option<Box<Track>>,
+}
+
+impl Tracked for FlowState {
+    fn track(&mut self) -> &mut Option<Box<Track>> {
+        &mut self.track
+    }
 }
 
 impl Aged for FlowState {
@@ -106,6 +114,7 @@ impl FlowState {
             syn_seq: [None, None],
             client: None,
             dirs: [fresh(), fresh()],
+            track: None,
         }
     }
 }
@@ -142,10 +151,17 @@ impl FlowTable {
             return;
         };
         flow.last_ts = flow.last_ts.max(ts);
+        if let Some(t) = flow.track.as_mut() {
+            t.count(dir, d.payload.len(), ts);
+        }
         if tcp.syn {
             if flow.syn_seq[dir].is_some_and(|isn| isn != tcp.seq) {
                 // A SYN with a new ISN on a known 5-tuple is a new connection (port reuse):
                 // whatever the old one told us, this one starts from scratch.
+                if let Some(t) = flow.track.take() {
+                    self.stats.sessions_ended += 1;
+                    self.ended.push(end_of(key, &t, false));
+                }
                 *flow = FlowState::new(ts, flow.dns);
             }
             flow.syn_seq[dir] = Some(tcp.seq);
@@ -154,6 +170,7 @@ impl FlowTable {
             }
             on_syn(&mut flow.dirs[dir], tcp.seq);
         }
+        let before = out.len();
         if !d.payload.is_empty() {
             let seg = Segment {
                 seq: tcp.seq.wrapping_add(tcp.syn as u32),
@@ -173,7 +190,26 @@ impl FlowTable {
                 out.push((dir, Extracted::Other));
             }
         }
-        if (tcp.rst || tcp.fin) && !flow.waiting() {
+        let hello = out
+            .get(before..)
+            .unwrap_or_default()
+            .iter()
+            .any(|(_, f)| matches!(f, Extracted::Hello { retry: false, .. }));
+        if hello && flow.track.is_none() {
+            flow.track = new_track(&self.budget, &mut self.stats, dir, ts);
+            if let Some(t) = flow.track.as_mut() {
+                t.count(dir, d.payload.len(), ts);
+            }
+        }
+        if let Some(t) = flow.track.as_mut() {
+            t.fin[dir] |= tcp.fin;
+            if tcp.rst || t.fin == [true, true] {
+                self.stats.sessions_ended += 1;
+                self.ended.push(end_of(key, t, true));
+                flow.track = None;
+            }
+        }
+        if (tcp.rst || tcp.fin) && !flow.waiting() && flow.track.is_none() {
             self.flows.remove(&key);
         }
     }
@@ -488,10 +524,15 @@ mod tests {
     }
 
     fn want() -> Vec<Extracted> {
+        let tls::Parse::ClientHello { hello: parsed, .. } = tls::parse_client_hello(&hello())
+        else {
+            panic!("the test hello parses");
+        };
         vec![Extracted::Hello {
             hello: tls::Hello {
                 names: vec!["acme.zendesk.com".into()],
                 ech: None,
+                client: parsed.client,
             },
             retry: false,
         }]

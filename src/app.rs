@@ -483,7 +483,14 @@ fn vendors(a: VendorsArgs) -> Result<u8, Fatal> {
             let doms: Vec<String> = catalog
                 .rules_of(&v.id)
                 .iter()
-                .map(|r| format!("{}{}", r.pattern, if r.strong { "" } else { "(weak)" }))
+                .map(|r| {
+                    format!(
+                        "{}{}[{}]",
+                        r.pattern,
+                        if r.strong { "" } else { "(weak)" },
+                        r.endpoint.map_or("?", |e| e.as_str())
+                    )
+                })
                 .collect();
             out.push_str(&format!(
                 "{:<26} {:<32} {:<27} {}\n",

@@ -5,7 +5,7 @@
 use std::io::{self, BufWriter, Write};
 
 use crate::aggregate::Aggregator;
-use crate::catalog::{Catalog, Rule, Vendor};
+use crate::catalog::{Catalog, Endpoint, Rule, Vendor};
 use crate::event::Strength;
 use crate::model::InputSummary;
 use crate::report::{by_vendor, Report};
@@ -17,6 +17,9 @@ use crate::time::rfc3339;
 #[derive(Debug, serde::Serialize)]
 pub struct VendorListing<'a> {
     pub category: &'a str,
+    /// Where the vendor runs: `cloud` (the vendor hosts every tenant) or `self_hosted`. Every
+    /// vendor in the catalog today is a cloud service.
+    pub deployment: &'static str,
     pub domains: Vec<DomainRule<'a>>,
     pub id: &'a str,
     pub name: &'a str,
@@ -29,6 +32,9 @@ pub struct DomainRule<'a> {
     /// The pattern matches that name only, not names under it.
     pub exact: bool,
     pub pattern: &'a str,
+    /// What the host serves (`agent`, `api`, `end_user`, `shared`, `tenant`); null when the
+    /// catalog does not say.
+    pub role: Option<Endpoint>,
     pub strength: Strength,
     /// The label left of the pattern is the customer's account (`acme` in `acme.zendesk.com`).
     pub tenant: bool,
@@ -38,11 +44,13 @@ impl<'a> VendorListing<'a> {
     pub fn new(v: &'a Vendor, rules: &[&'a Rule]) -> VendorListing<'a> {
         VendorListing {
             category: &v.category,
+            deployment: "cloud",
             domains: rules
                 .iter()
                 .map(|r| DomainRule {
                     exact: r.exact,
                     pattern: &r.pattern,
+                    role: r.endpoint,
                     strength: Strength::of(r.strong),
                     tenant: r.tenant,
                 })

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::path::Path;
 
-use super::{Rule, Vendor, VendorDef};
+use super::{Endpoint, Rule, Vendor, VendorDef};
 
 pub const CATEGORIES: &[&str] = &[
     "helpdesk_ticketing",
@@ -159,13 +159,37 @@ fn parse_domain(value: &str) -> Result<Rule, String> {
         strong,
         exact: false,
         tenant: false,
+        endpoint: None,
     };
+    // The optional words have a fixed order (`exact`, `tenant`, `role=`), each at most once, so
+    // a line reads one way only.
+    let mut rank = 0;
     for w in words {
-        match w {
-            "exact" => rule.exact = true,
-            "tenant" => rule.tenant = true,
-            _ => return Err(format!("unknown domain flag '{w}' (exact, tenant)")),
+        let r = if w == "exact" {
+            rule.exact = true;
+            1
+        } else if w == "tenant" {
+            rule.tenant = true;
+            2
+        } else if let Some(role) = w.strip_prefix("role=") {
+            rule.endpoint = Some(Endpoint::parse(role).ok_or_else(|| {
+                format!(
+                    "unknown role '{role}' (one of {})",
+                    Endpoint::ALL.map(Endpoint::as_str).join(", ")
+                )
+            })?);
+            3
+        } else {
+            return Err(format!(
+                "unknown domain flag '{w}' (exact, tenant, role=<role>)"
+            ));
+        };
+        if r <= rank {
+            return Err(format!(
+                "domain flag '{w}' repeated or out of order (exact, tenant, role=<role>)"
+            ));
         }
+        rank = r;
     }
     Ok(rule)
 }
@@ -236,5 +260,65 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.msg.contains("two or more labels"));
+    }
+
+    fn domain_line(flags: &str) -> Result<VendorDef, CatalogError> {
+        parse_file(
+            "x.vendor",
+            &format!("id = x\nname = X\ncategory = live_chat\n# c\ndomain = a.example {flags}\n"),
+        )
+    }
+
+    #[test]
+    fn role_parses_after_the_other_flags() {
+        let r = &domain_line("strong exact role=end_user").unwrap().rules[0];
+        assert_eq!(
+            (r.exact, r.tenant, r.endpoint),
+            (true, false, Some(Endpoint::EndUser))
+        );
+        let r = &domain_line("weak tenant role=tenant").unwrap().rules[0];
+        assert_eq!(
+            (r.strong, r.tenant, r.endpoint),
+            (false, true, Some(Endpoint::Tenant))
+        );
+        for (w, e) in [
+            ("agent", Endpoint::Agent),
+            ("api", Endpoint::Api),
+            ("shared", Endpoint::Shared),
+        ] {
+            let r = &domain_line(&format!("strong role={w}")).unwrap().rules[0];
+            assert_eq!(r.endpoint, Some(e));
+        }
+        // No role word: the role is unknown, not a default.
+        assert_eq!(domain_line("strong").unwrap().rules[0].endpoint, None);
+    }
+
+    #[test]
+    fn bad_role_is_an_error_naming_the_line() {
+        let e = domain_line("strong role=staff").unwrap_err();
+        assert_eq!(e.line, 5);
+        assert!(
+            e.to_string()
+                .starts_with("x.vendor:5: unknown role 'staff'"),
+            "{e}"
+        );
+        assert!(
+            e.msg.contains("agent, api, end_user, shared, tenant"),
+            "{e}"
+        );
+        // Case matters as it does for the other words.
+        assert_eq!(domain_line("strong role=Agent").unwrap_err().line, 5);
+        assert_eq!(domain_line("strong role=").unwrap_err().line, 5);
+        // Out of order or repeated: one way to write a line.
+        for flags in [
+            "strong role=api exact",
+            "strong tenant exact",
+            "strong role=api role=agent",
+            "strong exact exact",
+        ] {
+            let e = domain_line(flags).unwrap_err();
+            assert_eq!(e.line, 5, "{flags}");
+            assert!(e.msg.contains("out of order"), "{flags}: {e}");
+        }
     }
 }

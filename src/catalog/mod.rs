@@ -14,6 +14,8 @@ mod load;
 pub use load::{load_dir, parse_file, CatalogError};
 
 use hashbrown::HashMap;
+use schemars::JsonSchema;
+use serde::Serialize;
 
 mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin_catalog.rs"));
@@ -29,12 +31,67 @@ pub struct Vendor {
     pub origin: String,
 }
 
+/// What a catalog hostname serves, and so who is on the other end of a connection to it:
+/// the vendor's customer's staff, software, the customer's own customers, or anyone. Taken from
+/// the vendors' documentation (`role=` in the vendor files); `None` where it says nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Endpoint {
+    /// Agent and admin consoles, staff login, agent apps.
+    Agent,
+    /// The vendor's API hosts, called by software.
+    Api,
+    /// Widgets, messengers, their CDNs and assets, help centres and knowledge bases read by
+    /// the vendor's customers' customers.
+    EndUser,
+    /// Infrastructure used by both sides or by other products (a generic CDN, attachments,
+    /// a login used by agents and end users alike).
+    Shared,
+    /// A customer tenant's hostname (`<sub>.zendesk.com`): staff and end users use the same
+    /// name, so the name alone does not tell them apart.
+    Tenant,
+}
+
+impl Endpoint {
+    /// Every role, in the order the file format documents them.
+    pub const ALL: [Endpoint; 5] = [
+        Endpoint::Agent,
+        Endpoint::Api,
+        Endpoint::EndUser,
+        Endpoint::Shared,
+        Endpoint::Tenant,
+    ];
+
+    /// The word used in vendor files and output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Endpoint::Agent => "agent",
+            Endpoint::Api => "api",
+            Endpoint::EndUser => "end_user",
+            Endpoint::Shared => "shared",
+            Endpoint::Tenant => "tenant",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<Endpoint> {
+        Endpoint::ALL.into_iter().find(|e| e.as_str() == word)
+    }
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rule {
     pub pattern: String,
     pub strong: bool,
     pub exact: bool,
     pub tenant: bool,
+    /// What the host serves (`role=` in the file); `None` when the line gives no role.
+    pub endpoint: Option<Endpoint>,
 }
 
 /// A vendor with its domain rules, as read from one file.
@@ -54,6 +111,9 @@ pub struct Match<'a> {
     /// The customer's account label, for patterns that carry one (`acme` in
     /// `acme.zendesk.com`).
     pub tenant: Option<String>,
+    /// What the matched pattern serves, from the winning line's `role=`: a more specific line
+    /// (`widget.intercom.io`) refines a broader one (`intercom.io`) because it wins the match.
+    pub endpoint: Option<Endpoint>,
 }
 
 #[derive(Debug, Default)]
@@ -259,6 +319,7 @@ impl Catalog {
             pattern: &rule.pattern,
             strong: rule.strong,
             tenant,
+            endpoint: rule.endpoint,
         }
     }
 }
@@ -336,6 +397,108 @@ mod tests {
         assert!(!c.lookup("www.example.com").unwrap().strong);
         assert_eq!(c.lookup("x.example.com").unwrap().vendor.id, "b");
         assert_eq!(c.lookup("y.x.example.com").unwrap().vendor.id, "a");
+    }
+
+    #[test]
+    fn specific_role_refines_a_shared_suffix() {
+        let defs = vec![parse_file(
+            "v.vendor",
+            "id = v\nname = V\nproduct = p\ncategory = live_chat\n\
+             domain = chat.example strong role=shared\n\
+             domain = widget.chat.example strong role=end_user\n\
+             domain = app.chat.example strong exact role=agent\n\
+             domain = desk.example strong tenant role=tenant\n\
+             domain = other.example strong\n",
+        )
+        .unwrap()];
+        let c = Catalog::from_defs(defs).unwrap();
+        let role = |h: &str| c.lookup(h).unwrap().endpoint;
+        assert_eq!(role("chat.example"), Some(Endpoint::Shared));
+        assert_eq!(role("cdn.chat.example"), Some(Endpoint::Shared));
+        assert_eq!(role("widget.chat.example"), Some(Endpoint::EndUser));
+        assert_eq!(role("js.widget.chat.example"), Some(Endpoint::EndUser));
+        assert_eq!(role("app.chat.example"), Some(Endpoint::Agent));
+        // Exact: a name under it falls back to the broader line.
+        assert_eq!(role("x.app.chat.example"), Some(Endpoint::Shared));
+        let t = c.lookup("acme.desk.example").unwrap();
+        assert_eq!(
+            (t.endpoint, t.tenant.as_deref()),
+            (Some(Endpoint::Tenant), Some("acme"))
+        );
+        assert_eq!(role("www.other.example"), None);
+    }
+
+    #[test]
+    fn builtin_roles_of_documented_hosts() {
+        let c = cat();
+        let role = |h: &str| c.lookup(h).unwrap().endpoint;
+        // Zendesk Web Widget CSP page: ekr.zendesk.com and static.zdassets.com are what the
+        // widget loads on a visitor's page; <subdomain>.zendesk.com is the account itself.
+        assert_eq!(role("ekr.zendesk.com"), Some(Endpoint::EndUser));
+        assert_eq!(role("static.zdassets.com"), Some(Endpoint::EndUser));
+        assert_eq!(role("acme.zendesk.com"), Some(Endpoint::Tenant));
+        // Intercom's CSP page and REST API docs: the Messenger and the API share intercom.io;
+        // exact lines split them, and a host under the suffix with no line of its own stays
+        // shared.
+        assert_eq!(role("widget.intercom.io"), Some(Endpoint::EndUser));
+        assert_eq!(role("api-iam.eu.intercom.io"), Some(Endpoint::EndUser));
+        assert_eq!(role("api.eu.intercom.io"), Some(Endpoint::Api));
+        assert_eq!(
+            role("nexus-websocket-a.intercom.io"),
+            Some(Endpoint::Shared)
+        );
+        assert_eq!(role("app.intercom.com"), Some(Endpoint::Agent));
+        // Kustomer's "Regions and base URLs": <org>.kustomerapp.com is the web app,
+        // <org>.api.kustomerapp.com the API, cdn.kustomerapp.com the chat SDK; the tenant is
+        // still extracted under a role.
+        let k = c.lookup("acme.kustomerapp.com").unwrap();
+        assert_eq!(
+            (k.endpoint, k.tenant.as_deref()),
+            (Some(Endpoint::Agent), Some("acme"))
+        );
+        let k = c.lookup("acme.api.kustomerapp.com").unwrap();
+        assert_eq!(
+            (k.endpoint, k.tenant.as_deref()),
+            (Some(Endpoint::Api), Some("acme"))
+        );
+        assert_eq!(role("cdn.kustomerapp.com"), Some(Endpoint::EndUser));
+        assert_eq!(role("api.prod2.kustomerapp.com"), Some(Endpoint::Api));
+        // Salesforce's OAuth endpoint page: staff log in at My Domain, customers at
+        // Experience Cloud sites.
+        assert_eq!(role("acme.my.salesforce.com"), Some(Endpoint::Agent));
+        assert_eq!(role("acme.my.site.com"), Some(Endpoint::EndUser));
+        assert_eq!(role("login.salesforce.com"), Some(Endpoint::Agent));
+        // Help Scout's Beacon CSP page.
+        assert_eq!(role("beaconapi.helpscout.net"), Some(Endpoint::EndUser));
+        assert_eq!(role("api.helpscout.net"), Some(Endpoint::Api));
+        // Front's "Base URL" page.
+        assert_eq!(role("api2.frontapp.com"), Some(Endpoint::Api));
+        assert_eq!(
+            c.lookup("acme.api.frontapp.com").unwrap().tenant.as_deref(),
+            Some("acme")
+        );
+    }
+
+    #[test]
+    fn every_line_of_the_main_vendors_has_a_role() {
+        let c = cat();
+        for id in [
+            "zendesk",
+            "intercom",
+            "freshworks",
+            "salesforce-service",
+            "hubspot-service",
+            "helpscout",
+            "kustomer",
+            "helpjuice",
+            "zoho-desk",
+            "gorgias",
+            "front",
+        ] {
+            for r in c.rules_of(id) {
+                assert!(r.endpoint.is_some(), "{id}: {} has no role", r.pattern);
+            }
+        }
     }
 
     #[test]

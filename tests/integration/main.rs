@@ -7,6 +7,7 @@ mod util;
 
 mod bad_input; // cut, empty, foreign, missing inputs; unsupported link types
 mod captures; // events vs tshark truth, per link type and format; split/out-of-order hellos
+mod catalog_roles; // endpoint roles of catalog domains in `vendors`, and their errors
 mod cli; // exit codes, policy errors, stdout purity, vendors listing
 mod dns_parser; // why dns-parser 0.8 was replaced: names it loses on real captures
 mod encapsulation; // tunnels, fragments, STARTTLS, proxies (captures/more)

@@ -159,6 +159,13 @@ pub struct VendorMatch<'a> {
     /// The customer's account label when the pattern carries one (`acme` in
     /// `acme.zendesk.com`), else null.
     pub tenant: Option<&'a str>,
+    /// What the matched name serves, from the catalog: `agent` (consoles, staff login),
+    /// `api`, `end_user` (widgets, messengers, help centers, their CDNs), `shared`, or
+    /// `tenant` (a tenant's own name, used by staff and end users alike). Absent when the
+    /// catalog line does not say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    pub endpoint: Option<&'static str>,
 }
 
 /// How much a matched pattern says about the vendor.

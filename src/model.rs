@@ -31,6 +31,11 @@ pub enum Extracted {
     End(Session),
 }
 
+/// Client silence that separates two bursts of a [`Session`]: longer than the pauses inside
+/// one page load or one request (a browser fetches a page's resources within a second or
+/// two), shorter than a console's polling interval (every 4 to 30 s).
+pub const BURST_GAP_NS: i64 = 3_000_000_000;
+
 /// A TLS or QUIC connection from its ClientHello to its end, as the flow stage counted it.
 /// Payload bytes and packets with payload, each way (`up`: client to server).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -43,6 +48,10 @@ pub struct Session {
     pub bytes_down: u64,
     pub packets_up: u32,
     pub packets_down: u32,
+    /// Bursts of client data: client packets with payload after at least
+    /// [`BURST_GAP_NS`] of client silence (the first counts). A page load is one or a few;
+    /// a person working, or an app polling, makes one every few seconds.
+    pub bursts_up: u32,
     /// A FIN or RST ended it (TCP); otherwise it went idle or the capture ended.
     pub closed: bool,
 }

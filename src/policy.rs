@@ -343,11 +343,20 @@ mod tests {
         let e = Policy::parse("p.txt", "allow zendesk for nogroup\n", &cat).unwrap_err();
         assert!(e.contains("unknown group"), "{e}");
         let e = Policy::parse("p.txt", "allow zendesk\ndomian acme.test\n", &cat).unwrap_err();
-        assert!(e.starts_with("p.txt:2: unknown statement 'domian' (did you mean 'domain'?"), "{e}");
+        assert!(
+            e.starts_with("p.txt:2: unknown statement 'domian' (did you mean 'domain'?"),
+            "{e}"
+        );
         let e = Policy::parse("p.txt", "\n\ntenant zendeks acme\n", &cat).unwrap_err();
-        assert!(e.starts_with("p.txt:3: unknown vendor id 'zendeks' (did you mean 'zendesk'?)"), "{e}");
+        assert!(
+            e.starts_with("p.txt:3: unknown vendor id 'zendeks' (did you mean 'zendesk'?)"),
+            "{e}"
+        );
         let e = Policy::parse("p.txt", "tenant zendesk\n", &cat).unwrap_err();
-        assert!(e.starts_with("p.txt:1: expected 'tenant VENDOR TENANT'"), "{e}");
+        assert!(
+            e.starts_with("p.txt:1: expected 'tenant VENDOR TENANT'"),
+            "{e}"
+        );
         let e = Policy::parse("p.txt", "tenant zendesk acme.zendesk.com\n", &cat).unwrap_err();
         assert!(e.starts_with("p.txt:1: bad tenant"), "{e}");
         let e = Policy::parse("p.txt", "domain\n", &cat).unwrap_err();

@@ -62,6 +62,7 @@ impl<'o> Facts<'o> {
                 matched: m.pattern,
                 strength: Strength::of(m.strong),
                 tenant: m.tenant.as_deref(),
+                endpoint: m.endpoint.map(|e| e.as_str()),
             }),
         };
         let body = match &o.what {

@@ -68,6 +68,7 @@ fn new_track(
         },
         client: dir as u8,
         fin: [false; 2],
+        last_up: ts,
         _charge: charge,
     }))
 }
@@ -76,7 +77,10 @@ fn end_of(key: FlowKey, t: &Track, closed: bool) -> Ended {
     Ended {
         key,
         client: t.client as usize,
-        session: Session { closed, ..t.session },
+        session: Session {
+            closed,
+            ..t.session
+        },
     }
 }
 
@@ -172,6 +176,8 @@ pub struct Track {
     /// The direction (0 or 1, as in [`FlowKey::of`]) that sent the hello.
     client: u8,
     fin: [bool; 2],
+    /// When the client last sent payload.
+    last_up: TsNanos,
     _charge: Charge,
 }
 
@@ -186,6 +192,10 @@ impl Track {
         if dir == self.client as usize {
             s.bytes_up = s.bytes_up.saturating_add(len as u64);
             s.packets_up = s.packets_up.saturating_add(1);
+            if s.bursts_up == 0 || ts.saturating_sub(self.last_up) >= crate::model::BURST_GAP_NS {
+                s.bursts_up = s.bursts_up.saturating_add(1);
+            }
+            self.last_up = self.last_up.max(ts);
         } else {
             s.bytes_down = s.bytes_down.saturating_add(len as u64);
             s.packets_down = s.packets_down.saturating_add(1);

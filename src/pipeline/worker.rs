@@ -31,8 +31,8 @@ pub(super) fn worker(
     let mut found = Vec::new();
     let (mut shown_flows, mut shown_evicted, mut shown_dropped) = (0u64, 0u64, 0u64);
     for batch in rx.iter() {
-        table.advance(batch.now);
-        quic_table.advance(batch.now);
+        table.advance(batch.start);
+        quic_table.advance(batch.start);
         let mut obs = Vec::new();
         // Connections the sweep ended: ordered with this chunk's first packet.
         let first = batch.pkts.first().map_or(0, |p| p.order);

@@ -284,12 +284,18 @@ mod tests {
         assert_eq!(class(&[0x1301], &[0, 0x001c]), ClientClass::Library);
         // OpenSSL as curl and Python use it: encrypt_then_mac, no GREASE.
         assert_eq!(
-            class(&[0x1302, 0x1301], &[0, 0x000b, 0x000a, 0x0016, 0x0017, 0x000d]),
+            class(
+                &[0x1302, 0x1301],
+                &[0, 0x000b, 0x000a, 0x0016, 0x0017, 0x000d]
+            ),
             ClientClass::Library
         );
         // aioquic (testdata/captures/quic/aioquic_v1.pcap).
         assert_eq!(
-            class(&[0x1301], &[0x0033, 0x002b, 0x000d, 0x000a, 0, 0x0010, 0x0039]),
+            class(
+                &[0x1301],
+                &[0x0033, 0x002b, 0x000d, 0x000a, 0, 0x0010, 0x0039]
+            ),
             ClientClass::Library
         );
     }

@@ -40,7 +40,12 @@ fn ja4_matches_foxio_reference() {
                 // FoxIO's tools print "99": see testdata/ja4/README.md.
                 expect = expect.replace("t13d151699_", "t13d1516bd_");
             }
-            assert_eq!(got.get(&key), Some(&expect), "{file} {key:?} ({})", r["sni"]);
+            assert_eq!(
+                got.get(&key),
+                Some(&expect),
+                "{file} {key:?} ({})",
+                r["sni"]
+            );
             checked += 1;
         }
     }
@@ -67,7 +72,9 @@ fn client_class_of_real_clients() {
         .all(|c| c == "browser"));
     let ja4 = root().join("testdata/ja4");
     assert_eq!(class(ja4.join("tls12.pcap")), ["browser"]);
-    assert!(class(ja4.join("tls-sni.pcapng")).iter().all(|c| c == "browser"));
+    assert!(class(ja4.join("tls-sni.pcapng"))
+        .iter()
+        .all(|c| c == "browser"));
     assert_eq!(class(ja4.join("quic-tls-handshake.pcapng")), ["browser"]);
     // Chromium over QUIC (no GREASE there; ALPS and ECH) and aioquic.
     assert_eq!(class(capture("quic/chromium_quic.pcap")), ["browser"]);

@@ -129,11 +129,17 @@ mod tests {
         let mut initial = vec![0xc0, 0, 0, 0, 1];
         initial.resize(1200, 0);
         assert_eq!(
-            protocol(&packet(udp, 40000, 443, &initial)),
+            protocol(&packet(udp, 40000, 4433, &initial)),
             Some(Protocol::Quic)
         );
         initial.truncate(1199);
-        assert_eq!(protocol(&packet(udp, 40000, 443, &initial)), None);
+        assert_eq!(protocol(&packet(udp, 40000, 4433, &initial)), None);
+        // On QUIC's port any datagram goes to the QUIC table (a tracked connection's later
+        // packets).
+        assert_eq!(
+            protocol(&packet(udp, 40000, 443, &initial)),
+            Some(Protocol::Quic)
+        );
         assert_eq!(
             protocol(&packet(tcp, 40000, 53, b"")),
             Some(Protocol::DnsOverTcp)

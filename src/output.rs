@@ -4,7 +4,7 @@
 
 use std::io::{self, BufWriter, Write};
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use crate::aggregate::roles::{Role, Verdict};
@@ -296,6 +296,16 @@ pub fn summary(
                     name(id),
                     list.join(", ")
                 );
+                // The names they loaded (already in presentation form, odd bytes escaped).
+                let mut names: BTreeSet<&str> = BTreeSet::new();
+                for ip in ips {
+                    if let Some(u) = agg.hosts.get(ip).and_then(|v| v.get(*id)) {
+                        names.extend(u.hostnames.iter().map(String::as_str));
+                    }
+                }
+                let shown: Vec<&str> = names.iter().take(8).copied().collect();
+                let more = if names.len() > 8 { ", ..." } else { "" };
+                let _ = writeln!(s, "       names:  {}{more}", shown.join(", "));
                 if evidence {
                     for ip in ips.iter().take(8) {
                         if let Some(u) = agg.hosts.get(ip).and_then(|v| v.get(*id)) {

@@ -224,7 +224,8 @@ fn summary_marks_unsanctioned_vendors() {
         "{ku}"
     );
     assert!(
-        out.lines().all(|l| !(l.contains("Help Scout") && l.trim_start().starts_with("!!"))),
+        out.lines()
+            .all(|l| !(l.contains("Help Scout") && l.trim_start().starts_with("!!"))),
         "{out}"
     );
     assert!(

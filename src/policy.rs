@@ -97,7 +97,8 @@ impl Policy {
                 && name
                     .get(name.len() - d.len()..)
                     .is_some_and(|tail| tail.eq_ignore_ascii_case(d))
-                && (name.len() == d.len() || name.as_bytes()[name.len() - d.len() - 1] == b'.')
+                && (name.len() == d.len()
+                    || name.as_bytes().get(name.len() - d.len() - 1) == Some(&b'.'))
         })
     }
 

@@ -472,7 +472,7 @@ pub fn decide(ev: &Evidence, owner: impl Fn(&str) -> OursBy) -> Verdict {
             Ep::Tenant | Ep::Unclassified => {
                 let by = owner(tenant);
                 let what = match tenant.is_empty() {
-                    true => format!("{names}"),
+                    true => names.clone(),
                     false => format!("tenant {tenant} ({names}; owner: {})", by.as_str()),
                 };
                 match client {

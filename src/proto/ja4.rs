@@ -68,6 +68,11 @@ impl Client {
     }
 }
 
+/// A 2-byte chunk as a big-endian number.
+fn be16(v: &[u8]) -> Option<u16> {
+    <[u8; 2]>::try_from(v).ok().map(u16::from_be_bytes)
+}
+
 /// RFC 8701 GREASE: 0x?a?a with both bytes equal.
 pub fn is_grease(v: u16) -> bool {
     v & 0x0f0f == 0x0a0a && v >> 8 == v & 0xff
@@ -107,12 +112,10 @@ pub fn client(legacy_version: u16, ciphers: &[u16], extensions: &[u8]) -> Client
                 let list = data.get(1..).unwrap_or_default();
                 let best = list
                     .chunks_exact(2)
-                    .map(|v| u16::from_be_bytes([v[0], v[1]]))
+                    .filter_map(be16)
                     .filter(|v| !is_grease(*v))
                     .max();
-                grease |= list
-                    .chunks_exact(2)
-                    .any(|v| is_grease(u16::from_be_bytes([v[0], v[1]])));
+                grease |= list.chunks_exact(2).filter_map(be16).any(is_grease);
                 if let Some(best) = best {
                     version = best;
                 }
@@ -121,16 +124,14 @@ pub fn client(legacy_version: u16, ciphers: &[u16], extensions: &[u8]) -> Client
                 let list = data.get(2..).unwrap_or_default();
                 sig_algs = list
                     .chunks_exact(2)
-                    .map(|v| u16::from_be_bytes([v[0], v[1]]))
+                    .filter_map(be16)
                     .filter(|v| !is_grease(*v))
                     .take(MAX_LISTED)
                     .collect();
             }
             EXT_SUPPORTED_GROUPS => {
                 let list = data.get(2..).unwrap_or_default();
-                grease |= list
-                    .chunks_exact(2)
-                    .any(|v| is_grease(u16::from_be_bytes([v[0], v[1]])));
+                grease |= list.chunks_exact(2).filter_map(be16).any(is_grease);
             }
             EXT_ALPN => {
                 // A 2-byte list length, then 1-byte-length protocol names: the first one.

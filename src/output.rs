@@ -409,6 +409,16 @@ fn write_evidence(s: &mut String, u: &Usage, v: &Verdict) {
             true => String::new(),
             false => format!(" tenant {tenant}"),
         };
+        if e.connections == 0 {
+            let _ = writeln!(
+                s,
+                "       {:<9} dns     {tenant}: {} lookup(s); {}",
+                ep.as_str(),
+                e.events,
+                crate::escape::text(&names.join(", "))
+            );
+            continue;
+        }
         let _ = writeln!(
             s,
             "       {:<9} {:<8}{tenant}: {} connection(s), {} ended, longest {:.0} s, total {:.0} s, {} B up / {} B down, {} sustained; {}",

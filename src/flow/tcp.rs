@@ -693,6 +693,12 @@ mod session_tests {
         (d, tcp)
     }
 
+    /// The README promises a fixed track of at most 80 bytes per followed connection.
+    #[test]
+    fn a_track_is_small() {
+        assert!(std::mem::size_of::<crate::flow::Track>() <= 80);
+    }
+
     #[test]
     fn a_connection_with_a_hello_is_followed_to_its_fins() {
         let ch = crate::proto::tls::tests::client_hello("acme.zendesk.com", 100);

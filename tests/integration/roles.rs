@@ -191,3 +191,22 @@ fn office_day_exit_status_and_summary_count_visitors_apart() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_quic_connection_is_followed_past_its_hello() {
+    // testdata/captures/quic/chromium_quic.pcap: headless Chromium, one QUIC connection to
+    // acme.zendesk.com; tshark's UDP conversation lasts 0.114 s. The connection is followed
+    // past its Initials to its last packet; one short browser visit is not an operator's work.
+    let (_, rep) = report(&[capture("quic/chromium_quic.pcap").to_str().unwrap()]);
+    let got = entries(&rep);
+    let zd = &got[&("10.99.30.1".to_owned(), "zendesk".to_owned())];
+    assert_eq!(zd["role"], "visitor");
+    let e = &zd["role_evidence"]["endpoints"][0];
+    assert_eq!(
+        (e["endpoint"].clone(), e["client"].clone()),
+        ("tenant".into(), "browser".into())
+    );
+    assert_eq!(e["sessions_ended"], 1);
+    assert!((e["longest_s"].as_f64().unwrap() - 0.1).abs() < 0.05, "{e}");
+    assert!(e["bytes_down"].as_u64().unwrap() > 1000, "{e}");
+}

@@ -243,12 +243,12 @@ impl<'a> Aggregator<'a> {
         for (_, target) in cnames {
             if let Some(m) = self.catalog.lookup(target) {
                 for a in aliases {
+                    if self.tenancy.aliases.contains_key(a) {
+                        continue;
+                    }
                     if self.tenancy.aliases.len() < MAX_ALIASES {
-                        self.tenancy
-                            .aliases
-                            .entry(a.to_owned())
-                            .or_insert_with(|| target.clone());
-                    } else if !self.tenancy.aliases.contains_key(a) {
+                        self.tenancy.aliases.insert(a.to_owned(), target.clone());
+                    } else {
                         self.tenancy.tenants_not_kept += 1;
                     }
                 }

@@ -165,11 +165,10 @@ pub fn client(legacy_version: u16, ciphers: &[u16], extensions: &[u8]) -> Client
         _ => "00",
     });
     a.push(if sni { 'd' } else { 'i' });
-    a.push_str(&format!(
-        "{:02}{:02}",
-        ciphers.len().min(99),
-        exts.len().min(99)
-    ));
+    for n in [ciphers.len().min(99), exts.len().min(99)] {
+        a.push(char::from(b'0' + (n / 10) as u8));
+        a.push(char::from(b'0' + (n % 10) as u8));
+    }
     a.push_str(&alpn_chars(alpn));
     let mut sorted = ciphers;
     sorted.sort_unstable();
@@ -207,20 +206,30 @@ fn alpn_chars(alpn: Option<&[u8]>) -> String {
             format!("{}{}", f as char, l as char)
         }
         (Some(f), Some(l)) => {
-            let hex = |n: u8| char::from_digit(n as u32, 16).unwrap_or('0');
-            format!("{}{}", hex(f >> 4), hex(l & 0xf))
+            format!("{}{}", hex(u32::from(f) >> 4), hex(u32::from(l)))
         }
         _ => "00".to_owned(),
     }
 }
 
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Lower-case hex digit of the low nibble of `n`.
+fn hex(n: u32) -> char {
+    HEX.get((n & 0xf) as usize).map_or('0', |b| *b as char)
+}
+
+/// `0a0a,1301,...`: each value as four lower-case hex digits (one allocation; this runs for
+/// every hello).
 fn hex_list(v: &[u16]) -> String {
     let mut s = String::with_capacity(v.len() * 5);
     for (i, x) in v.iter().enumerate() {
         if i > 0 {
             s.push(',');
         }
-        s.push_str(&format!("{x:04x}"));
+        for shift in [12, 8, 4, 0] {
+            s.push(hex(u32::from(*x) >> shift));
+        }
     }
     s
 }
@@ -231,7 +240,12 @@ fn hash12(text: &str) -> String {
         return "000000000000".to_owned();
     }
     let d = Sha256::digest(text.as_bytes());
-    d.iter().take(6).map(|b| format!("{b:02x}")).collect()
+    let mut s = String::with_capacity(12);
+    for b in d.iter().take(6) {
+        s.push(hex(u32::from(*b) >> 4));
+        s.push(hex(u32::from(*b)));
+    }
+    s
 }
 
 #[cfg(test)]

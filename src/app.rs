@@ -284,7 +284,8 @@ fn analyze(
                 &Shares::split((c.memcap as usize) << 20, c.threads as usize),
                 c.all_hosts,
             ),
-        ),
+        )
+        .with_flag_visitors(c.flag_visitors),
         catalog: &catalog,
         events,
         events_path: c.events.as_deref(),
@@ -335,7 +336,7 @@ fn analyze(
             .map_err(|e| Fatal(format!("writing the report to {p}: {e}")))?;
     }
     if c.events.is_none() && c.report.is_none() {
-        let text = output::summary(&agg, &catalog, &all_inputs, &result.stats);
+        let text = output::summary(&agg, &catalog, &all_inputs, &result.stats, c.evidence);
         let mut out = std::io::stdout().lock();
         if let Err(e) = out.write_all(text.as_bytes()) {
             if e.kind() != std::io::ErrorKind::BrokenPipe {
@@ -350,7 +351,7 @@ fn analyze(
     if all_inputs.iter().any(|i| i.fatal) {
         return Ok(EXIT_ERROR);
     }
-    if c.fail_on_unsanctioned && agg.unsanctioned_events > 0 {
+    if c.fail_on_unsanctioned && agg.any_unsanctioned_use() {
         return Ok(EXIT_UNSANCTIONED);
     }
     Ok(EXIT_OK)

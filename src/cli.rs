@@ -101,9 +101,17 @@ pub struct CommonArgs {
     /// them, hosts whose only traffic has no name are counted, not listed).
     #[arg(long)]
     pub all_hosts: bool,
-    /// Exit with status 1 when traffic to an unsanctioned vendor was seen.
+    /// Exit with status 1 when a host operates or integrates with an unsanctioned vendor
+    /// (visitors too with --flag-visitors).
     #[arg(long)]
     pub fail_on_unsanctioned: bool,
+    /// Count visitors (hosts that only loaded a vendor's widgets or read other
+    /// organisations' help centers) as unsanctioned use too, as operators and integrations are.
+    #[arg(long)]
+    pub flag_visitors: bool,
+    /// The summary shows each role's evidence: names by endpoint role, client, sessions.
+    #[arg(long)]
+    pub evidence: bool,
     /// No progress line on stderr.
     #[arg(long, short)]
     pub quiet: bool,

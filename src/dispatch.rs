@@ -52,6 +52,14 @@ const TABLE: &[Entry] = &[
         when: When::Content(quic::may_be_initial),
         protocol: Protocol::Quic,
     },
+    // QUIC's port: the rest of a connection's packets (short headers), so the QUIC table
+    // can follow a connection whose hello it read until it goes idle. Other ports' later
+    // packets are not followed: without an Initial nothing says they are QUIC.
+    Entry {
+        layer: Layer::Udp,
+        when: When::Port(&[443]),
+        protocol: Protocol::Quic,
+    },
     Entry {
         layer: Layer::Tcp,
         when: When::Port(&[53]),
@@ -112,16 +120,26 @@ mod tests {
         let udp = Transport::Udp;
         assert_eq!(protocol(&packet(udp, 53, 40000, b"")), Some(Protocol::Dns));
         assert_eq!(protocol(&packet(udp, 40000, 53, b"")), Some(Protocol::Dns));
-        assert_eq!(protocol(&packet(udp, 40000, 443, b"x")), None);
+        assert_eq!(protocol(&packet(udp, 40000, 4433, b"x")), None);
+        assert_eq!(
+            protocol(&packet(udp, 40000, 443, b"x")),
+            Some(Protocol::Quic)
+        );
         // RFC 9000 17.2: long header bit, version 1, padded to 1200 bytes.
         let mut initial = vec![0xc0, 0, 0, 0, 1];
         initial.resize(1200, 0);
         assert_eq!(
-            protocol(&packet(udp, 40000, 443, &initial)),
+            protocol(&packet(udp, 40000, 4433, &initial)),
             Some(Protocol::Quic)
         );
         initial.truncate(1199);
-        assert_eq!(protocol(&packet(udp, 40000, 443, &initial)), None);
+        assert_eq!(protocol(&packet(udp, 40000, 4433, &initial)), None);
+        // On QUIC's port any datagram goes to the QUIC table (a tracked connection's later
+        // packets).
+        assert_eq!(
+            protocol(&packet(udp, 40000, 443, &initial)),
+            Some(Protocol::Quic)
+        );
         assert_eq!(
             protocol(&packet(tcp, 40000, 53, b"")),
             Some(Protocol::DnsOverTcp)

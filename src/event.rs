@@ -159,6 +159,13 @@ pub struct VendorMatch<'a> {
     /// The customer's account label when the pattern carries one (`acme` in
     /// `acme.zendesk.com`), else null.
     pub tenant: Option<&'a str>,
+    /// What the matched name serves, from the catalog: `agent` (consoles, staff login),
+    /// `api`, `end_user` (widgets, messengers, help centers, their CDNs), `shared`, or
+    /// `tenant` (a tenant's own name, used by staff and end users alike). Absent when the
+    /// catalog line does not say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    pub endpoint: Option<&'static str>,
 }
 
 /// How much a matched pattern says about the vendor.
@@ -280,6 +287,31 @@ pub struct Hello<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "u64")]
     pub attribution_candidates: Option<u64>,
+    /// The client's JA4 fingerprint (FoxIO's `ja4`, e.g. `t13d1516h2_8daaf6152771_e5627efa2ab1`);
+    /// null when the hello could not be read that far.
+    pub ja4: Option<String>,
+    /// What the hello's shape says sent it: `browser` or `library` (README, "Roles and
+    /// ownership"); null with `ja4`.
+    pub client: Option<ClientClass>,
+}
+
+/// Who sent a ClientHello, by its shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientClass {
+    /// A web browser's TLS stack (GREASE values, or Firefox's NSS extensions).
+    Browser,
+    /// A TLS library as programs use it (curl, Python, Go, Java, Node, ...).
+    Library,
+}
+
+impl From<crate::proto::ja4::ClientClass> for ClientClass {
+    fn from(c: crate::proto::ja4::ClientClass) -> ClientClass {
+        match c {
+            crate::proto::ja4::ClientClass::Browser => ClientClass::Browser,
+            crate::proto::ja4::ClientClass::Library => ClientClass::Library,
+        }
+    }
 }
 
 /// Whether a name was recovered for a hello whose wire has none, and how.

@@ -6,7 +6,7 @@
 use std::net::IpAddr;
 
 use crate::proto::preamble::ProxyTarget;
-use crate::proto::{dns, ech, tls};
+use crate::proto::{dns, ech, ja4, tls};
 use crate::time::TsNanos;
 
 /// What the extract stage took out of one flow's bytes: a whole message, as the parser gave
@@ -26,6 +26,40 @@ pub enum Extracted {
     /// A TCP connection whose client spoke something else (SSH, a database, a VPN): no name
     /// can come from its bytes. Only for connections whose SYN was seen.
     Other,
+    /// A connection that carried a ClientHello ended (FIN/RST, idle, or the capture's end):
+    /// how long it lasted and what it carried, for the aggregator to join to its hello.
+    End(Session),
+}
+
+/// Client silence that separates two bursts of a [`Session`]: longer than the pauses inside
+/// one page load or one request (a browser fetches a page's resources within a second or
+/// two), shorter than a console's polling interval (every 4 to 30 s).
+pub const BURST_GAP_NS: i64 = 3_000_000_000;
+
+/// A TLS or QUIC connection from its ClientHello to its end, as the flow stage counted it.
+/// Payload bytes and packets with payload, each way (`up`: client to server).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Session {
+    /// The packet that completed the hello.
+    pub start: TsNanos,
+    /// The connection's last packet.
+    pub end: TsNanos,
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+    pub packets_up: u32,
+    pub packets_down: u32,
+    /// Bursts of client data: client packets with payload after at least
+    /// [`BURST_GAP_NS`] of client silence (the first counts). A page load is one or a few;
+    /// a person working, or an app polling, makes one every few seconds.
+    pub bursts_up: u32,
+    /// A FIN or RST ended it (TCP); otherwise it went idle or the capture ended.
+    pub closed: bool,
+}
+
+impl Session {
+    pub fn duration(&self) -> i64 {
+        self.end.saturating_sub(self.start).max(0)
+    }
 }
 
 /// What one observation is about: one name (or one DNS answer message) of an [`Extracted`].
@@ -45,18 +79,23 @@ pub enum What {
         name: String,
         ech: Option<ech::Offer>,
         again: bool,
+        client: Option<ja4::Client>,
     },
     /// The same, for a ClientHello carried in QUIC Initial packets.
     QuicHello {
         name: String,
         ech: Option<ech::Offer>,
         again: bool,
+        client: Option<ja4::Client>,
     },
     Proxy {
         target: ProxyTarget,
     },
     /// A TCP connection whose client spoke neither TLS nor HTTP: counted, not reported.
     OtherTcp,
+    /// A connection with a hello ended; the observation is addressed as its hello was
+    /// (client first). Joined to the hello, never an event of its own.
+    SessionEnd(Session),
 }
 
 impl Extracted {
@@ -76,9 +115,20 @@ impl Extracted {
             }
             Extracted::Hello { hello, retry } => {
                 let ech = hello.ech;
+                let client = hello.client;
                 let what = |name, again| match tcp {
-                    true => What::TlsHello { name, ech, again },
-                    false => What::QuicHello { name, ech, again },
+                    true => What::TlsHello {
+                        name,
+                        ech,
+                        again,
+                        client: client.clone(),
+                    },
+                    false => What::QuicHello {
+                        name,
+                        ech,
+                        again,
+                        client: client.clone(),
+                    },
                 };
                 if hello.names.is_empty() {
                     emit(what(String::new(), retry));
@@ -89,6 +139,7 @@ impl Extracted {
             }
             Extracted::Proxy(target) => emit(What::Proxy { target }),
             Extracted::Other => emit(What::OtherTcp),
+            Extracted::End(s) => emit(What::SessionEnd(s)),
         }
     }
 }
@@ -133,11 +184,13 @@ mod tests {
         let hello = |names: &[&str]| tls::Hello {
             names: names.iter().map(|n| n.to_string()).collect(),
             ech: None,
+            client: None,
         };
         let tls = |name: &str, again| What::TlsHello {
             name: name.into(),
             ech: None,
             again,
+            client: None,
         };
         let two = Extracted::Hello {
             hello: hello(&["a.example", "b.example"]),
@@ -163,7 +216,8 @@ mod tests {
             [What::QuicHello {
                 name: "a.example".into(),
                 ech: None,
-                again: true
+                again: true,
+                client: None,
             }]
         );
     }

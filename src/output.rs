@@ -4,7 +4,11 @@
 
 use std::io::{self, BufWriter, Write};
 
-use crate::aggregate::Aggregator;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use crate::aggregate::roles::{Role, Verdict};
+use crate::aggregate::{Aggregator, Usage};
 use crate::catalog::{Catalog, Endpoint, Rule, Vendor};
 use crate::event::Strength;
 use crate::model::InputSummary;
@@ -129,12 +133,15 @@ pub fn write_report(path: &str, report: &Report<'_>) -> io::Result<()> {
     crate::outfile::write_whole(path, &report.to_bytes())
 }
 
-/// The readable summary for a terminal: per host, then per vendor.
+/// The readable summary for a terminal: per host (those that operate or integrate with a
+/// vendor first, the most unsanctioned first), the visitors apart, then per vendor.
+/// `evidence` adds each role's evidence under its line.
 pub fn summary(
     agg: &Aggregator,
     catalog: &Catalog,
     inputs: &[InputSummary],
     stats: &Stats,
+    evidence: bool,
 ) -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
@@ -145,23 +152,60 @@ pub fn summary(
             .unwrap_or_else(|| id.to_owned())
     };
     let short = |ts: i64| rfc3339(ts)[..19].replace('T', " ");
+    // The role of every host and vendor, once.
+    let roles: BTreeMap<(IpAddr, &str), Verdict> = agg
+        .hosts
+        .iter()
+        .flat_map(|(ip, vs)| {
+            vs.iter()
+                .map(move |(id, u)| ((*ip, id.as_str()), agg.verdict(id, &u.evidence)))
+        })
+        .collect();
+    // Shown in a host's section: operators and integrations (every role with
+    // --flag-visitors); the rest are visitors, summarised apart.
+    let shown = |ip: &IpAddr, id: &str| {
+        agg.flag_visitors
+            || roles
+                .get(&(*ip, id))
+                .is_some_and(|v| v.role != Role::Visitor)
+    };
+    let users = agg
+        .hosts
+        .iter()
+        .filter(|(ip, vs)| vs.keys().any(|id| shown(ip, id)))
+        .count();
     let _ = writeln!(
         s,
-        "shadowdesk: {} input(s), {} packets, {} events, {} host(s) using support vendors",
+        "shadowdesk: {} input(s), {} packets, {} events, {} host(s) using support vendors, {} operating or integrating with one",
         inputs.len(),
         stats.packets,
         agg.events,
-        agg.hosts.len()
+        agg.hosts.len(),
+        users
     );
     if agg.hosts.is_empty() {
         let _ = writeln!(s, "\nNo customer-support vendor traffic seen.");
     }
-    for (ip, vendors) in &agg.hosts {
-        let bad = vendors.values().filter(|u| !u.sanctioned).count();
+    let mut order: Vec<(&IpAddr, usize)> = agg
+        .hosts
+        .iter()
+        .map(|(ip, vs)| {
+            let bad = vs
+                .iter()
+                .filter(|(id, u)| shown(ip, id) && agg.counts_unsanctioned(id, u))
+                .count();
+            (ip, bad)
+        })
+        .filter(|(ip, _)| agg.hosts[*ip].keys().any(|id| shown(ip, id)))
+        .collect();
+    order.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    for (ip, bad) in order {
+        let vendors = &agg.hosts[ip];
+        let mine: Vec<(&String, &Usage)> = vendors.iter().filter(|(id, _)| shown(ip, id)).collect();
         let _ = writeln!(
             s,
-            "\nHOST {ip}  ({} vendor(s), {bad} unsanctioned)",
-            vendors.len()
+            "\nHOST {ip}  ({} vendor(s) used, {bad} unsanctioned)",
+            mine.len()
         );
         if let Some(v) = agg.visibility.get(ip) {
             let connections = v.connections();
@@ -173,8 +217,13 @@ pub fn summary(
                 );
             }
         }
-        for (id, u) in vendors {
-            let mark = if u.sanctioned { "  ok " } else { "  !! " };
+        let mut mine = mine;
+        // Unsanctioned use first.
+        mine.sort_by_key(|(id, u)| (!agg.counts_unsanctioned(id, u), id.as_str()));
+        for (id, u) in mine {
+            let verdict = &roles[&(*ip, id.as_str())];
+            let flagged = agg.counts_unsanctioned(id, u);
+            let mark = if flagged { "  !! " } else { "  ok " };
             let status = if u.sanctioned {
                 "sanctioned"
             } else {
@@ -187,24 +236,85 @@ pub fn summary(
             };
             let _ = writeln!(
                 s,
-                "{mark}{:<28} {status:<12} {:>5} events  {} .. {}{weak}",
+                "{mark}{:<28} {status:<12} {:<11} {:>5} events  {} .. {}{weak}",
                 name(id),
+                verdict.role.as_str(),
                 u.events,
                 short(u.first_seen),
                 short(u.last_seen)
             );
             if !u.tenants.is_empty() {
-                let _ = writeln!(
-                    s,
-                    "       tenant: {}",
-                    u.tenants.iter().cloned().collect::<Vec<_>>().join(", ")
-                );
+                let owned: Vec<String> = u
+                    .tenants
+                    .iter()
+                    .map(|t| format!("{t} ({})", agg.ownership(id, t).0.as_str()))
+                    .collect();
+                let _ = writeln!(s, "       tenant: {}", owned.join(", "));
             }
             let mut hn: Vec<String> = u.hostnames.iter().cloned().collect();
             if u.hostnames_dropped > 0 {
                 hn.push(format!("(+{} more)", u.hostnames_dropped));
             }
             let _ = writeln!(s, "       names:  {}", hn.join(", "));
+            if evidence {
+                write_evidence(&mut s, u, verdict);
+            }
+        }
+        let visited: Vec<String> = vendors
+            .keys()
+            .filter(|id| !shown(ip, id))
+            .map(|id| name(id))
+            .collect();
+        if !visited.is_empty() {
+            let _ = writeln!(
+                s,
+                "       also visited sites built on: {}",
+                visited.join(", ")
+            );
+        }
+    }
+    if !agg.flag_visitors {
+        // Visitors apart: per vendor, how many hosts only visited sites built on it.
+        let mut visitors: BTreeMap<&str, Vec<IpAddr>> = BTreeMap::new();
+        for ((ip, id), v) in &roles {
+            if v.role == Role::Visitor {
+                visitors.entry(id).or_default().push(*ip);
+            }
+        }
+        if !visitors.is_empty() {
+            let _ = writeln!(
+                s,
+                "\nVISITORS (hosts that only loaded widgets or read help centers built on a vendor: not counted as use; --flag-visitors counts them)"
+            );
+            for (id, ips) in &visitors {
+                let list: Vec<String> = ips.iter().take(8).map(|i| i.to_string()).collect();
+                let more = if ips.len() > 8 { ", ..." } else { "" };
+                let _ = writeln!(
+                    s,
+                    "  {} host(s) visited sites built on {}: {}{more}",
+                    ips.len(),
+                    name(id),
+                    list.join(", ")
+                );
+                // The names they loaded (already in presentation form, odd bytes escaped).
+                let mut names: BTreeSet<&str> = BTreeSet::new();
+                for ip in ips {
+                    if let Some(u) = agg.hosts.get(ip).and_then(|v| v.get(*id)) {
+                        names.extend(u.hostnames.iter().map(String::as_str));
+                    }
+                }
+                let shown: Vec<&str> = names.iter().take(8).copied().collect();
+                let more = if names.len() > 8 { ", ..." } else { "" };
+                let _ = writeln!(s, "       names:  {}{more}", shown.join(", "));
+                if evidence {
+                    for ip in ips.iter().take(8) {
+                        if let Some(u) = agg.hosts.get(ip).and_then(|v| v.get(*id)) {
+                            let _ = writeln!(s, "    {ip}:");
+                            write_evidence(&mut s, u, &roles[&(*ip, *id)]);
+                        }
+                    }
+                }
+            }
         }
     }
     let turned = by_vendor(agg);
@@ -218,9 +328,10 @@ pub fn summary(
                 } else {
                     "UNSANCTIONED"
                 };
+                let role = roles.get(&(ip, id)).map_or("", |v| v.role.as_str());
                 let _ = writeln!(
                     s,
-                    "    {ip:<40} {status:<12} {:>5} events  {} .. {}",
+                    "    {ip:<40} {status:<12} {role:<11} {:>5} events  {} .. {}",
                     u.events,
                     short(u.first_seen),
                     short(u.last_seen)
@@ -283,4 +394,48 @@ pub fn summary(
         }
     }
     s
+}
+
+/// A role's evidence under its summary line: why, then the names by endpoint role and
+/// client with their sessions.
+fn write_evidence(s: &mut String, u: &Usage, v: &Verdict) {
+    use std::fmt::Write as _;
+    for r in &v.reasons {
+        let _ = writeln!(s, "       why:    {}", crate::escape::text(r));
+    }
+    for ((ep, client, tenant), e) in &u.evidence.by {
+        let names: Vec<&str> = e.names.iter().map(String::as_str).collect();
+        let tenant = match tenant.is_empty() {
+            true => String::new(),
+            false => format!(" tenant {tenant}"),
+        };
+        if e.connections == 0 {
+            let _ = writeln!(
+                s,
+                "       {:<9} dns     {tenant}: {} lookup(s); {}",
+                ep.as_str(),
+                e.events,
+                crate::escape::text(&names.join(", "))
+            );
+            continue;
+        }
+        let _ = writeln!(
+            s,
+            "       {:<9} {:<8}{tenant}: {} connection(s), {} ended, longest {:.0} s, total {:.0} s, {} B up / {} B down, {} sustained; {}",
+            ep.as_str(),
+            client.as_str().unwrap_or("dns"),
+            e.connections,
+            e.ended,
+            e.longest_ns as f64 / 1e9,
+            e.total_ns as f64 / 1e9,
+            e.bytes_up,
+            e.bytes_down,
+            e.sustained,
+            crate::escape::text(&names.join(", "))
+        );
+    }
+    if !u.evidence.ja4.is_empty() {
+        let j: Vec<&str> = u.evidence.ja4.iter().map(String::as_str).collect();
+        let _ = writeln!(s, "       ja4:    {}", j.join(", "));
+    }
 }

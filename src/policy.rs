@@ -8,10 +8,13 @@
 //! allow zendesk, helpjuice                 # every host
 //! allow intercom for support-team          # only hosts in the group
 //! allow kustomer for 10.30.0.5/32, 10.31.0.0/24
+//! domain acme-corp.test                    # our DNS domains (names under them are ours)
+//! tenant zendesk acme                      # a vendor tenant that is ours
 //! ```
 //!
-//! Everything not allowed is unsanctioned. Unknown vendor ids, unknown groups and bad CIDRs
-//! are errors naming the line.
+//! Everything not allowed is unsanctioned. Unknown vendor ids, unknown groups, bad CIDRs and
+//! bad names are errors naming the line. `domain` and `tenant` decide tenant ownership (see
+//! the README, "Roles and ownership").
 
 use std::net::IpAddr;
 
@@ -63,6 +66,10 @@ pub struct Policy {
     everywhere: Vec<String>,
     /// (networks, vendors) pairs.
     scoped: Vec<(Vec<Cidr>, Vec<String>)>,
+    /// Our own DNS domains, lower-case, without trailing dot.
+    domains: Vec<String>,
+    /// (vendor, tenant label) pairs declared ours.
+    tenants: Vec<(String, String)>,
 }
 
 impl Policy {
@@ -80,6 +87,26 @@ impl Policy {
             || self.scoped.iter().any(|(nets, vs)| {
                 vs.iter().any(|v| v == vendor) && nets.iter().any(|n| n.contains(host))
             })
+    }
+
+    /// Whether `name` is one of our domains or under one (on a label boundary).
+    pub fn ours_domain(&self, name: &str) -> bool {
+        let name = name.strip_suffix('.').unwrap_or(name);
+        self.domains.iter().any(|d| {
+            name.len() >= d.len()
+                && name
+                    .get(name.len() - d.len()..)
+                    .is_some_and(|tail| tail.eq_ignore_ascii_case(d))
+                && (name.len() == d.len()
+                    || name.as_bytes().get(name.len() - d.len() - 1) == Some(&b'.'))
+        })
+    }
+
+    /// Whether the policy declares `tenant` of `vendor` ours.
+    pub fn declared_tenant(&self, vendor: &str, tenant: &str) -> bool {
+        self.tenants
+            .iter()
+            .any(|(v, t)| v == vendor && t.eq_ignore_ascii_case(tenant))
     }
 
     /// Parses a policy file's text; `name` is used in errors.
@@ -147,11 +174,92 @@ impl Policy {
                         }
                     }
                 }
-                other => return Err(at(format!("unknown statement '{other}' (group, allow)"))),
+                "domain" => {
+                    let names: Vec<&str> = split_list(rest).collect();
+                    if names.is_empty() {
+                        return Err(at("expected 'domain NAME[, NAME...]'".into()));
+                    }
+                    for d in names {
+                        p.domains.push(check_domain(d).map_err(at)?);
+                    }
+                }
+                "tenant" => {
+                    let words: Vec<&str> = split_list(rest).collect();
+                    let [vendor, label] = words[..] else {
+                        return Err(at(
+                            "expected 'tenant VENDOR TENANT' (e.g. 'tenant zendesk acme')".into(),
+                        ));
+                    };
+                    check_vendor(vendor, catalog).map_err(at)?;
+                    let label = label.to_ascii_lowercase();
+                    if label.is_empty()
+                        || label.len() > 63
+                        || !label
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                    {
+                        return Err(at(format!(
+                            "bad tenant '{label}': a tenant is one DNS label ('acme' of acme.zendesk.com)"
+                        )));
+                    }
+                    p.tenants.push((vendor.to_owned(), label));
+                }
+                other => {
+                    let hint = STATEMENTS
+                        .iter()
+                        .find(|s| edit_distance(s, other) <= 2)
+                        .map(|s| format!("did you mean '{s}'? "))
+                        .unwrap_or_default();
+                    return Err(at(format!(
+                        "unknown statement '{other}' ({hint}one of: {})",
+                        STATEMENTS.join(", ")
+                    )));
+                }
             }
         }
         Ok(p)
     }
+}
+
+const STATEMENTS: [&str; 4] = ["group", "allow", "domain", "tenant"];
+
+/// Levenshtein distance of two short words (statement names), by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().take(64).collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + (ca != *cb) as usize).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// A domain as `domain` takes it: DNS labels of letters, digits, `-` and `_`, lower-cased,
+/// without a trailing dot.
+fn check_domain(d: &str) -> Result<String, String> {
+    let d = d.strip_suffix('.').unwrap_or(d).to_ascii_lowercase();
+    let ok = !d.is_empty()
+        && d.len() <= 253
+        && d.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        });
+    if !ok {
+        return Err(format!(
+            "bad domain '{d}': expected a DNS name such as acme-corp.example"
+        ));
+    }
+    if d.parse::<IpAddr>().is_ok() || d.contains('/') {
+        return Err(format!("bad domain '{d}': an address, not a name"));
+    }
+    Ok(d)
 }
 
 fn split_list(s: &str) -> impl Iterator<Item = &str> {
@@ -235,5 +343,44 @@ mod tests {
         assert!(e.starts_with("p.txt:1: bad CIDR"), "{e}");
         let e = Policy::parse("p.txt", "allow zendesk for nogroup\n", &cat).unwrap_err();
         assert!(e.contains("unknown group"), "{e}");
+        let e = Policy::parse("p.txt", "allow zendesk\ndomian acme.test\n", &cat).unwrap_err();
+        assert!(
+            e.starts_with("p.txt:2: unknown statement 'domian' (did you mean 'domain'?"),
+            "{e}"
+        );
+        let e = Policy::parse("p.txt", "\n\ntenant zendeks acme\n", &cat).unwrap_err();
+        assert!(
+            e.starts_with("p.txt:3: unknown vendor id 'zendeks' (did you mean 'zendesk'?)"),
+            "{e}"
+        );
+        let e = Policy::parse("p.txt", "tenant zendesk\n", &cat).unwrap_err();
+        assert!(
+            e.starts_with("p.txt:1: expected 'tenant VENDOR TENANT'"),
+            "{e}"
+        );
+        let e = Policy::parse("p.txt", "tenant zendesk acme.zendesk.com\n", &cat).unwrap_err();
+        assert!(e.starts_with("p.txt:1: bad tenant"), "{e}");
+        let e = Policy::parse("p.txt", "domain\n", &cat).unwrap_err();
+        assert!(e.starts_with("p.txt:1: expected 'domain NAME"), "{e}");
+        let e = Policy::parse("p.txt", "domain acme..test\n", &cat).unwrap_err();
+        assert!(e.starts_with("p.txt:1: bad domain 'acme..test'"), "{e}");
+        let e = Policy::parse("p.txt", "domain 10.0.0.1\n", &cat).unwrap_err();
+        assert!(e.contains("an address"), "{e}");
+    }
+
+    #[test]
+    fn domains_and_tenants() {
+        let cat = Catalog::builtin().unwrap();
+        let text = "domain Acme-Corp.test., other.example\ntenant zendesk ACME\n";
+        let p = Policy::parse("p.txt", text, &cat).unwrap();
+        assert!(p.ours_domain("acme-corp.test"));
+        assert!(p.ours_domain("help.ACME-corp.test."));
+        assert!(p.ours_domain("x.other.example"));
+        // Label boundaries: a name that only ends with the same letters is not ours.
+        assert!(!p.ours_domain("notacme-corp.test"));
+        assert!(!p.ours_domain("corp.test"));
+        assert!(p.declared_tenant("zendesk", "acme"));
+        assert!(!p.declared_tenant("freshworks", "acme"));
+        assert!(!p.declared_tenant("zendesk", "acme2"));
     }
 }

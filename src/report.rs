@@ -13,6 +13,7 @@ use std::net::IpAddr;
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::aggregate::roles::Role;
 use crate::aggregate::{Aggregator, Usage, Visibility};
 use crate::catalog::Catalog;
 use crate::event::{EncryptedDnsProtocol, Kind, Strength, Timestamp};
@@ -32,6 +33,8 @@ pub struct Report<'a> {
     /// A signal stopped the scan: the report covers what was read until then.
     pub interrupted: bool,
     pub stats: RunStats<'a>,
+    /// Every vendor tenant seen (in a name, or behind a CNAME), and whose it is.
+    pub tenants: Vec<TenantOwnership<'a>>,
     /// The hosts turned round: per vendor, the hosts that used it.
     pub vendors: Vec<VendorUse<'a>>,
     /// The visibility counts over every host, listed or not.
@@ -46,7 +49,8 @@ pub struct Host<'a> {
     /// passive sensor, so its vendor list may be incomplete.
     pub encrypted_dns: Vec<EncryptedDnsUse<'a>>,
     pub ip: IpAddr,
-    /// The ids of the vendors it used that are not sanctioned for it.
+    /// The ids of the vendors it used that are not sanctioned for it, as an `operator` or an
+    /// `integration` (visitors too with `--flag-visitors`).
     pub unsanctioned: Vec<&'a str>,
     pub vendors: Vec<HostVendor<'a>>,
     pub visibility: VisibilityCounts,
@@ -82,11 +86,110 @@ pub struct HostVendor<'a> {
     pub last_seen: Timestamp,
     /// The vendor's display name; null if the vendor is not in the catalog.
     pub name: Option<&'a str>,
+    /// What the host does with the vendor: `operator` (its people work in the product as a
+    /// tenant's staff), `integration` (software calls its API or a tenant), `visitor` (it
+    /// only loaded end-user endpoints: widgets, other organisations' help centers). Rules in
+    /// the README, "Roles and ownership".
+    pub role: RoleName,
+    /// Why: the evidence the role rules read.
+    pub role_evidence: RoleEvidence,
     pub sanctioned: bool,
     /// `strong` when some name matched a strong pattern, else `weak` (shared
     /// infrastructure only).
     pub strength: Strength,
+    /// Whose each of its tenants is (see the top-level `tenants`).
+    pub tenant_ownership: Vec<TenantOwner<'a>>,
     pub tenants: &'a BTreeSet<String>,
+    pub vendor: &'a str,
+}
+
+/// A host and vendor's role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleName {
+    Operator,
+    Integration,
+    Visitor,
+}
+
+impl From<Role> for RoleName {
+    fn from(r: Role) -> RoleName {
+        match r {
+            Role::Operator => RoleName::Operator,
+            Role::Integration => RoleName::Integration,
+            Role::Visitor => RoleName::Visitor,
+        }
+    }
+}
+
+/// The evidence behind a role.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RoleEvidence {
+    /// The names reached, grouped by endpoint role, client and tenant, with their sessions.
+    pub endpoints: Vec<EndpointEvidence>,
+    /// The clients' JA4 fingerprints (at most 4).
+    pub ja4: Vec<String>,
+    /// The rules that decided, in words.
+    pub reasons: Vec<String>,
+}
+
+/// Names of one endpoint role reached by one kind of client (and, for tenants, of one
+/// tenant), and how their connections went.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct EndpointEvidence {
+    /// Payload bytes the client sent, and received, over the connections whose end was seen.
+    pub bytes_down: u64,
+    pub bytes_up: u64,
+    /// `browser` or `library` from the ClientHello; null for DNS only (or a hello too short
+    /// to fingerprint).
+    pub client: Option<&'static str>,
+    /// TLS/QUIC connections (hellos).
+    pub connections: u64,
+    /// `agent`, `api`, `end_user`, `shared`, `tenant` (the catalog's endpoint role of the
+    /// names), or `unclassified` when the catalog line has none.
+    pub endpoint: &'static str,
+    pub events: u64,
+    /// The longest connection, and all of them together, in seconds.
+    pub longest_s: f64,
+    /// The most bursts of client data one connection had.
+    pub most_client_bursts: u32,
+    pub names: Vec<String>,
+    /// Connections whose end (FIN/RST, idle, or the capture's end) was seen.
+    pub sessions_ended: u64,
+    /// Connections that were sustained interactive work (long, and busy all along).
+    pub sustained_sessions: u64,
+    /// The tenant label, or null.
+    pub tenant: Option<String>,
+    pub total_s: f64,
+}
+
+/// Whose a tenant is, as a host's vendor entry lists it.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct TenantOwner<'a> {
+    /// true: ours; false: another organisation's; null: not known.
+    pub ours: Option<bool>,
+    /// `declared` (the policy's `tenant`), `own_domain_cname` (one of our domains has a
+    /// CNAME to it), `third_party_cname` (only other organisations' names do), `unknown`.
+    pub ours_by: &'static str,
+    pub tenant: &'a str,
+}
+
+/// A vendor tenant and whose it is.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct TenantOwnership<'a> {
+    /// Names under our domains with a CNAME to it.
+    pub cnames_ours: Vec<&'a str>,
+    /// Names outside our domains with a CNAME to it (whose organisation it then is).
+    pub cnames_third_party: Vec<&'a str>,
+    /// The hosts whose vendor entries name it.
+    pub hosts: Vec<IpAddr>,
+    pub ours: Option<bool>,
+    pub ours_by: &'static str,
+    pub tenant: &'a str,
     pub vendor: &'a str,
 }
 
@@ -229,6 +332,15 @@ pub struct LimitDrops {
     pub reassembly_memcap: u64,
     pub reassembly_pieces: u64,
     pub reassembly_window: u64,
+    /// Connections with a hello whose end was lost (their flow evicted by the table's
+    /// entry cap): their duration and bytes are missing from the role evidence.
+    pub sessions_lost: u64,
+    /// Connections with a hello not followed to their end: the flow budget was nearly spent.
+    pub sessions_memcap: u64,
+    /// Connections whose end could not be joined to their hello (too many open at once), and
+    /// CNAME facts about tenants not kept (too many).
+    pub sessions_unjoined: u64,
+    pub tenants_not_kept: u64,
     /// Host and vendor pairs not kept in the report (their events were still written).
     pub usage_memcap: u64,
     /// Hosts whose visibility went into the total only.
@@ -302,14 +414,52 @@ impl<'a> Report<'a> {
                     ip: *ip,
                     unsanctioned: vendors
                         .iter()
-                        .filter(|(_, u)| !u.sanctioned)
+                        .filter(|(id, u)| agg.counts_unsanctioned(id, u))
                         .map(|(id, _)| id.as_str())
                         .collect(),
                     vendors: vendors
                         .iter()
                         .map(|(id, u)| {
                             let v = catalog.vendor(id);
+                            let verdict = agg.verdict(id, &u.evidence);
                             HostVendor {
+                                role: verdict.role.into(),
+                                role_evidence: RoleEvidence {
+                                    endpoints: u
+                                        .evidence
+                                        .by
+                                        .iter()
+                                        .map(|((ep, client, tenant), s)| EndpointEvidence {
+                                            bytes_down: s.bytes_down,
+                                            bytes_up: s.bytes_up,
+                                            client: client.as_str(),
+                                            connections: s.connections,
+                                            endpoint: ep.as_str(),
+                                            events: s.events,
+                                            longest_s: seconds(s.longest_ns),
+                                            most_client_bursts: s.most_bursts,
+                                            names: s.names.iter().cloned().collect(),
+                                            sessions_ended: s.ended,
+                                            sustained_sessions: s.sustained,
+                                            tenant: (!tenant.is_empty()).then(|| tenant.clone()),
+                                            total_s: seconds(s.total_ns),
+                                        })
+                                        .collect(),
+                                    ja4: u.evidence.ja4.iter().cloned().collect(),
+                                    reasons: verdict.reasons,
+                                },
+                                tenant_ownership: u
+                                    .tenants
+                                    .iter()
+                                    .map(|t| {
+                                        let by = agg.ownership(id, t).0;
+                                        TenantOwner {
+                                            ours: by.ours(),
+                                            ours_by: by.as_str(),
+                                            tenant: t,
+                                        }
+                                    })
+                                    .collect(),
                                 category: v.map(|v| v.category.as_str()),
                                 events: u.events,
                                 events_by_kind: &u.by_kind,
@@ -355,6 +505,22 @@ impl<'a> Report<'a> {
             })
             .collect();
 
+        let tenants = agg
+            .tenants_seen()
+            .into_iter()
+            .map(|((vendor, tenant), hosts)| {
+                let (by, own, others) = agg.ownership(vendor, tenant);
+                TenantOwnership {
+                    cnames_ours: own,
+                    cnames_third_party: others,
+                    hosts: hosts.into_iter().collect(),
+                    ours: by.ours(),
+                    ours_by: by.as_str(),
+                    tenant,
+                    vendor,
+                }
+            })
+            .collect();
         let inputs = inputs
             .iter()
             .map(|i| Input {
@@ -387,6 +553,10 @@ impl<'a> Report<'a> {
                     reassembly_memcap: f.dropped_memcap,
                     reassembly_pieces: f.dropped_pieces,
                     reassembly_window: f.dropped_window,
+                    sessions_lost: f.sessions_lost(),
+                    sessions_memcap: f.sessions_memcap,
+                    sessions_unjoined: agg.tenancy.sessions_unjoined,
+                    tenants_not_kept: agg.tenancy.tenants_not_kept,
                     usage_memcap: agg.dropped.usage_memcap,
                     visibility_memcap: agg.dropped.visibility_memcap,
                 },
@@ -411,6 +581,7 @@ impl<'a> Report<'a> {
                 tcp_flows: f.flows_created,
                 unsanctioned_events: agg.unsanctioned_events,
             },
+            tenants,
             vendors,
             visibility: (&agg.visibility_total()).into(),
         }
@@ -424,6 +595,10 @@ impl<'a> Report<'a> {
         bytes.push(b'\n');
         bytes
     }
+}
+
+fn seconds(ns: i64) -> f64 {
+    (ns as f64 / 1e8).round() / 10.0
 }
 
 /// The report turned round: vendor id → the hosts that used it.
@@ -492,6 +667,7 @@ mod tests {
                 name: name.into(),
                 ech: None,
                 again: false,
+                client: None,
             },
         };
         // A vendor and an encrypted-DNS resolver, so every object of the report appears.

@@ -40,4 +40,9 @@ fuzz_target!(|text: &str| {
             std::hint::black_box(policy.sanctioned(&v.id, h));
         }
     }
+    // Ownership questions on the input's own words (any UTF-8, any length).
+    for w in text.split_whitespace().take(64) {
+        std::hint::black_box(policy.ours_domain(w));
+        std::hint::black_box(policy.declared_tenant("zendesk", w));
+    }
 });

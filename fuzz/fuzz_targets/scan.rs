@@ -72,6 +72,6 @@ fuzz_target!(|data: &[u8]| {
     );
     let doc = Report::build(&agg, &c.catalog, &result.inputs, &result.stats, false);
     std::hint::black_box(doc.to_bytes().len() + events);
-    let text = output::summary(&agg, &c.catalog, &result.inputs, &result.stats);
+    let text = output::summary(&agg, &c.catalog, &result.inputs, &result.stats, true);
     std::hint::black_box(text.len());
 });

@@ -62,6 +62,7 @@ impl<'o> Facts<'o> {
                 matched: m.pattern,
                 strength: Strength::of(m.strong),
                 tenant: m.tenant.as_deref(),
+                endpoint: m.endpoint.map(|e| e.as_str()),
             }),
         };
         let body = match &o.what {
@@ -98,7 +99,7 @@ impl<'o> Facts<'o> {
                 }),
                 via,
             })),
-            What::TlsHello { .. } | What::QuicHello { .. } => hello.map(|h| {
+            What::TlsHello { client, .. } | What::QuicHello { client, .. } => hello.map(|h| {
                 let e = Hello {
                     named,
                     encrypted_dns,
@@ -120,13 +121,15 @@ impl<'o> Facts<'o> {
                     attribution_candidates: attributed
                         .filter(|a| a.how == AttributionMethod::EchHttpsRecord)
                         .map(|a| a.candidates as u64),
+                    ja4: client.as_ref().map(|c| c.ja4(kind == Kind::Quic)),
+                    client: client.as_ref().map(|c| c.class.into()),
                 };
                 match kind {
                     Kind::Quic => Body::Quic(e),
                     _ => Body::Tls(e),
                 }
             }),
-            What::OtherTcp => None,
+            What::OtherTcp | What::SessionEnd(_) => None,
         };
         Some(Event {
             ts: Timestamp(o.ts),

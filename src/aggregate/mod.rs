@@ -12,6 +12,7 @@ use crate::policy::Policy;
 
 mod attribution;
 mod facts;
+pub mod roles;
 #[cfg(test)]
 mod tests;
 mod usage;
@@ -52,6 +53,10 @@ pub struct Aggregator<'a> {
     /// Traffic of hosts past the per-host budget: still counted, in one sum.
     pub untracked: Visibility,
     pub dropped: Dropped,
+    /// Tenant ownership facts, CNAME aliases, and connections waiting for their end.
+    pub tenancy: roles::Tenancy,
+    /// `--flag-visitors`: visitors count as unsanctioned use too.
+    pub flag_visitors: bool,
 }
 
 /// What the aggregator may hold, from the `--memcap` shares.
@@ -142,7 +147,15 @@ impl<'a> Aggregator<'a> {
             dns_cache_bytes: 0,
             untracked: Visibility::default(),
             dropped: Dropped::default(),
+            tenancy: roles::Tenancy::default(),
+            flag_visitors: false,
         }
+    }
+
+    /// Visitors count as unsanctioned use too (`--flag-visitors`).
+    pub fn with_flag_visitors(mut self, on: bool) -> Self {
+        self.flag_visitors = on;
+        self
     }
 
     /// The hosts the report and summary list: every one with vendor traffic or encrypted
@@ -179,6 +192,10 @@ impl<'a> Aggregator<'a> {
     pub fn observe(&mut self, o: &Observation, line: Option<&mut Vec<u8>>) -> bool {
         // Who is the client: the sender, except for a DNS response, whose client is the
         // host that asked (the response's destination).
+        if let What::SessionEnd(session) = &o.what {
+            self.end_session(o, session);
+            return false;
+        }
         let answer = matches!(o.what, What::DnsAnswer { .. });
         let (client, server, cport, sport) = if answer {
             (o.dst, o.src, o.dport, o.sport)
@@ -197,7 +214,12 @@ impl<'a> Aggregator<'a> {
             return false;
         }
         let hello = match &o.what {
-            What::TlsHello { name, ech, again } | What::QuicHello { name, ech, again } => {
+            What::TlsHello {
+                name, ech, again, ..
+            }
+            | What::QuicHello {
+                name, ech, again, ..
+            } => {
                 let mut view = self.judge_hello(client, server, name, *ech, o.ts);
                 view.again = *again;
                 Some(view)
@@ -257,7 +279,7 @@ impl<'a> Aggregator<'a> {
                 }
                 (Kind::DnsAnswer, qname, m, via)
             }
-            What::OtherTcp => return false,
+            What::OtherTcp | What::SessionEnd(_) => return false,
         };
         if hostname.is_empty() && hello.is_none() {
             // The root name: not a hostname (priming queries, NS .).
@@ -265,6 +287,9 @@ impl<'a> Aggregator<'a> {
         }
         if let What::DnsAnswer { msg } = &o.what {
             self.remember_answer(client, hostname, msg, o.ts);
+            if !msg.cnames.is_empty() {
+                self.remember_cnames(hostname, &msg.cnames);
+            }
         }
         // Encrypted DNS: anything on port 853 (DNS over TLS or QUIC), or a hello to a known
         // DNS-over-HTTPS resolver. The host's names are then out of sight.
@@ -361,6 +386,29 @@ impl<'a> Aggregator<'a> {
                 self.unsanctioned_events += 1;
             }
             self.fold_usage(client, m, ok, kind, used_name, o.ts);
+        }
+        // Role evidence: the name under its endpoint role, a hello's client and connection.
+        // A hello to a CNAME alias of a vendor's name (a tenant behind our own name) is
+        // evidence for that vendor, though its event has no vendor.
+        let hello_client = match &o.what {
+            What::TlsHello { client, again, .. } | What::QuicHello { client, again, .. }
+                if !again =>
+            {
+                Some((client.as_ref(), !o.tcp))
+            }
+            _ => None,
+        };
+        let conn = (cport, server, sport, o.tcp);
+        if let Some(m) = &m {
+            self.add_evidence(client, m, used_name, hello_client, conn);
+        } else if hello_client.is_some() && attributed.is_none() && !hostname.is_empty() {
+            if let Some(am) = self.alias_match(hostname) {
+                let am = Match {
+                    tenant: am.tenant.clone(),
+                    ..am
+                };
+                self.add_evidence(client, &am, hostname, hello_client, conn);
+            }
         }
         true
     }

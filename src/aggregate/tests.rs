@@ -63,6 +63,7 @@ fn hello(ts: i64, client: &str, sni: &str, id: Option<u8>) -> Observation {
             name: sni.into(),
             ech,
             again: false,
+            client: None,
         },
     )
 }
@@ -242,4 +243,77 @@ fn hosts_past_the_budget_are_summed_and_hidden_ones_past_the_limit_counted() {
     assert_eq!(agg.dropped.usage_memcap, 0);
     assert_eq!(agg.hosts.len(), 1);
     assert_eq!(agg.visibility_total().tls_hellos, 2);
+}
+
+/// A CNAME answer for `asked` whose chain leads to `target`.
+fn cname_answer(ts: i64, client: &str, asked: &str, target: &str) -> Observation {
+    let msg = dns::Message {
+        response: true,
+        questions: vec![dns::Question {
+            name: asked.into(),
+            qtype: 1,
+        }],
+        cnames: vec![(asked.into(), target.into())],
+        addrs: vec![(target.into(), S.parse().unwrap())],
+        min_ttl: Some(300),
+        ..dns::Message::default()
+    };
+    let mut o = obs(ts, S, client, What::DnsAnswer { msg });
+    o.tcp = false;
+    o
+}
+
+/// Whose a tenant is: declared ours; reached from one of our domains (ours, undeclared);
+/// reached only from another organisation's name (theirs); nothing known.
+#[test]
+fn tenant_ownership_from_policy_and_cnames() {
+    use super::roles::OursBy;
+    let catalog = Catalog::builtin().unwrap();
+    let policy = Policy::parse(
+        "p",
+        "domain acme-corp.test\ntenant freshworks acme\n",
+        &catalog,
+    )
+    .unwrap();
+    let resolvers = Resolvers::builtin().unwrap();
+    let fronts = EchFronts::builtin().unwrap();
+    let shares = crate::memcap::Shares::split(crate::memcap::DEFAULT_MEMCAP, 1);
+    let mut agg = Aggregator::new(
+        &catalog,
+        &policy,
+        &resolvers,
+        &fronts,
+        Limits::new(&shares, false),
+    );
+    for o in [
+        cname_answer(1, C, "help.acme-corp.test", "acme.zendesk.com"),
+        cname_answer(2, C, "support.shop.example", "shop.zendesk.com"),
+        // Our name and another's both lead to `both`: ours wins.
+        cname_answer(3, C, "desk.acme-corp.test", "both.zendesk.com"),
+        cname_answer(4, C, "help.partner.example", "both.zendesk.com"),
+        hello(5, C, "lone.zendesk.com", None),
+    ] {
+        agg.observe(&o, None);
+    }
+    let by = |v: &str, t: &str| agg.ownership(v, t).0;
+    assert_eq!(by("zendesk", "acme"), OursBy::OwnDomainCname);
+    assert_eq!(by("zendesk", "shop"), OursBy::ThirdPartyCname);
+    assert_eq!(by("zendesk", "both"), OursBy::OwnDomainCname);
+    assert_eq!(by("zendesk", "lone"), OursBy::Unknown);
+    assert_eq!(by("freshworks", "acme"), OursBy::Declared);
+    assert_eq!(by("zendesk", "shop").ours(), Some(false));
+    assert_eq!(by("zendesk", "lone").ours(), None);
+    let (_, own, others) = agg.ownership("zendesk", "both");
+    assert_eq!(
+        (own, others),
+        (vec!["desk.acme-corp.test"], vec!["help.partner.example"])
+    );
+    // A hello to our alias counts for the vendor behind it, as the tenant's name.
+    let m = agg.alias_match("help.acme-corp.test").unwrap();
+    assert_eq!(
+        (m.vendor.id.as_str(), m.tenant.as_deref()),
+        ("zendesk", Some("acme"))
+    );
+    let seen = agg.tenants_seen();
+    assert!(seen.contains_key(&("zendesk", "lone")) && seen.contains_key(&("zendesk", "shop")));
 }

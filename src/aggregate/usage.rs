@@ -33,6 +33,8 @@ pub struct Usage {
     /// Some hostname matched a strong pattern (otherwise only shared infrastructure).
     pub strong: bool,
     pub sanctioned: bool,
+    /// What the role rules read: names by endpoint role and client, sessions, JA4s.
+    pub evidence: super::roles::Evidence,
 }
 
 impl Aggregator<'_> {

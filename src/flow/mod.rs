@@ -18,7 +18,8 @@ use std::net::IpAddr;
 use hashbrown::HashMap;
 
 use crate::decode::{Decoded, Transport};
-use crate::memcap::Budget;
+use crate::memcap::{Budget, Charge};
+use crate::model::Session;
 use crate::table::{entries_within, evict_oldest_quarter, make_room, sweep_idle, Aged};
 use crate::time::TsNanos;
 
@@ -40,6 +41,48 @@ const PRESSURE_PERCENT: usize = 90;
 /// The share of a table's budget its hash map may take (entries are allocated up front); the
 /// rest is for the flows' buffers.
 const ENTRY_PERCENT: usize = 25;
+
+/// A new track for a connection whose hello (direction `dir`) just completed at `ts`, when
+/// the budget has room to spare (under pressure the bytes go to flows still waiting for a
+/// name, which matter more than a duration).
+fn new_track(
+    budget: &Budget,
+    stats: &mut FlowStats,
+    dir: usize,
+    ts: TsNanos,
+) -> Option<Box<Track>> {
+    let charge = match budget.above(PRESSURE_PERCENT) {
+        false => budget.charge(std::mem::size_of::<Track>()),
+        true => None,
+    };
+    let Some(charge) = charge else {
+        stats.sessions_memcap += 1;
+        return None;
+    };
+    stats.sessions_tracked += 1;
+    Some(Box::new(Track {
+        session: Session {
+            start: ts,
+            end: ts,
+            ..Session::default()
+        },
+        client: dir as u8,
+        fin: [false; 2],
+        last_up: ts,
+        _charge: charge,
+    }))
+}
+
+fn end_of(key: FlowKey, t: &Track, closed: bool) -> Ended {
+    Ended {
+        key,
+        client: t.client as usize,
+        session: Session {
+            closed,
+            ..t.session
+        },
+    }
+}
 
 /// Direction-independent key: the lower endpoint first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -81,6 +124,12 @@ pub struct FlowStats {
     pub dropped_window: u64,
     pub dropped_pieces: u64,
     pub dropped_memcap: u64,
+    /// Connections with a hello followed to their end, and of those how many ended (FIN/RST,
+    /// idle, or the capture's end); the difference was evicted by the entry cap.
+    pub sessions_tracked: u64,
+    pub sessions_ended: u64,
+    /// Connections with a hello not followed: the budget was nearly spent.
+    pub sessions_memcap: u64,
 }
 
 impl FlowStats {
@@ -93,6 +142,14 @@ impl FlowStats {
         self.dropped_window += b.dropped_window;
         self.dropped_pieces += b.dropped_pieces;
         self.dropped_memcap += b.dropped_memcap;
+        self.sessions_tracked += b.sessions_tracked;
+        self.sessions_ended += b.sessions_ended;
+        self.sessions_memcap += b.sessions_memcap;
+    }
+
+    /// Sessions whose end was never seen: tracked, then evicted for the entry cap.
+    pub fn sessions_lost(&self) -> u64 {
+        self.sessions_tracked.saturating_sub(self.sessions_ended)
     }
 
     /// Everything a limit made this table give up (segments refused, flows evicted for
@@ -110,6 +167,56 @@ impl FlowStats {
     }
 }
 
+/// A connection that carried a ClientHello, followed from the hello to its end: counters
+/// only, a fixed size, boxed so that flows without a hello pay one pointer, and charged to
+/// the table's budget.
+#[derive(Debug)]
+pub struct Track {
+    session: Session,
+    /// The direction (0 or 1, as in [`FlowKey::of`]) that sent the hello.
+    client: u8,
+    fin: [bool; 2],
+    /// When the client last sent payload.
+    last_up: TsNanos,
+    _charge: Charge,
+}
+
+impl Track {
+    /// Counts one packet of `len` payload bytes in direction `dir` at `ts`.
+    fn count(&mut self, dir: usize, len: usize, ts: TsNanos) {
+        let s = &mut self.session;
+        s.end = s.end.max(ts);
+        if len == 0 {
+            return;
+        }
+        if dir == self.client as usize {
+            s.bytes_up = s.bytes_up.saturating_add(len as u64);
+            s.packets_up = s.packets_up.saturating_add(1);
+            if s.bursts_up == 0 || ts.saturating_sub(self.last_up) >= crate::model::BURST_GAP_NS {
+                s.bursts_up = s.bursts_up.saturating_add(1);
+            }
+            self.last_up = self.last_up.max(ts);
+        } else {
+            s.bytes_down = s.bytes_down.saturating_add(len as u64);
+            s.packets_down = s.packets_down.saturating_add(1);
+        }
+    }
+}
+
+/// A tracked connection's end, for the worker to hand on as an observation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ended {
+    pub key: FlowKey,
+    /// Which end of `key` is the client: 0 for `lo`, 1 for `hi`.
+    pub client: usize,
+    pub session: Session,
+}
+
+/// Table entries that may follow their connection past its hello.
+pub trait Tracked {
+    fn track(&mut self) -> &mut Option<Box<Track>>;
+}
+
 /// Per-connection state of one worker, bounded and aged by the rules in `table`. The TCP
 /// flows ([`FlowTable`]) and the QUIC connections ([`QuicTable`]) are its two kinds.
 pub struct Flows<V> {
@@ -119,9 +226,11 @@ pub struct Flows<V> {
     /// What the flows' buffers may hold.
     budget: Budget,
     pub stats: FlowStats,
+    /// Tracked connections that ended since the worker last took them.
+    pub ended: Vec<Ended>,
 }
 
-impl<V: Aged> Flows<V> {
+impl<V: Aged + Tracked> Flows<V> {
     /// A table within `bytes`: its entries (allocated at once: growing by doubling would
     /// briefly hold both tables at the worst moment, under a flood; untouched buckets cost no
     /// resident memory) and, in what is left, its flows' buffers. `max_entries` caps the
@@ -136,6 +245,7 @@ impl<V: Aged> Flows<V> {
             next_sweep: i64::MIN,
             budget: Budget::new(bytes.saturating_sub(map_bytes)),
             stats: FlowStats::default(),
+            ended: Vec::new(),
         }
     }
 
@@ -155,6 +265,18 @@ impl<V: Aged> Flows<V> {
     /// Advances packet time: evicts flows idle past the timeout. Called by the worker with the
     /// reader's clock so that eviction does not depend on how flows are spread over workers.
     pub fn advance(&mut self, now: TsNanos) {
+        if now >= self.next_sweep {
+            // The sweep below removes these: their sessions end at their last packet.
+            let cutoff = now.saturating_sub(IDLE_TIMEOUT_NS);
+            for (key, v) in self.flows.iter_mut() {
+                if v.last_seen() < cutoff {
+                    if let Some(t) = v.track().take() {
+                        self.stats.sessions_ended += 1;
+                        self.ended.push(end_of(*key, &t, false));
+                    }
+                }
+            }
+        }
         self.stats.evicted_idle += sweep_idle(
             &mut self.flows,
             &mut self.next_sweep,
@@ -162,6 +284,16 @@ impl<V: Aged> Flows<V> {
             IDLE_TIMEOUT_NS,
             SWEEP_EVERY_NS,
         );
+    }
+
+    /// Ends every tracked connection (the input is over): their sessions as far as seen.
+    pub fn flush_sessions(&mut self) {
+        for (key, v) in self.flows.iter_mut() {
+            if let Some(t) = v.track().take() {
+                self.stats.sessions_ended += 1;
+                self.ended.push(end_of(*key, &t, false));
+            }
+        }
     }
 
     /// Adds the entry of a key not in the table, making room first when it is full.

@@ -9,7 +9,7 @@ use crate::table::Aged;
 use crate::time::TsNanos;
 
 use super::reassembly::Reassembler;
-use super::{FlowKey, Flows};
+use super::{new_track, FlowKey, Flows, Track, Tracked};
 
 /// Connections at most, whatever the budget: a QUIC table's entries are small (the keys and
 /// the CRYPTO bytes are charged to the budget apart), and real Initials of one worker's share
@@ -26,6 +26,15 @@ pub struct QuicFlow {
     crypto: Option<Reassembler>,
     /// The TLS parser needs at least this many CRYPTO bytes before it can say more.
     need: usize,
+    /// After the ClientHello: the connection followed until it goes idle (QUIC's close is
+    /// encrypted, so idleness is its only end a passive sensor sees).
+    track: Option<Box<Track>>,
+}
+
+impl Tracked for QuicFlow {
+    fn track(&mut self) -> &mut Option<Box<Track>> {
+        &mut self.track
+    }
 }
 
 impl QuicFlow {
@@ -60,9 +69,15 @@ impl QuicTable {
 
     /// Handles one UDP datagram; appends the ClientHello it completes.
     pub fn datagram(&mut self, d: &Decoded, ts: TsNanos, out: &mut Vec<tls::Hello>) {
-        let (key, _) = FlowKey::of(d);
-        if self.flows.get(&key).is_some_and(|f| f.done()) {
-            return;
+        let (key, dir) = FlowKey::of(d);
+        if let Some(f) = self.flows.get_mut(&key) {
+            if let Some(t) = f.track.as_mut() {
+                f.last_ts = f.last_ts.max(ts);
+                t.count(dir, d.payload.len(), ts);
+            }
+            if f.done() {
+                return;
+            }
         }
         for p in quic::initials(d.payload) {
             let existing = self.flows.get(&key).and_then(|f| f.keys.as_ref());
@@ -90,6 +105,7 @@ impl QuicTable {
                     keys: None,
                     crypto: Some(crypto),
                     need: 0,
+                    track: None,
                 };
                 self.add(key, flow);
             }
@@ -128,6 +144,12 @@ impl QuicTable {
                 tls::Parse::ClientHello { hello, .. } => {
                     out.push(hello);
                     f.finish();
+                    if f.track.is_none() {
+                        f.track = new_track(&self.budget, &mut self.stats, dir, ts);
+                        if let Some(t) = f.track.as_mut() {
+                            t.count(dir, d.payload.len(), ts);
+                        }
+                    }
                     return;
                 }
             }

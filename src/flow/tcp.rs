@@ -10,7 +10,7 @@ use crate::time::TsNanos;
 
 use super::probe::{self, Probe, Progress};
 use super::reassembly::Reassembler;
-use super::{FlowKey, FlowStats, Flows};
+use super::{end_of, new_track, FlowKey, FlowStats, Flows, Track, Tracked};
 use crate::dispatch::{self, Protocol};
 use crate::model::Extracted;
 
@@ -85,6 +85,14 @@ pub struct FlowState {
     /// The direction that sent the SYN without ACK, once seen.
     client: Option<usize>,
     dirs: [DirState; 2],
+    /// After a ClientHello: the connection followed to its end.
+    track: Option<Box<Track>>,
+}
+
+impl Tracked for FlowState {
+    fn track(&mut self) -> &mut Option<Box<Track>> {
+        &mut self.track
+    }
 }
 
 impl Aged for FlowState {
@@ -106,6 +114,7 @@ impl FlowState {
             syn_seq: [None, None],
             client: None,
             dirs: [fresh(), fresh()],
+            track: None,
         }
     }
 }
@@ -142,10 +151,17 @@ impl FlowTable {
             return;
         };
         flow.last_ts = flow.last_ts.max(ts);
+        if let Some(t) = flow.track.as_mut() {
+            t.count(dir, d.payload.len(), ts);
+        }
         if tcp.syn {
             if flow.syn_seq[dir].is_some_and(|isn| isn != tcp.seq) {
                 // A SYN with a new ISN on a known 5-tuple is a new connection (port reuse):
                 // whatever the old one told us, this one starts from scratch.
+                if let Some(t) = flow.track.take() {
+                    self.stats.sessions_ended += 1;
+                    self.ended.push(end_of(key, &t, false));
+                }
                 *flow = FlowState::new(ts, flow.dns);
             }
             flow.syn_seq[dir] = Some(tcp.seq);
@@ -154,6 +170,7 @@ impl FlowTable {
             }
             on_syn(&mut flow.dirs[dir], tcp.seq);
         }
+        let before = out.len();
         if !d.payload.is_empty() {
             let seg = Segment {
                 seq: tcp.seq.wrapping_add(tcp.syn as u32),
@@ -173,7 +190,26 @@ impl FlowTable {
                 out.push((dir, Extracted::Other));
             }
         }
-        if (tcp.rst || tcp.fin) && !flow.waiting() {
+        let hello = out
+            .get(before..)
+            .unwrap_or_default()
+            .iter()
+            .any(|(_, f)| matches!(f, Extracted::Hello { retry: false, .. }));
+        if hello && flow.track.is_none() {
+            flow.track = new_track(&self.budget, &mut self.stats, dir, ts);
+            if let Some(t) = flow.track.as_mut() {
+                t.count(dir, d.payload.len(), ts);
+            }
+        }
+        if let Some(t) = flow.track.as_mut() {
+            t.fin[dir] |= tcp.fin;
+            if tcp.rst || t.fin == [true, true] {
+                self.stats.sessions_ended += 1;
+                self.ended.push(end_of(key, t, true));
+                flow.track = None;
+            }
+        }
+        if (tcp.rst || tcp.fin) && !flow.waiting() && flow.track.is_none() {
             self.flows.remove(&key);
         }
     }
@@ -488,10 +524,15 @@ mod tests {
     }
 
     fn want() -> Vec<Extracted> {
+        let tls::Parse::ClientHello { hello: parsed, .. } = tls::parse_client_hello(&hello())
+        else {
+            panic!("the test hello parses");
+        };
         vec![Extracted::Hello {
             hello: tls::Hello {
                 names: vec!["acme.zendesk.com".into()],
                 ech: None,
+                client: parsed.client,
             },
             retry: false,
         }]
@@ -608,5 +649,133 @@ mod tests {
         let mut all = vec![(999, true, 0..0)];
         all.extend(segs);
         assert_eq!(run(&all), want());
+    }
+}
+
+#[cfg(test)]
+mod session_tests {
+    use super::*;
+    use crate::decode::Transport;
+    use crate::flow::IDLE_TIMEOUT_NS;
+
+    const S: i64 = 1_000_000_000;
+
+    /// A segment of the connection 10.0.0.1:40000 → 10.0.0.2:443 (`up`) or back.
+    fn seg(
+        up: bool,
+        seq: u32,
+        flags: (bool, bool, bool),
+        payload: &[u8],
+    ) -> (Decoded<'_>, TcpInfo) {
+        let (syn, fin, rst) = flags;
+        let tcp = TcpInfo {
+            seq,
+            syn,
+            ack: !(syn && up),
+            fin,
+            rst,
+        };
+        let (a, b) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        let (src, dst, sport, dport) = if up {
+            (a, b, 40000, 443)
+        } else {
+            (b, a, 443, 40000)
+        };
+        let d = Decoded {
+            src,
+            dst,
+            sport,
+            dport,
+            transport: Transport::Tcp(tcp),
+            payload,
+            truncated: false,
+        };
+        (d, tcp)
+    }
+
+    /// The README promises a fixed track of at most 80 bytes per followed connection.
+    #[test]
+    fn a_track_is_small() {
+        assert!(std::mem::size_of::<crate::flow::Track>() <= 80);
+    }
+
+    #[test]
+    fn a_connection_with_a_hello_is_followed_to_its_fins() {
+        let ch = crate::proto::tls::tests::client_hello("acme.zendesk.com", 100);
+        let mut t = FlowTable::new(1 << 20);
+        let mut out = Vec::new();
+        let none = (false, false, false);
+        let mut feed = |t: &mut FlowTable, up, seq, flags, p: &[u8], ts| {
+            let (d, tcp) = seg(up, seq, flags, p);
+            t.tcp(&d, tcp, ts, &mut out);
+        };
+        feed(&mut t, true, 100, (true, false, false), b"", 0);
+        feed(&mut t, false, 900, (true, false, false), b"", 0);
+        feed(&mut t, true, 101, none, &ch, S);
+        assert!(t.ended.is_empty());
+        let n = ch.len() as u32;
+        // The server's reply, then the client polls three times, 10 s apart.
+        feed(&mut t, false, 901, none, &[0x16; 1000], S + 1);
+        for i in 0..3u32 {
+            feed(
+                &mut t,
+                true,
+                101 + n + 50 * i,
+                none,
+                &[0x17; 50],
+                (11 + 10 * i as i64) * S,
+            );
+        }
+        // One FIN does not end it (the other side may still send); the second does.
+        feed(
+            &mut t,
+            true,
+            101 + n + 150,
+            (false, true, false),
+            b"",
+            40 * S,
+        );
+        assert!(t.ended.is_empty());
+        feed(&mut t, false, 1901, (false, true, false), b"", 41 * S);
+        let e = t.ended.pop().expect("ended");
+        assert_eq!(e.client, 0);
+        let s = e.session;
+        assert_eq!((s.start, s.end), (S, 41 * S));
+        assert_eq!((s.bytes_up, s.packets_up), (ch.len() as u64 + 150, 4));
+        assert_eq!((s.bytes_down, s.packets_down), (1000, 1));
+        // The hello, then three polls each after more than 3 s of client silence.
+        assert_eq!(s.bursts_up, 4);
+        assert!(s.closed);
+        assert_eq!(t.len(), 0, "the entry goes with its end");
+        assert_eq!((t.stats.sessions_tracked, t.stats.sessions_ended), (1, 1));
+    }
+
+    #[test]
+    fn an_idle_connection_ends_at_its_last_packet_and_the_rest_at_the_input_end() {
+        let ch = crate::proto::tls::tests::client_hello("acme.zendesk.com", 100);
+        let mut t = FlowTable::new(1 << 20);
+        let mut out = Vec::new();
+        let (d, tcp) = seg(true, 100, (true, false, false), b"");
+        t.tcp(&d, tcp, 0, &mut out);
+        let (d, tcp) = seg(true, 101, (false, false, false), &ch);
+        t.tcp(&d, tcp, 5 * S, &mut out);
+        t.advance(5 * S + IDLE_TIMEOUT_NS - 1);
+        assert!(t.ended.is_empty());
+        t.advance(5 * S + IDLE_TIMEOUT_NS + 10 * S);
+        let e = t.ended.pop().expect("idle end");
+        assert_eq!(
+            (e.session.start, e.session.end, e.session.closed),
+            (5 * S, 5 * S, false)
+        );
+        // A second connection still open when the input ends.
+        let (mut d, tcp) = seg(true, 100, (true, false, false), b"");
+        d.sport = 40001;
+        t.tcp(&d, tcp, 200 * S, &mut out);
+        let (mut d, tcp) = seg(true, 101, (false, false, false), &ch);
+        d.sport = 40001;
+        t.tcp(&d, tcp, 201 * S, &mut out);
+        t.flush_sessions();
+        assert_eq!(t.ended.len(), 1);
+        assert_eq!(t.stats.sessions_lost(), 0);
     }
 }

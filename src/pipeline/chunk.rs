@@ -40,6 +40,10 @@ const OWN_BYTES: u32 = u32::MAX;
 
 pub(super) struct WorkBatch {
     pub now: TsNanos,
+    /// The clock when the chunk began (`now` of the one before): what idle eviction runs on,
+    /// so that a chunk spanning minutes of a quiet capture does not evict, before its own
+    /// packets are seen, the flows those packets continue.
+    pub start: TsNanos,
     blocks: Vec<Arc<Vec<u8>>>,
     data: Vec<u8>,
     pub pkts: Vec<Pkt>,
@@ -49,6 +53,7 @@ impl WorkBatch {
     fn new() -> WorkBatch {
         WorkBatch {
             now: 0,
+            start: i64::MIN,
             blocks: Vec::new(),
             data: Vec::new(),
             pkts: Vec::new(),
@@ -99,6 +104,8 @@ pub(super) struct Chunker {
     chunk_blocks: usize,
     last_block: usize,
     pub now: TsNanos,
+    /// `now` when the current chunk began.
+    chunk_start: TsNanos,
     /// A worker went away (it can only panic, which is a bug): stop feeding.
     broken: bool,
 }
@@ -113,6 +120,7 @@ impl Chunker {
             chunk_blocks: 0,
             last_block: 0,
             now: i64::MIN,
+            chunk_start: i64::MIN,
             broken: false,
         }
     }
@@ -185,12 +193,14 @@ impl Chunker {
                 b,
                 WorkBatch {
                     now: 0,
+                    start: i64::MIN,
                     blocks: Vec::new(),
                     data: Vec::new(),
                     pkts: Vec::with_capacity(b.pkts.capacity()),
                 },
             );
             full.now = self.now;
+            full.start = self.chunk_start;
             if tx.send(full).is_err() {
                 self.broken = true;
             }
@@ -198,6 +208,7 @@ impl Chunker {
         self.in_chunk = 0;
         self.chunk_blocks = 0;
         self.last_block = 0;
+        self.chunk_start = self.now;
     }
 }
 

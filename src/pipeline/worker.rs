@@ -9,9 +9,9 @@ use crossbeam_channel::{Receiver, Sender};
 
 use crate::decode::{self, Transport};
 use crate::dispatch::Protocol;
-use crate::flow::{FlowTable, QuicTable};
+use crate::flow::{Ended, FlowTable, QuicTable};
 use crate::memcap::Shares;
-use crate::model::{Extracted, Observation};
+use crate::model::{Extracted, Observation, What};
 use crate::proto::dns;
 use crate::stats::LiveCounters;
 
@@ -31,9 +31,13 @@ pub(super) fn worker(
     let mut found = Vec::new();
     let (mut shown_flows, mut shown_evicted, mut shown_dropped) = (0u64, 0u64, 0u64);
     for batch in rx.iter() {
-        table.advance(batch.now);
-        quic_table.advance(batch.now);
+        table.advance(batch.start);
+        quic_table.advance(batch.start);
         let mut obs = Vec::new();
+        // Connections the sweep ended: ordered with this chunk's first packet.
+        let first = batch.pkts.first().map_or(0, |p| p.order);
+        take_ended(&mut obs, &mut table.ended, first);
+        take_ended(&mut obs, &mut quic_table.ended, first);
         for p in &batch.pkts {
             let payload = batch.payload(p);
             let d = decode::Decoded {
@@ -64,6 +68,7 @@ pub(super) fn worker(
                     for (_, f) in found.drain(..) {
                         push(&mut obs, p, f);
                     }
+                    take_ended(&mut obs, &mut table.ended, p.order);
                 }
                 // The table gives TCP protocols to TCP packets only.
                 (Protocol::DnsOverTcp | Protocol::Stream, Transport::Udp) => {}
@@ -90,9 +95,39 @@ pub(super) fn worker(
             return;
         }
     }
+    // The input is over: connections still open end here, in one last chunk that every
+    // worker sends, so the merge takes them together.
+    table.flush_sessions();
+    quic_table.flush_sessions();
+    let mut obs = Vec::new();
+    take_ended(&mut obs, &mut table.ended, u64::MAX);
+    take_ended(&mut obs, &mut quic_table.ended, u64::MAX);
+    if out.send((w, Out::Chunk(obs))).is_err() {
+        return;
+    }
     let mut stats = table.stats.clone();
     stats.add(&quic_table.stats);
     let _ = out.send((w, Out::Done(stats)));
+}
+
+/// The observations of connections that ended, addressed client first as their hello was.
+fn take_ended(obs: &mut Vec<Observation>, ended: &mut Vec<Ended>, order: u64) {
+    for e in ended.drain(..) {
+        let (client, server) = match e.client {
+            0 => (e.key.lo, e.key.hi),
+            _ => (e.key.hi, e.key.lo),
+        };
+        obs.push(Observation {
+            order,
+            ts: e.session.end,
+            src: client.0,
+            dst: server.0,
+            sport: client.1,
+            dport: server.1,
+            tcp: e.key.tcp,
+            what: What::SessionEnd(e.session),
+        });
+    }
 }
 
 /// The observations `found` stands for, addressed as the packet `p` that completed it.

@@ -3,6 +3,7 @@
 
 pub mod dns;
 pub mod ech;
+pub mod ja4;
 pub mod preamble;
 pub mod quic;
 pub mod tls;

@@ -12,7 +12,7 @@
 
 use tls_parser::{SNIType, TlsMessage, TlsMessageHandshake};
 
-use crate::proto::ech;
+use crate::proto::{ech, ja4};
 use crate::wire::{be24, Cursor};
 
 const CONTENT_HANDSHAKE: u8 = 0x16;
@@ -46,6 +46,8 @@ pub struct Hello {
     pub names: Vec<String>,
     /// The outer encrypted_client_hello extension, real or GREASE.
     pub ech: Option<ech::Offer>,
+    /// The client's fingerprint (JA4) and class, browser or library.
+    pub client: Option<ja4::Client>,
 }
 
 /// Cheap first look: does this stream start like a TLS handshake record (or could it, with
@@ -178,6 +180,12 @@ fn client_hello(msg: &[u8]) -> Option<Hello> {
         return None;
     };
     let mut hello = Hello::default();
+    let ciphers: Vec<u16> = ch.ciphers.iter().map(|c| c.0).collect();
+    hello.client = Some(ja4::client(
+        ch.version.0,
+        &ciphers,
+        ch.ext.unwrap_or_default(),
+    ));
     let mut ext = Cursor::new(ch.ext.unwrap_or_default());
     while let (Some(typ), Some(len)) = (ext.be16(), ext.be16()) {
         let Some(data) = ext.take(len as usize) else {
@@ -241,6 +249,13 @@ pub(crate) mod tests {
         rec
     }
 
+    fn hello_client(ch: &[u8]) -> Option<ja4::Client> {
+        match parse_client_hello(ch) {
+            Parse::ClientHello { hello, .. } => hello.client,
+            _ => None,
+        }
+    }
+
     #[test]
     fn whole_and_partial() {
         let ch = client_hello("Acme.Zendesk.com.", 1500);
@@ -250,6 +265,7 @@ pub(crate) mod tests {
                 hello: Hello {
                     names: vec!["acme.zendesk.com".into()],
                     ech: None,
+                    client: hello_client(&ch),
                 },
                 end: ch.len()
             }

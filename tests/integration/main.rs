@@ -14,10 +14,12 @@ mod encapsulation; // tunnels, fragments, STARTTLS, proxies (captures/more)
 mod files; // outputs onto devices, FIFOs, symlinks, missing folders; scans stopped by signals; escaped names
 mod filters; // --since, --until, --host against tshark's packet times
 mod hidden; // ECH, SNI-less hellos, encrypted DNS, and the visibility they leave
+mod ja4; // the ja4 fingerprint vs FoxIO's reference, and the client class
 mod live; // shadowdesk live on a veth between namespaces, with real clients
 mod reader; // our pcap/pcapng reader gives the records libpcap gives
 mod report; // the per-host and per-vendor report vs what the recording script did
 mod robustness; // corrupted and snapped packets never panic
+mod roles; // operator / integration / visitor and tenant ownership on the office day
 mod schema; // the published JSON Schemas: generated from the types, and every output fits them
 mod threads; // identical output for any --threads
 mod time_offset; // an if_tsoffset that saturates the timestamp

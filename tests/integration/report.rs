@@ -46,10 +46,25 @@ fn mixed_capture_per_host() {
     let v6 = vendors_of(&rep, "fd00:99::1");
     let ids: Vec<&str> = v6.iter().map(|v| v["vendor"].as_str().unwrap()).collect();
     assert_eq!(ids, ["helpscout", "intercom"]);
+    // Unsanctioned use counts operators and integrations only: Chromium in Kustomer's agent
+    // app (acme.kustomerapp.com) is an operator; 10.99.0.1's Help Scout is dig asking for
+    // docs.helpscout.net, Help Scout's own documentation site: a visit, listed but not
+    // counted (it was, before roles).
     assert_eq!(
         rep["hosts"][0]["unsanctioned"],
-        serde_json::json!(["helpscout", "kustomer"])
+        serde_json::json!(["kustomer"])
     );
+    let role = |vs: &[&serde_json::Value], id: &str| {
+        vs.iter().find(|v| v["vendor"] == id).unwrap()["role"].clone()
+    };
+    // curl is a library client calling the Zendesk tenant: integration.
+    assert_eq!(role(&v4, "zendesk"), "integration");
+    assert_eq!(role(&v4, "kustomer"), "operator");
+    assert_eq!(role(&v4, "helpscout"), "visitor");
+    // curl to docs.helpscout.net and s_client to widget.intercom.io (end-user endpoints).
+    assert_eq!(role(&v6, "helpscout"), "visitor");
+    assert_eq!(role(&v6, "intercom"), "visitor");
+    assert_eq!(rep["hosts"][1]["unsanctioned"], serde_json::json!([]));
     // The servers never asked or sent a hello: they are not hosts of the report.
     assert!(rep["hosts"]
         .as_array()

@@ -132,6 +132,9 @@ pub struct Named<'a> {
     pub dst_ip: IpAddr,
     pub dst_port: u16,
     pub transport: Transport,
+    /// The flow's Community ID v1 (seed 0), as Zeek and Suricata write it: join this event to
+    /// their conn.log and eve.json.
+    pub community_id: String,
     /// The name on the wire (question, SNI, Host, proxy target; empty for a hello without
     /// one), lower-cased, in the presentation form of RFC 1035 §5.1: a backslash is `\\`,
     /// any byte outside printable ASCII `\DDD` (decimal).

@@ -53,6 +53,17 @@ impl<'o> Facts<'o> {
             } else {
                 Transport::Udp
             },
+            community_id: crate::community_id::v1(
+                if o.tcp {
+                    crate::community_id::TCP
+                } else {
+                    crate::community_id::UDP
+                },
+                client,
+                cport,
+                server,
+                sport,
+            ),
             hostname,
             vendor: m.map(|m| m.vendor.id.as_str()),
             sanctioned,

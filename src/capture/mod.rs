@@ -222,6 +222,21 @@ pub fn open_input(p: &InputPath, stop: &Arc<AtomicBool>) -> Result<Opened, Strin
     }
 }
 
+/// A whole capture in memory (the scan fuzz target's input), recognised as a file is: so the
+/// fuzzer reaches the decoders too.
+pub fn open_bytes(data: Vec<u8>) -> Result<Opened, String> {
+    match compress::sniff(data.get(..compress::SNIFF_LEN).unwrap_or(&data)) {
+        Sniffed::Plain => Ok(Opened {
+            read: Box::new(io::Cursor::new(data)),
+            caller_checks_stop: true,
+            compression: None,
+            consumed: None,
+        }),
+        Sniffed::Refused(why) => Err(why.into()),
+        Sniffed::Compressed(c) => decompressed(c, Box::new(io::Cursor::new(data)), true),
+    }
+}
+
 /// A regular file, from its start (its current offset, for standard input).
 fn open_file(mut f: std::fs::File) -> Result<Opened, String> {
     let start = f

@@ -129,28 +129,21 @@ impl Input {
     }
 
     fn open(self, stop: &Arc<AtomicBool>) -> Result<OpenInput, String> {
-        match self {
-            Input::Path(p) => {
-                let o = capture::open_input(&p, stop)?;
-                let compression = o.compression;
-                let reader = Reader::from_reader(o.read).map_err(|e| match compression {
-                    Some(c) => format!("{c}-compressed, and what it holds: {e}"),
-                    None => e,
-                })?;
-                Ok(OpenInput {
-                    reader,
-                    check_stop: o.caller_checks_stop,
-                    compression,
-                    consumed: o.consumed,
-                })
-            }
-            Input::Bytes { data, .. } => Ok(OpenInput {
-                reader: Reader::from_reader(Box::new(std::io::Cursor::new(data)))?,
-                check_stop: true,
-                compression: None,
-                consumed: None,
-            }),
-        }
+        let o = match self {
+            Input::Path(p) => capture::open_input(&p, stop)?,
+            Input::Bytes { data, .. } => capture::open_bytes(data)?,
+        };
+        let compression = o.compression;
+        let reader = Reader::from_reader(o.read).map_err(|e| match compression {
+            Some(c) => format!("{c}-compressed, and what it holds: {e}"),
+            None => e,
+        })?;
+        Ok(OpenInput {
+            reader,
+            check_stop: o.caller_checks_stop,
+            compression,
+            consumed: o.consumed,
+        })
     }
 }
 

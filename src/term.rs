@@ -68,10 +68,11 @@ impl Drop for Progress {
 }
 
 fn style(known_total: bool) -> ProgressStyle {
+    // The input first and short, so the figures fit on an 80-column terminal.
     let t = if known_total {
-        "{percent:>3}% [{bar:24}] {bytes}/{total_bytes}  {bytes_per_sec}  ETA {eta}  {wide_msg}"
+        "{msg} {percent:>3}% [{bar:16}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}"
     } else {
-        "{spinner} {bytes}  {bytes_per_sec}  {elapsed}  {wide_msg}"
+        "{msg} {spinner} {bytes} {bytes_per_sec} {elapsed}"
     };
     // The templates are constants; a bad one would fail every run, not some.
     ProgressStyle::with_template(t)
@@ -79,11 +80,24 @@ fn style(known_total: bool) -> ProgressStyle {
         .progress_chars("=> ")
 }
 
-/// "[k/n] file", with the compression when there is one.
+/// Characters of a file name shown in the bar; a longer one keeps its end.
+const LABEL_NAME: usize = 24;
+
+/// "[k/n] name", the file name without its folder, with the compression when there is one.
 pub fn input_label(k: usize, n: usize, shown: &str, compression: Option<&str>) -> String {
+    let name = std::path::Path::new(shown)
+        .file_name()
+        .map_or(shown.into(), |f| f.to_string_lossy());
+    let chars = name.chars().count();
+    let name = if chars > LABEL_NAME {
+        let tail: String = name.chars().skip(chars - (LABEL_NAME - 1)).collect();
+        format!("…{tail}")
+    } else {
+        name.into_owned()
+    };
     match compression {
-        Some(c) => format!("[{k}/{n}] {shown} ({c})"),
-        None => format!("[{k}/{n}] {shown}"),
+        Some(c) => format!("[{k}/{n}] {name} ({c})"),
+        None => format!("[{k}/{n}] {name}"),
     }
 }
 
@@ -248,10 +262,15 @@ mod tests {
 
     #[test]
     fn the_input_label_counts_from_one() {
-        assert_eq!(input_label(2, 70, "a.pcap", None), "[2/70] a.pcap");
+        assert_eq!(input_label(2, 70, "/cap/a.pcap", None), "[2/70] a.pcap");
         assert_eq!(
             input_label(1, 1, "b.pcap.zst", Some("zstd")),
             "[1/1] b.pcap.zst (zstd)"
         );
+        assert_eq!(
+            input_label(3, 9, "/x/sensor-01-2026-11-27T09.pcap", None),
+            "[3/9] …r-01-2026-11-27T09.pcap"
+        );
+        assert_eq!(input_label(1, 1, "-", None), "[1/1] -");
     }
 }

@@ -233,9 +233,18 @@ pub fn open_bytes(data: Vec<u8>) -> Result<Opened, String> {
             consumed: None,
         }),
         Sniffed::Refused(why) => Err(why.into()),
-        Sniffed::Compressed(c) => decompressed(c, Box::new(io::Cursor::new(data)), true),
+        Sniffed::Compressed(c) => {
+            let mut o = decompressed(c, Box::new(io::Cursor::new(data)), true)?;
+            o.read = Box::new(o.read.take(MAX_IN_MEMORY_DECOMPRESSED));
+            Ok(o)
+        }
     }
 }
+
+/// What a capture in memory may decompress to. A fuzzer's 64 KiB of zstd RLE blocks can
+/// declare gigabytes; a file may (it is read a block at a time, so it costs only time), but
+/// one fuzz input must stay fast for the campaign to go on.
+const MAX_IN_MEMORY_DECOMPRESSED: u64 = 16 << 20;
 
 /// A regular file, from its start (its current offset, for standard input).
 fn open_file(mut f: std::fs::File) -> Result<Opened, String> {

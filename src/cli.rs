@@ -25,7 +25,8 @@ first bytes, not their name).
 Policy file (--policy FILE), one statement per line, # starts a comment:
   group NAME CIDR[, CIDR...]              a named set of hosts (IPv4/IPv6)
   allow VENDOR[, VENDOR...]               sanctioned for every host
-  allow VENDOR[, ...] for GROUP|CIDR[, ...]  sanctioned for those hosts only
+  allow VENDOR[, ...] for GROUP|CIDR[, ...]
+                                          sanctioned for those hosts only
   domain NAME[, NAME...]                  our DNS domains: names under them are ours,
                                           and so is any tenant they CNAME to
   tenant VENDOR TENANT                    a tenant of a vendor that belongs to us

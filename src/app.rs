@@ -264,7 +264,7 @@ fn analyze(
         None => None,
         Some(p) => Some(
             open_events(p, live.is_some())
-                .map_err(|e| Fatal(format!("cannot write events to {p}: {e}")))?,
+                .map_err(|e| Fatal(format!("cannot write events to {}: {e}", output_name(p))))?,
         ),
     };
     let source = source()?;
@@ -317,7 +317,10 @@ fn analyze(
         }
     }
     if let Some(e) = write_err {
-        return Err(Fatal(format!("writing events: {e}")));
+        return Err(Fatal(format!(
+            "writing events to {}: {e}",
+            output_name(c.events.as_deref().unwrap_or("-"))
+        )));
     }
     let mut all_inputs = result.inputs;
     for (p, why) in missing {
@@ -333,16 +336,11 @@ fn analyze(
     if let Some(p) = &c.report {
         let report = Report::build(&agg, &catalog, &all_inputs, &result.stats, interrupted);
         output::write_report(p, &report)
-            .map_err(|e| Fatal(format!("writing the report to {p}: {e}")))?;
+            .map_err(|e| Fatal(format!("writing the report to {}: {e}", output_name(p))))?;
     }
     if c.events.is_none() && c.report.is_none() {
         let text = output::summary(&agg, &catalog, &all_inputs, &result.stats, c.evidence);
-        let mut out = std::io::stdout().lock();
-        if let Err(e) = out.write_all(text.as_bytes()) {
-            if e.kind() != std::io::ErrorKind::BrokenPipe {
-                return Err(Fatal(format!("writing the summary: {e}")));
-            }
-        }
+        write_stdout(&text).map_err(|e| Fatal(format!("writing the summary to {e}")))?;
     }
     if let Some(e) = &result.internal_error {
         tracing::error!(error = %e, "internal error");
@@ -395,6 +393,28 @@ fn vendors(a: VendorsArgs) -> Result<u8, Fatal> {
         }
         out.push_str(&format!("{} vendors\n", catalog.len()));
     }
-    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    write_stdout(&out).map_err(|e| Fatal(format!("writing the vendor list to {e}")))?;
     Ok(EXIT_OK)
+}
+
+/// How an output is named in an error: its path, or "standard output" for `-`.
+fn output_name(p: &str) -> &str {
+    if p == "-" {
+        "standard output"
+    } else {
+        p
+    }
+}
+
+/// Writes text to standard output and flushes it, so a full disk (`> /dev/full`) is an error
+/// (exit status 2) rather than lost at exit. A closed pipe (`| head`) is not an error: the
+/// reader has what it wanted. The error reads "standard output: REASON".
+fn write_stdout(text: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("standard output: {e}"))
+        }
+        _ => Ok(()),
+    }
 }

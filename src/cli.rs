@@ -10,18 +10,47 @@ use clap::{Args, Parser, Subcommand};
 /// on the wire (DNS questions and answers, TLS and QUIC SNI, HTTP Host) and maps them to
 /// support platforms (Zendesk, Help Scout, Intercom, Freshdesk, ...).
 #[derive(Debug, Parser)]
-#[command(name = "shadowdesk", version, propagate_version = true)]
+#[command(name = "shadowdesk", version, propagate_version = true, after_help = AFTER_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// The policy grammar and the exit statuses, in brief, after `--help` of the commands that
+/// take them (the README has the long form).
+pub const AFTER_HELP: &str = "\
+Inputs: pcap or pcapng, also compressed with gzip, zstd, xz or lz4 (recognised by their
+first bytes, not their name).
+
+Policy file (--policy FILE), one statement per line, # starts a comment:
+  group NAME CIDR[, CIDR...]              a named set of hosts (IPv4/IPv6)
+  allow VENDOR[, VENDOR...]               sanctioned for every host
+  allow VENDOR[, ...] for GROUP|CIDR[, ...]
+                                          sanctioned for those hosts only
+  domain NAME[, NAME...]                  our DNS domains: names under them are ours,
+                                          and so is any tenant they CNAME to
+  tenant VENDOR TENANT                    a tenant of a vendor that belongs to us
+Everything not allowed is unsanctioned; --sanctioned adds vendors allowed everywhere.
+Vendor ids: shadowdesk vendors.
+
+Exit status:
+  0         every input read, to its end or to where it is cut short or corrupt (a warning
+            names the file and the record)
+  1         --fail-on-unsanctioned, and unsanctioned vendor traffic was seen
+  2         an input is not a capture at all (missing, empty, not pcap/pcapng, an archive),
+            a usage or configuration error, or an output could not be written (a full disk
+            included)
+  130, 143  scan stopped by SIGINT or SIGTERM; the outputs cover what was read";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Scan pcap/pcapng files, folders (recursive) or - (standard input).
+    /// Scan pcap/pcapng files (gzip, zstd, xz, lz4 too), folders (recursive) or - (standard
+    /// input).
+    #[command(after_help = AFTER_HELP)]
     Scan(ScanArgs),
     /// Capture live on one or more interfaces until SIGINT/SIGTERM, streaming events;
     /// then write the final report.
+    #[command(after_help = AFTER_HELP)]
     Live(LiveArgs),
     /// List the vendor catalog.
     Vendors(VendorsArgs),
@@ -83,7 +112,7 @@ pub struct CommonArgs {
     /// Vendors allowed for every host, comma-separated ids (see `shadowdesk vendors`).
     #[arg(long, value_name = "ID,...")]
     pub sanctioned: Vec<String>,
-    /// Policy file: which vendors are allowed for which host groups (format in the README).
+    /// Policy file: which vendors are allowed for which hosts (statements below).
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
     /// Parse worker threads (the output is the same for any number).
@@ -112,7 +141,7 @@ pub struct CommonArgs {
     /// The summary shows each role's evidence: names by endpoint role, client, sessions.
     #[arg(long)]
     pub evidence: bool,
-    /// No progress line on stderr.
+    /// No progress bar on stderr (it shows only on a terminal).
     #[arg(long, short)]
     pub quiet: bool,
     /// Keep only observations at or after this time: RFC 3339 (2024-01-02T09:00:00Z) or

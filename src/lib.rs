@@ -60,5 +60,6 @@ pub mod report;
 pub mod schema;
 pub mod stats;
 pub mod table;
+pub mod term;
 pub mod time;
 pub mod wire;

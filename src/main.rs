@@ -1,6 +1,5 @@
 //! The `shadowdesk` binary: parse flags, set up logging to stderr, run, map to an exit code.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -8,12 +7,12 @@ use clap::Parser;
 fn main() -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SHADOWDESK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    // Warnings and errors in the style of `shadowdesk: error: ...` below, on lines of their
+    // own above the progress bar (see `term`).
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(std::io::stderr().is_terminal())
-        .without_time()
+        .with_writer(shadowdesk::term::Stderr)
+        .event_format(shadowdesk::term::OneStyle)
         .init();
     let cli = match shadowdesk::cli::Cli::try_parse() {
         Ok(c) => c,

@@ -7,18 +7,21 @@
 //! ([`libpcap`]) reads the same files in a test that proves both give the same records; live
 //! interfaces are read through libpcap in [`live`].
 
-use std::io::{self, ErrorKind, Read};
+use std::io::{self, ErrorKind, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::time::TsNanos;
 
+pub mod compress;
 pub mod file;
 pub mod libpcap;
 pub mod live;
 
+pub use compress::Compression;
+use compress::Sniffed;
 pub use file::FileReader as Reader;
 
 /// One input as the user named it, or as found inside a folder they named.
@@ -79,12 +82,17 @@ fn io_reason(e: &std::io::Error) -> String {
 }
 
 /// File names taken from folders. Named files are read whatever their name.
+/// Compressed ones count by the name under the compression suffix (`x.cap.gz`).
 fn is_capture_name(p: &Path) -> bool {
     let n = p
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
+    let n = [".gz", ".zst", ".xz", ".lz4"]
+        .iter()
+        .find_map(|x| n.strip_suffix(x))
+        .unwrap_or(&n);
     [".pcap", ".pcapng", ".cap", ".dmp"]
         .iter()
         .any(|x| n.ends_with(x))
@@ -147,44 +155,159 @@ pub const SILENCE_NOTE: Duration = Duration::from_secs(10);
 /// How often a reader waiting on a silent stream looks at the stop flag.
 const STOP_POLL: Duration = Duration::from_millis(100);
 
-/// An opened input: the bytes, and whether the caller must check `stop` itself (a regular
-/// file, read directly) or the stream ends on its own once `stop` is set.
+/// An opened input: the bytes (decompressed when the input was compressed), and whether the
+/// caller must check `stop` itself (a regular file, read directly) or the stream ends on its
+/// own once `stop` is set.
 pub struct Opened {
     pub read: Box<dyn Read + Send>,
     pub caller_checks_stop: bool,
+    /// The compression its first bytes showed.
+    pub compression: Option<Compression>,
+    /// Compressed bytes consumed so far, for the progress line (when not compressed, the
+    /// record reader counts what it reads).
+    pub consumed: Option<Arc<AtomicU64>>,
 }
 
-/// Opens an input for reading. A regular file is read directly (the caller checks `stop`
-/// between records). Standard
-/// input, a FIFO or a device is opened and read on a thread of its own, because both its
-/// open (a FIFO without a writer) and its reads can block for ever: the reader then waits in
-/// slices, notices `stop` (SIGINT/SIGTERM), and notes on stderr when nothing has come for
-/// [`SILENCE_NOTE`] (it keeps waiting). Once `stop` is set, a read that would wait returns
-/// end of input, so the records already read are still analysed.
+/// Opens an input for reading, recognising by its first bytes (not its name) a compressed
+/// capture, which is then read through its decoder, and an archive, which is refused with a
+/// message naming it. A regular file is read directly (the caller checks `stop` between
+/// records). Standard input, a FIFO or a device is opened and read on a thread of its own,
+/// because both its open (a FIFO without a writer) and its reads can block for ever: the
+/// reader then waits in slices, notices `stop` (SIGINT/SIGTERM), and notes on stderr when
+/// nothing has come for [`SILENCE_NOTE`] (it keeps waiting). Once `stop` is set, a read that
+/// would wait returns end of input, so the records already read are still analysed.
 pub fn open_input(p: &InputPath, stop: &Arc<AtomicBool>) -> Result<Opened, String> {
-    let direct = |read: Box<dyn Read + Send>| Opened {
-        read,
-        caller_checks_stop: true,
-    };
     if p.shown == "-" {
-        // Redirected from a file (`< x.pcap`): nothing to wait for, read it directly.
+        // Redirected from a file (`< x.pcap`): nothing to wait for, read it directly (a
+        // duplicate of the descriptor shares its offset, and can seek back after a look).
         if std::fs::metadata("/dev/stdin").is_ok_and(|m| m.is_file()) {
-            return Ok(direct(Box::new(io::stdin())));
+            use std::os::fd::AsFd;
+            let fd = io::stdin()
+                .as_fd()
+                .try_clone_to_owned()
+                .map_err(|e| io_reason(&e))?;
+            return open_file(std::fs::File::from(fd));
         }
     } else {
         let m = std::fs::metadata(&p.path).map_err(|e| io_reason(&e))?;
         if m.is_file() {
-            // Returned as it is, not wrapped: a `File` fills the reader's blocks without
-            // zeroing them first (a wrapper that only has `read` costs a memset of the whole
-            // file, measured as 44 % of a scan's instructions). The reader checks `stop`
-            // itself between records.
-            let f = std::fs::File::open(&p.path).map_err(|e| io_reason(&e))?;
-            return Ok(direct(Box::new(f)));
+            return open_file(std::fs::File::open(&p.path).map_err(|e| io_reason(&e))?);
         }
         if m.is_dir() {
             return Err("is a folder".into());
         }
     }
+    let mut stream = open_stream(p, stop)?;
+    let head = compress::read_head(&mut stream).map_err(|e| format!("cannot read: {e}"))?;
+    match compress::sniff(&head) {
+        Sniffed::Plain => {
+            stream.unread(head);
+            Ok(Opened {
+                read: Box::new(stream),
+                caller_checks_stop: false,
+                compression: None,
+                consumed: None,
+            })
+        }
+        Sniffed::Refused(why) => Err(why.into()),
+        Sniffed::Compressed(c) => decompressed(
+            c,
+            Box::new(compress::Peeked {
+                head,
+                pos: 0,
+                inner: stream,
+            }),
+            false,
+        ),
+    }
+}
+
+/// A whole capture in memory (the scan fuzz target's input), recognised as a file is: so the
+/// fuzzer reaches the decoders too.
+pub fn open_bytes(data: Vec<u8>) -> Result<Opened, String> {
+    match compress::sniff(data.get(..compress::SNIFF_LEN).unwrap_or(&data)) {
+        Sniffed::Plain => Ok(Opened {
+            read: Box::new(io::Cursor::new(data)),
+            caller_checks_stop: true,
+            compression: None,
+            consumed: None,
+        }),
+        Sniffed::Refused(why) => Err(why.into()),
+        Sniffed::Compressed(c) => {
+            let mut o = decompressed(c, Box::new(io::Cursor::new(data)), true)?;
+            o.read = Box::new(o.read.take(MAX_IN_MEMORY_DECOMPRESSED));
+            Ok(o)
+        }
+    }
+}
+
+/// What a capture in memory may decompress to. A fuzzer's 64 KiB of zstd RLE blocks can
+/// declare gigabytes; a file may (it is read a block at a time, so it costs only time), but
+/// one fuzz input must stay fast for the campaign to go on.
+const MAX_IN_MEMORY_DECOMPRESSED: u64 = 16 << 20;
+
+/// A regular file, from its start (its current offset, for standard input).
+fn open_file(mut f: std::fs::File) -> Result<Opened, String> {
+    let start = f
+        .stream_position()
+        .map_err(|e| format!("cannot read: {e}"))?;
+    let head = compress::read_head(&mut f).map_err(|e| format!("cannot read: {e}"))?;
+    f.seek(SeekFrom::Start(start))
+        .map_err(|e| format!("cannot read: {e}"))?;
+    match compress::sniff(&head) {
+        // Returned as it is, not wrapped: a `File` fills the reader's blocks without zeroing
+        // them first (a wrapper that only has `read` costs a memset of the whole file,
+        // measured as 44 % of a scan's instructions). The reader checks `stop` itself
+        // between records.
+        Sniffed::Plain => Ok(Opened {
+            read: Box::new(f),
+            caller_checks_stop: true,
+            compression: None,
+            consumed: None,
+        }),
+        Sniffed::Refused(why) => Err(why.into()),
+        Sniffed::Compressed(c) => decompressed(c, Box::new(f), true),
+    }
+}
+
+/// `src` read through the decoder for `c`. What the stream holds is looked at too, so a
+/// `.tar.gz` is named as the tar archive it is.
+fn decompressed(
+    c: Compression,
+    src: Box<dyn Read + Send>,
+    caller_checks_stop: bool,
+) -> Result<Opened, String> {
+    let count = Arc::new(AtomicU64::new(0));
+    let counted = compress::Counted {
+        inner: src,
+        count: Arc::clone(&count),
+    };
+    let mut dec = compress::decoder(c, Box::new(counted)).map_err(|e| format!("{c}: {e}"))?;
+    let head = compress::read_head(&mut dec).map_err(|e| format!("cannot read: {e}"))?;
+    match compress::sniff(&head) {
+        Sniffed::Plain => {}
+        Sniffed::Refused(why) => return Err(format!("{c}-compressed, and inside {why}")),
+        Sniffed::Compressed(inner) => {
+            return Err(format!(
+                "{c}-compressed, and inside {inner}-compressed again: decompress it once first"
+            ))
+        }
+    }
+    Ok(Opened {
+        read: Box::new(compress::Peeked {
+            head,
+            pos: 0,
+            inner: dec,
+        }),
+        caller_checks_stop,
+        compression: Some(c),
+        consumed: Some(count),
+    })
+}
+
+/// Standard input (not a file), a FIFO or a device, read on a thread of its own (see
+/// [`open_input`]).
+fn open_stream(p: &InputPath, stop: &Arc<AtomicBool>) -> Result<StreamInput, String> {
     let (tx, rx) = crossbeam_channel::bounded::<io::Result<Vec<u8>>>(STREAM_QUEUE);
     let path = p.path.clone();
     let stdin = p.shown == "-";
@@ -221,17 +344,14 @@ pub fn open_input(p: &InputPath, stop: &Arc<AtomicBool>) -> Result<Opened, Strin
             }
         })
         .map_err(|e| format!("cannot start a thread to read it: {e}"))?;
-    Ok(Opened {
-        read: Box::new(StreamInput {
-            rx,
-            buf: Vec::new(),
-            pos: 0,
-            stop: Arc::clone(stop),
-            shown: p.shown.clone(),
-            last_data: Instant::now(),
-            noted: false,
-        }),
-        caller_checks_stop: false,
+    Ok(StreamInput {
+        rx,
+        buf: Vec::new(),
+        pos: 0,
+        stop: Arc::clone(stop),
+        shown: p.shown.clone(),
+        last_data: Instant::now(),
+        noted: false,
     })
 }
 
@@ -244,6 +364,15 @@ struct StreamInput {
     shown: String,
     last_data: Instant,
     noted: bool,
+}
+
+impl StreamInput {
+    /// Gives back bytes read to recognise the input, before the rest of the current chunk.
+    fn unread(&mut self, mut head: Vec<u8>) {
+        head.extend_from_slice(self.buf.get(self.pos..).unwrap_or_default());
+        self.buf = head;
+        self.pos = 0;
+    }
 }
 
 impl Read for StreamInput {

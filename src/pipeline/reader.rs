@@ -3,7 +3,7 @@
 //! wants it, and queue it for its worker.
 
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,6 +17,7 @@ use crate::dispatch;
 use crate::memcap::Shares;
 use crate::model::InputSummary;
 use crate::stats::{LiveCounters, Stats};
+use crate::term::Progress;
 use crate::time::TsNanos;
 
 use super::chunk::{Chunker, WorkBatch};
@@ -108,18 +109,60 @@ impl Input {
         }
     }
 
-    /// The reader, and whether the loop must check `stop` between records (see
-    /// `capture::Opened`).
-    fn open(self, stop: &Arc<AtomicBool>) -> Result<(Reader, bool), String> {
+    /// Bytes of input this is, when known up front: a regular file's size (compressed or
+    /// not), a capture in memory. Unknown for standard input from a pipe, FIFOs and devices.
+    fn size(&self) -> Option<u64> {
         match self {
             Input::Path(p) => {
-                let o = capture::open_input(&p, stop)?;
-                Ok((Reader::from_reader(o.read)?, o.caller_checks_stop))
+                let path = if p.shown == "-" {
+                    std::path::Path::new("/dev/stdin")
+                } else {
+                    p.path.as_path()
+                };
+                std::fs::metadata(path)
+                    .ok()
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len())
             }
-            Input::Bytes { data, .. } => Ok((
-                Reader::from_reader(Box::new(std::io::Cursor::new(data)))?,
-                true,
-            )),
+            Input::Bytes { data, .. } => Some(data.len() as u64),
+        }
+    }
+
+    fn open(self, stop: &Arc<AtomicBool>) -> Result<OpenInput, String> {
+        let o = match self {
+            Input::Path(p) => capture::open_input(&p, stop)?,
+            Input::Bytes { data, .. } => capture::open_bytes(data)?,
+        };
+        let compression = o.compression;
+        let reader = Reader::from_reader(o.read).map_err(|e| match compression {
+            Some(c) => format!("{c}-compressed, and what it holds: {e}"),
+            None => e,
+        })?;
+        Ok(OpenInput {
+            reader,
+            check_stop: o.caller_checks_stop,
+            compression,
+            consumed: o.consumed,
+        })
+    }
+}
+
+/// An input ready to read.
+struct OpenInput {
+    reader: Reader,
+    /// Whether the loop must check `stop` between records (see `capture::Opened`).
+    check_stop: bool,
+    compression: Option<capture::Compression>,
+    /// Compressed bytes consumed, when compressed.
+    consumed: Option<Arc<AtomicU64>>,
+}
+
+impl OpenInput {
+    /// Bytes of the input consumed so far: what the progress line counts.
+    fn consumed(&self) -> u64 {
+        match &self.consumed {
+            Some(c) => c.load(Ordering::Relaxed),
+            None => self.reader.bytes_in,
         }
     }
 }
@@ -134,11 +177,17 @@ pub(super) fn read_all(
 ) -> (Stats, Vec<InputSummary>) {
     let mut core = ReaderCore::new(txs, shares, live);
     let mut summaries = Vec::new();
-    let started = Instant::now();
-    let progress = progress && std::io::stderr().is_terminal();
-    let mut next_progress = started + Duration::from_millis(500);
-    for input in inputs {
+    let n_inputs = inputs.len();
+    let progress = (progress && std::io::stderr().is_terminal()).then(|| {
+        let sizes: Option<Vec<u64>> = inputs.iter().map(Input::size).collect();
+        Progress::start(sizes.map(|s| s.iter().sum()), n_inputs)
+    });
+    // Bytes of the inputs before the current one.
+    let mut done: u64 = 0;
+    let mut next_progress = Instant::now();
+    for (k, input) in inputs.into_iter().enumerate() {
         let shown = input.shown().to_owned();
+        let size = input.size();
         let mut sum = InputSummary {
             path: shown.clone(),
             packets: 0,
@@ -151,7 +200,10 @@ pub(super) fn read_all(
             summaries.push(sum);
             continue;
         }
-        let (mut reader, check_stop) = match input.open(stop) {
+        if let Some(p) = &progress {
+            p.input(k + 1, &shown, None);
+        }
+        let mut open = match input.open(stop) {
             Ok(r) => r,
             Err(_) if stop.load(Ordering::Relaxed) => {
                 sum.error = Some("not read: interrupted by a signal".into());
@@ -163,10 +215,14 @@ pub(super) fn read_all(
                 sum.error = Some(e);
                 sum.fatal = true;
                 summaries.push(sum);
+                done += size.unwrap_or(0);
                 continue;
             }
         };
-        let lt = reader.linktype;
+        if let (Some(p), Some(c)) = (&progress, open.compression) {
+            p.input(k + 1, &shown, Some(&c.to_string()));
+        }
+        let lt = open.reader.linktype;
         sum.linktype = Some(decode::linktype::name(lt));
         if !decode::linktype::supported(lt) {
             let msg = format!(
@@ -176,17 +232,19 @@ pub(super) fn read_all(
             tracing::warn!(file = %shown, linktype = lt, "{msg}");
             sum.error = Some(msg);
             summaries.push(sum);
+            done += size.unwrap_or(0);
             continue;
         }
         // The input ends early once `stop` is set: checked here between records for files,
         // and by the stream thread of FIFOs and stdin (see `capture::open_input`).
         let mut interrupted = false;
+        let check_stop = open.check_stop;
         loop {
             if check_stop && stop.load(Ordering::Relaxed) {
                 interrupted = true;
                 break;
             }
-            match reader.next_record() {
+            match open.reader.next_record() {
                 Next::Record(r) => core.record(&r),
                 Next::End => {
                     interrupted = stop.load(Ordering::Relaxed);
@@ -199,33 +257,43 @@ pub(super) fn read_all(
                     break;
                 }
                 Next::Cut(why) => {
-                    let msg = format!("{why}; the {} records before it were read", reader.records);
-                    tracing::warn!(file = %shown, records_read = reader.records, "{msg}");
+                    let records = open.reader.records;
+                    let msg = format!("{why}; the {records} records before it were read");
+                    tracing::warn!(file = %shown, records_read = records, "{msg}");
                     sum.error = Some(msg);
                     break;
                 }
             };
-            if progress && core.stats.packets % 4096 == 0 && Instant::now() >= next_progress {
-                next_progress += Duration::from_millis(500);
-                show_progress(&core.stats, started);
+            // A clock read per 4096 records, a bar update every 100 ms: nothing measurable.
+            if let Some(p) = &progress {
+                if core.stats.packets % 4096 == 0 && Instant::now() >= next_progress {
+                    next_progress = Instant::now() + PROGRESS_EVERY;
+                    p.set(done + open.consumed());
+                }
             }
         }
-        sum.packets = reader.records;
+        sum.packets = open.reader.records;
         if interrupted {
             sum.error = Some(format!(
                 "interrupted by a signal after {} records",
-                reader.records
+                open.reader.records
             ));
         }
         summaries.push(sum);
+        // The whole input counts as done, also when it was cut short.
+        done += size.unwrap_or_else(|| open.consumed());
+        if let Some(p) = &progress {
+            p.set(done);
+        }
     }
+    // Dropping the bar clears it before the summary is printed.
+    drop(progress);
     let stats = core.finish();
-    if progress {
-        show_progress(&stats, started);
-        eprintln!();
-    }
     (stats, summaries)
 }
+
+/// How often the progress bar is given the reader's position.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
 fn publish_kernel(live: &LiveCounters, k: KernelStats) {
     live.kernel_received.store(k.received, Ordering::Relaxed);
@@ -304,15 +372,4 @@ fn keep(
     if let Some(protocol) = dispatch::protocol(d) {
         chunker.push(d, protocol, order, ts, block);
     }
-}
-
-fn show_progress(stats: &Stats, started: Instant) {
-    let secs = started.elapsed().as_secs_f64().max(1e-3);
-    eprint!(
-        "\r{:>8.1} MB  {:>10} packets  {:>8.0} packets/s  {:>6.1} MB/s ",
-        stats.bytes as f64 / 1e6,
-        stats.packets,
-        stats.packets as f64 / secs,
-        stats.bytes as f64 / 1e6 / secs
-    );
 }

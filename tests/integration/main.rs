@@ -10,6 +10,7 @@ mod captures; // events vs tshark truth, per link type and format; split/out-of-
 mod catalog_roles; // endpoint roles of catalog domains in `vendors`, and their errors
 mod cli; // exit codes, policy errors, stdout purity, vendors listing
 mod community_id; // community_id against the spec's capture and baseline
+mod compressed; // .gz/.zst/.xz/.lz4 inputs, archives refused, outputs to a full disk, progress bar, --help
 mod dns_parser; // why dns-parser 0.8 was replaced: names it loses on real captures
 mod encapsulation; // tunnels, fragments, STARTTLS, proxies (captures/more)
 mod files; // outputs onto devices, FIFOs, symlinks, missing folders; scans stopped by signals; escaped names

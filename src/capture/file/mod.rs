@@ -77,6 +77,10 @@ pub struct FileReader {
     pub linktype: i32,
     /// Packet records read so far.
     pub records: u64,
+    /// Bytes read from `src` so far, for the progress line.
+    pub bytes_in: u64,
+    /// The read error that ended the input, returned once the bytes before it are used up.
+    read_err: Option<(ErrorKind, String)>,
 }
 
 /// libpcap reports some link types under their DLT number rather than the LINKTYPE one
@@ -129,6 +133,8 @@ impl FileReader {
             },
             linktype: 0,
             records: 0,
+            bytes_in: 0,
+            read_err: None,
         };
         r.fill(24).map_err(|e| format!("cannot read: {e}"))?;
         let have = r.avail();
@@ -182,9 +188,17 @@ impl FileReader {
     }
 
     /// Makes at least `n` bytes available at `pos` (fewer only at end of file).
+    /// A read error (a corrupt compressed stream, an I/O error) keeps the bytes read before
+    /// it: the records they hold are handed out first, and the error comes where they end.
     fn fill(&mut self, n: usize) -> std::io::Result<()> {
-        if self.avail() >= n || self.eof {
+        if self.avail() >= n {
             return Ok(());
+        }
+        if self.eof {
+            return match &self.read_err {
+                Some((kind, msg)) => Err(std::io::Error::new(*kind, msg.clone())),
+                None => Ok(()),
+            };
         }
         let size = BLOCK_SIZE.max(n);
         let rest = self.block.len() - self.pos;
@@ -200,9 +214,18 @@ impl FileReader {
         // read_to_end fills the spare capacity without zeroing it first.
         let want = size - rest;
         let got = (&mut self.src).take(want as u64).read_to_end(&mut buf);
+        self.bytes_in += (buf.len() - rest) as u64;
         self.block = Arc::new(buf);
-        if got? < want {
-            self.eof = true;
+        match got {
+            Ok(got) if got < want => self.eof = true,
+            Ok(_) => {}
+            Err(e) => {
+                self.eof = true;
+                self.read_err = Some((e.kind(), e.to_string()));
+                if self.avail() < n {
+                    return Err(e);
+                }
+            }
         }
         Ok(())
     }

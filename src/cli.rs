@@ -152,8 +152,8 @@ pub struct CommonArgs {
     #[arg(long, value_name = "TIME", value_parser = crate::filter::Bound::parse, allow_hyphen_values = true)]
     pub until: Option<crate::filter::Bound>,
     /// Keep only these hosts (the client side): addresses or CIDR ranges, comma-separated.
-    #[arg(long, value_name = "IP|CIDR,...", value_parser = crate::filter::Net::parse, value_delimiter = ',')]
-    pub host: Vec<crate::filter::Net>,
+    #[arg(long, value_name = "IP|CIDR,...", value_parser = crate::policy::Cidr::parse, value_delimiter = ',')]
+    pub host: Vec<crate::policy::Cidr>,
 }
 
 #[derive(Debug, Args)]

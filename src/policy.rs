@@ -20,6 +20,7 @@ use std::net::IpAddr;
 
 use crate::catalog::Catalog;
 
+/// An address range (`10.20.0.0/16`, `fd00::/8`) or one address: policy groups and `--host`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cidr {
     net: IpAddr,

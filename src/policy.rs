@@ -77,8 +77,8 @@ impl Policy {
     /// Adds `--sanctioned a,b`; ids are checked against the catalog.
     pub fn allow_everywhere(&mut self, list: &str, catalog: &Catalog) -> Result<(), String> {
         for id in split_list(list) {
-            check_vendor(id, catalog)?;
-            self.everywhere.push(id.to_owned());
+            let id = check_vendor(id, catalog)?;
+            self.everywhere.push(id);
         }
         Ok(())
     }
@@ -144,15 +144,19 @@ impl Policy {
                         Some((v, s)) => (v, Some(s)),
                         None => (rest, None),
                     };
-                    let vendors: Vec<String> = split_list(vendors).map(str::to_owned).collect();
-                    if vendors.is_empty() {
+                    let given: Vec<&str> = split_list(vendors).collect();
+                    if given.last() == Some(&"for") || scope.is_some_and(|s| s.trim().is_empty()) {
+                        return Err(at("'for' needs a group or CIDR after it (e.g. 'allow zendesk for support')".into()));
+                    }
+                    if given.is_empty() {
                         return Err(at(
                             "expected 'allow VENDOR[, VENDOR...] [for GROUP|CIDR, ...]'".into(),
                         ));
                     }
-                    for v in &vendors {
-                        check_vendor(v, catalog).map_err(at)?;
-                    }
+                    let vendors = given
+                        .iter()
+                        .map(|v| check_vendor(v, catalog).map_err(at))
+                        .collect::<Result<Vec<String>, String>>()?;
                     match scope {
                         None => p.everywhere.extend(vendors),
                         Some(scope) => {
@@ -191,7 +195,7 @@ impl Policy {
                             "expected 'tenant VENDOR TENANT' (e.g. 'tenant zendesk acme')".into(),
                         ));
                     };
-                    check_vendor(vendor, catalog).map_err(at)?;
+                    let vendor = check_vendor(vendor, catalog).map_err(at)?;
                     let label = label.to_ascii_lowercase();
                     if label.is_empty()
                         || label.len() > 63
@@ -203,7 +207,7 @@ impl Policy {
                             "bad tenant '{label}': a tenant is one DNS label ('acme' of acme.zendesk.com)"
                         )));
                     }
-                    p.tenants.push((vendor.to_owned(), label));
+                    p.tenants.push((vendor, label));
                 }
                 other => {
                     let hint = STATEMENTS
@@ -269,9 +273,10 @@ fn split_list(s: &str) -> impl Iterator<Item = &str> {
         .filter(|x| !x.is_empty())
 }
 
-fn check_vendor(id: &str, catalog: &Catalog) -> Result<(), String> {
-    if catalog.vendor(id).is_some() {
-        return Ok(());
+/// The catalog id the user meant: ids and aliases in any case (`Freshdesk` is `freshworks`).
+fn check_vendor(id: &str, catalog: &Catalog) -> Result<String, String> {
+    if let Some(v) = catalog.resolve(id) {
+        return Ok(v.id.clone());
     }
     // The first four characters, not bytes: the id is the user's text, any UTF-8.
     let prefix = id.char_indices().nth(4).map_or(id, |(end, _)| &id[..end]);
@@ -292,6 +297,23 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn ids_in_any_case_and_aliases_name_the_catalog_vendor() {
+        let cat = Catalog::builtin().unwrap();
+        let mut p = Policy::default();
+        p.allow_everywhere("Freshdesk, ZENDESK, hubspot", &cat)
+            .unwrap();
+        assert_eq!(p.everywhere, ["freshworks", "zendesk", "hubspot-service"]);
+        let p = Policy::parse("p", "allow FreshChat\ntenant Zendesk acme", &cat).unwrap();
+        assert_eq!(p.everywhere, ["freshworks"]);
+        assert_eq!(p.tenants, [("zendesk".to_owned(), "acme".to_owned())]);
+        // A missing group after `for` says so, rather than calling `for` a vendor.
+        let e = Policy::parse("p", "allow zendesk for", &cat).unwrap_err();
+        assert!(e.contains("'for' needs a group or CIDR"), "{e}");
+        let e = Policy::parse("p", "allow zendesk for ", &cat).unwrap_err();
+        assert!(e.contains("'for' needs a group or CIDR"), "{e}");
     }
 
     #[test]

@@ -72,6 +72,7 @@ pub fn parse_file(name: &str, text: &str) -> Result<VendorDef, CatalogError> {
         name: String::new(),
         product: String::new(),
         category: String::new(),
+        aliases: Vec::new(),
         origin: name.to_owned(),
     };
     let mut rules = Vec::new();
@@ -91,6 +92,21 @@ pub fn parse_file(name: &str, text: &str) -> Result<VendorDef, CatalogError> {
             "product" => &mut v.product,
             "category" => &mut v.category,
             "source" => continue,
+            "alias" => {
+                for a in value.split(',').map(str::trim).filter(|a| !a.is_empty()) {
+                    if !a
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                    {
+                        return Err(err(
+                            n,
+                            format!("bad alias '{a}': lower-case letters, digits and '-' only"),
+                        ));
+                    }
+                    v.aliases.push(a.to_owned());
+                }
+                continue;
+            }
             "domain" => {
                 rules.push(parse_domain(value).map_err(|m| err(n, m))?);
                 continue;

@@ -27,6 +27,9 @@ pub struct Vendor {
     pub name: String,
     pub product: String,
     pub category: String,
+    /// Other names people use for it (`freshdesk` for `freshworks`), lower-case: accepted
+    /// wherever an id is (`--sanctioned`, the policy).
+    pub aliases: Vec<String>,
     /// File the vendor came from (`zendesk.vendor`, or a path for `--fingerprints`).
     pub origin: String,
 }
@@ -255,6 +258,13 @@ impl Catalog {
         self.vendors.iter().find(|v| v.id == id)
     }
 
+    /// The vendor a person means by `name`: its id or one of its aliases, in any case.
+    pub fn resolve(&self, name: &str) -> Option<&Vendor> {
+        let name = name.to_ascii_lowercase();
+        self.vendor(&name)
+            .or_else(|| self.vendors.iter().find(|v| v.aliases.contains(&name)))
+    }
+
     /// The rules of one vendor, sorted by pattern.
     pub fn rules_of(&self, id: &str) -> Vec<&Rule> {
         let Some(vi) = self.vendors.iter().position(|v| v.id == id) else {
@@ -327,6 +337,29 @@ impl Catalog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aliases_are_unique_and_never_another_vendors_id() {
+        let cat = Catalog::builtin().unwrap();
+        let mut seen = std::collections::HashSet::new();
+        for v in cat.vendors() {
+            assert!(seen.insert(v.id.clone()), "{}", v.id);
+        }
+        for v in cat.vendors() {
+            for a in &v.aliases {
+                assert!(seen.insert(a.clone()), "alias '{a}' of {} is taken", v.id);
+            }
+        }
+        assert_eq!(
+            cat.resolve("FreshDesk").map(|v| v.id.as_str()),
+            Some("freshworks")
+        );
+        assert_eq!(
+            cat.resolve("Zendesk").map(|v| v.id.as_str()),
+            Some("zendesk")
+        );
+        assert!(cat.resolve("fresh").is_none());
+    }
 
     fn cat() -> Catalog {
         Catalog::builtin().expect("the built-in catalog validates")

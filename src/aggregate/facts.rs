@@ -126,7 +126,7 @@ impl<'o> Facts<'o> {
                     _ => Body::Tls(e),
                 }
             }),
-            What::OtherTcp => None,
+            What::OtherTcp | What::Identity(_) => None,
         };
         Some(Event {
             ts: Timestamp(o.ts),

@@ -201,6 +201,8 @@ pub struct RunStats<'a> {
     pub flows_evicted_cap: u64,
     pub flows_evicted_idle: u64,
     pub flows_evicted_memcap: u64,
+    /// Identity messages (DHCP, DHCPv6, mDNS, NBNS, Kerberos, NTLMSSP) their parser refused.
+    pub identity_malformed: u64,
     pub ip_datagrams_reassembled: u64,
     pub ip_fragments: u64,
     pub ip_fragments_dropped: FragmentDrops,
@@ -226,6 +228,11 @@ pub struct LimitDrops {
     pub encrypted_dns_memcap: u64,
     pub flows_memcap: u64,
     pub hidden_hosts_not_listed: u64,
+    /// Times the identity bindings were cleared for room (each is written again when next
+    /// seen).
+    pub identity_cleared: u64,
+    /// Times the DHCP/DHCPv6 client messages waiting for their answer were cleared for room.
+    pub identity_pending_cleared: u64,
     pub reassembly_memcap: u64,
     pub reassembly_pieces: u64,
     pub reassembly_window: u64,
@@ -384,6 +391,8 @@ impl<'a> Report<'a> {
                     encrypted_dns_memcap: agg.dropped.encrypted_dns_memcap,
                     flows_memcap: f.evicted_memcap,
                     hidden_hosts_not_listed: listed.hidden_not_listed,
+                    identity_cleared: agg.identity.cleared,
+                    identity_pending_cleared: agg.identity.pending_cleared,
                     reassembly_memcap: f.dropped_memcap,
                     reassembly_pieces: f.dropped_pieces,
                     reassembly_window: f.dropped_window,
@@ -398,6 +407,7 @@ impl<'a> Report<'a> {
                 flows_evicted_memcap: f.evicted_memcap,
                 ip_datagrams_reassembled: d.reassembled,
                 ip_fragments: d.fragments,
+                identity_malformed: agg.identity.malformed,
                 ip_fragments_dropped: FragmentDrops {
                     overlap: d.dropped_overlap,
                     oversize: d.dropped_oversize,

@@ -92,7 +92,7 @@ fn every_event_and_report_of_every_capture_fits_the_schema() {
         }
         crate::util::report_doc(&std::fs::read(&rep_path).unwrap());
     }
-    let want: BTreeSet<String> = ["dns", "dns_answer", "http", "quic", "socks", "tls"]
+    let want: BTreeSet<String> = ["dns", "dns_answer", "http", "identity", "quic", "socks", "tls"]
         .into_iter()
         .map(String::from)
         .collect();

@@ -175,10 +175,19 @@ mod tests {
         );
         // Identity protocols by their registered ports, either direction.
         assert_eq!(protocol(&packet(udp, 68, 67, b"")), Some(Protocol::Dhcp));
-        assert_eq!(protocol(&packet(udp, 547, 546, b"")), Some(Protocol::Dhcpv6));
-        assert_eq!(protocol(&packet(udp, 5353, 5353, b"")), Some(Protocol::Mdns));
+        assert_eq!(
+            protocol(&packet(udp, 547, 546, b"")),
+            Some(Protocol::Dhcpv6)
+        );
+        assert_eq!(
+            protocol(&packet(udp, 5353, 5353, b"")),
+            Some(Protocol::Mdns)
+        );
         assert_eq!(protocol(&packet(udp, 137, 137, b"")), Some(Protocol::Nbns));
-        assert_eq!(protocol(&packet(udp, 40000, 88, b"")), Some(Protocol::Kerberos));
+        assert_eq!(
+            protocol(&packet(udp, 40000, 88, b"")),
+            Some(Protocol::Kerberos)
+        );
         assert_eq!(
             protocol(&packet(tcp, 88, 40000, b"")),
             Some(Protocol::KerberosOverTcp)

@@ -201,7 +201,8 @@ impl Identity {
                                 ..claim(ip, Field::Mac, Source::Dhcp, Some(mac_text(mac)))
                             }));
                         }
-                        for (source, v) in [(Source::Dhcp, m.hostname), (Source::DhcpFqdn, m.fqdn)] {
+                        for (source, v) in [(Source::Dhcp, m.hostname), (Source::DhcpFqdn, m.fqdn)]
+                        {
                             emit(IdentityWhat::Claim(Claim {
                                 answers,
                                 lease_secs,
@@ -302,8 +303,18 @@ impl Identity {
                     false => format!("{domain}\\{user}"),
                 };
                 let host = norm_name(a.workstation.as_bytes());
-                emit(IdentityWhat::Claim(claim(src, Field::User, Source::Ntlm, Some(user))));
-                emit(IdentityWhat::Claim(claim(src, Field::Hostname, Source::Ntlm, Some(host))));
+                emit(IdentityWhat::Claim(claim(
+                    src,
+                    Field::User,
+                    Source::Ntlm,
+                    Some(user),
+                )));
+                emit(IdentityWhat::Claim(claim(
+                    src,
+                    Field::Hostname,
+                    Source::Ntlm,
+                    Some(host),
+                )));
             }
             Identity::Malformed(s) => emit(IdentityWhat::Malformed(s)),
         }

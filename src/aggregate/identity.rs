@@ -85,8 +85,7 @@ impl Aggregator<'_> {
                 msg_type,
                 fqdn,
             } => {
-                if id.dhcpv6_clients.len() >= MAX_PENDING && !id.dhcpv6_clients.contains_key(xid)
-                {
+                if id.dhcpv6_clients.len() >= MAX_PENDING && !id.dhcpv6_clients.contains_key(xid) {
                     id.dhcpv6_clients.clear();
                     id.pending_cleared += 1;
                 }
@@ -162,7 +161,9 @@ impl Identities {
                         return None;
                     }
                 }
-                c.value.clone().or_else(|| client.and_then(|(_, f)| f.clone()))
+                c.value
+                    .clone()
+                    .or_else(|| client.and_then(|(_, f)| f.clone()))
             }
         }
         .filter(|v| !v.is_empty())
@@ -235,7 +236,13 @@ mod tests {
         let inform = claim(None, Some(Answers::Dhcp { key, inform: true }));
         assert_eq!(id.value_of(&inform), None);
         let other = DhcpKey { mac: None, ..key };
-        let ack = claim(None, Some(Answers::Dhcp { key: other, inform: false }));
+        let ack = claim(
+            None,
+            Some(Answers::Dhcp {
+                key: other,
+                inform: false,
+            }),
+        );
         assert_eq!(id.value_of(&ack), None);
     }
 

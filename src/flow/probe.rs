@@ -3,8 +3,8 @@
 //! contiguous bytes arrive; the parsers in `proto` decide, and say `Incomplete` with how many
 //! bytes they need, so a stream fed a byte at a time is parsed a few times, not once a byte.
 
-use crate::proto::preamble::{self, Preamble};
 use crate::model::{Identity, Source};
+use crate::proto::preamble::{self, Preamble};
 use crate::proto::{dns, kerberos, tls};
 use crate::wire::be16;
 

@@ -212,7 +212,9 @@ impl FlowTable {
                 out.push((dir, Extracted::Other));
             }
             let tail = out.get(before..).unwrap_or_default();
-            flow.tls |= tail.iter().any(|(_, f)| matches!(f, Extracted::Hello { .. }));
+            flow.tls |= tail
+                .iter()
+                .any(|(_, f)| matches!(f, Extracted::Hello { .. }));
             // NTLMSSP rides inside many protocols at any point of a connection; it always
             // goes from the client, so a direction known to be the server's is skipped.
             let server = flow.client == Some(1 - dir);

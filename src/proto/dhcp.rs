@@ -90,7 +90,11 @@ pub fn parse(b: &[u8]) -> Result<Message, DhcpError> {
         lease_secs: None,
     };
     let mut overload = 0;
-    read_options(b.get(HEADER_LEN + 4..).unwrap_or_default(), &mut m, &mut overload);
+    read_options(
+        b.get(HEADER_LEN + 4..).unwrap_or_default(),
+        &mut m,
+        &mut overload,
+    );
     // RFC 2131 §4.1: with overload, `file` is read before `sname`.
     if overload & 1 != 0 {
         let file = b.get(FILE_AT..FILE_AT + FILE_LEN).unwrap_or_default();
@@ -165,6 +169,8 @@ pub(crate) fn wire_labels(b: &[u8]) -> Vec<u8> {
 }
 
 #[cfg(test)]
+// Tests may index: a panic there is a failed test, not a crash on hostile bytes.
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -186,9 +192,9 @@ mod tests {
     fn ack_with_hostname_fqdn_and_lease() {
         // Option 81 with E set: "bob.shadow.test" in wire labels (RFC 4702 §2.3).
         let opts = [
-            53, 1, 5, 51, 4, 0, 0, 0x0e, 0x10, 12, 4, b'B', b'o', b'b', 0, 81, 20, 0x05, 0, 0,
-            3, b'b', b'o', b'b', 6, b's', b'h', b'a', b'd', b'o', b'w', 4, b't', b'e', b's',
-            b't', 0, 255,
+            53, 1, 5, 51, 4, 0, 0, 0x0e, 0x10, 12, 4, b'B', b'o', b'b', 0, 81, 20, 0x05, 0, 0, 3,
+            b'b', b'o', b'b', 6, b's', b'h', b'a', b'd', b'o', b'w', 4, b't', b'e', b's', b't', 0,
+            255,
         ];
         let m = parse(&message(2, 0xdead_beef, [10, 97, 0, 137], &opts)).unwrap();
         assert_eq!(m.msg_type, Some(DHCPACK));
@@ -204,7 +210,9 @@ mod tests {
     fn ascii_fqdn_and_overloaded_file_field() {
         // Option 52 = 1: more options in `file` (RFC 2131 §4.1), read after the options field.
         let mut b = message(1, 7, [0; 4], &[53, 1, 3, 52, 1, 1, 255]);
-        let file_opts = [12, 3, b'n', b'a', b's', 81, 6, 0, 0, 0, b'n', b'a', b's', 255];
+        let file_opts = [
+            12, 3, b'n', b'a', b's', 81, 6, 0, 0, 0, b'n', b'a', b's', 255,
+        ];
         b[FILE_AT..FILE_AT + file_opts.len()].copy_from_slice(&file_opts);
         let m = parse(&b).unwrap();
         assert_eq!(m.msg_type, Some(DHCPREQUEST));
@@ -219,7 +227,13 @@ mod tests {
     #[test]
     fn hostile_lengths_end_the_walk_without_panic() {
         // Option 12 claims 200 bytes but 3 follow: the type before it survives.
-        let m = parse(&message(2, 1, [0; 4], &[53, 1, 5, 12, 200, b'a', b'b', b'c'])).unwrap();
+        let m = parse(&message(
+            2,
+            1,
+            [0; 4],
+            &[53, 1, 5, 12, 200, b'a', b'b', b'c'],
+        ))
+        .unwrap();
         assert_eq!(m.msg_type, Some(DHCPACK));
         assert_eq!(m.hostname, None);
         // Option 81 too short for its flags and RCODEs; labels that run past the end.

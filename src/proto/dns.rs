@@ -108,7 +108,11 @@ fn parse_records(msg: &[u8], all_sections: bool) -> Result<Message, DnsError> {
     };
     let (qd, mut an) = (qd as usize, an as usize);
     if all_sections {
-        an += [8, 10].iter().filter_map(|&at| be16(msg, at)).map(usize::from).sum::<usize>();
+        an += [8, 10]
+            .iter()
+            .filter_map(|&at| be16(msg, at))
+            .map(usize::from)
+            .sum::<usize>();
     }
     let mut pos = 12;
     for _ in 0..qd.min(MAX_QUESTIONS) {

@@ -54,7 +54,12 @@ pub fn parse(b: &[u8]) -> Result<Authenticate, NtlmError> {
     // key and flags: then the first payload byte comes before the flags' offset. Those
     // senders use Unicode, as does every client since.
     let fields = [DOMAIN_FIELDS, USER_FIELDS, WORKSTATION_FIELDS].map(|at| field(b, at));
-    let lowest = fields.iter().flatten().filter(|f| f.1 > 0).map(|f| f.0).min();
+    let lowest = fields
+        .iter()
+        .flatten()
+        .filter(|f| f.1 > 0)
+        .map(|f| f.0)
+        .min();
     let unicode = match (u32_in(b, FLAGS_AT, true), lowest) {
         (Some(_), Some(low)) if low < FLAGS_AT + 4 => true,
         (Some(flags), _) => flags & NEGOTIATE_UNICODE != 0,
@@ -117,8 +122,13 @@ pub fn find_authenticate(payload: &[u8]) -> Found {
     // Header names are case-insensitive; this catches both spellings of the first letter.
     for at in memmem::find_iter(payload, b"uthorization:").take(MAX_HEADERS) {
         let rest = payload.get(at + 13..).unwrap_or_default();
-        let line = rest.split(|&c| c == b'\r' || c == b'\n').next().unwrap_or_default();
-        let mut words = line.split(|&c| c == b' ' || c == b'\t').filter(|w| !w.is_empty());
+        let line = rest
+            .split(|&c| c == b'\r' || c == b'\n')
+            .next()
+            .unwrap_or_default();
+        let mut words = line
+            .split(|&c| c == b' ' || c == b'\t')
+            .filter(|w| !w.is_empty());
         let (Some(scheme), Some(value)) = (words.next(), words.next()) else {
             continue;
         };
@@ -168,6 +178,8 @@ fn base64(s: &[u8]) -> Option<Vec<u8>> {
 }
 
 #[cfg(test)]
+// Tests may index: a panic there is a failed test, not a crash on hostile bytes.
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::proto::unhex;
@@ -203,7 +215,10 @@ mod tests {
         );
         b.resize(0x50, 0);
         let a = parse(&b).unwrap();
-        assert_eq!((a.domain.as_str(), a.user.as_str(), a.workstation.as_str()), ("DOM", "bob", "WC"));
+        assert_eq!(
+            (a.domain.as_str(), a.user.as_str(), a.workstation.as_str()),
+            ("DOM", "bob", "WC")
+        );
     }
 
     #[test]
@@ -216,14 +231,25 @@ mod tests {
         let b64 = encode(&msg);
         assert!(b64.starts_with("TlRMTVNTUAADAAAA"));
         let http = format!("GET / HTTP/1.1\r\nHost: x\r\nauthorization: NTLM {b64}\r\n\r\n");
-        assert!(matches!(find_authenticate(http.as_bytes()), Found::Authenticate(a) if a.workstation == "COMPUTER"));
+        assert!(
+            matches!(find_authenticate(http.as_bytes()), Found::Authenticate(a) if a.workstation == "COMPUTER")
+        );
         // Wrapped in SPNEGO (NegTokenResp [1] { responseToken [2] OCTET STRING }).
         let mut spnego = unhex("a1 81 c0 30 81 bd a2 81 ba 04 81 b7");
         spnego.extend_from_slice(&msg);
         let http = format!("Authorization: Negotiate {}\r\n", encode(&spnego));
-        assert!(matches!(find_authenticate(http.as_bytes()), Found::Authenticate(_)));
-        assert_eq!(find_authenticate(b"GET / HTTP/1.1\r\nAuthorization: Basic YTpi\r\n"), Found::Nothing);
-        assert_eq!(find_authenticate(b"\x16\x03\x01 just bytes"), Found::Nothing);
+        assert!(matches!(
+            find_authenticate(http.as_bytes()),
+            Found::Authenticate(_)
+        ));
+        assert_eq!(
+            find_authenticate(b"GET / HTTP/1.1\r\nAuthorization: Basic YTpi\r\n"),
+            Found::Nothing
+        );
+        assert_eq!(
+            find_authenticate(b"\x16\x03\x01 just bytes"),
+            Found::Nothing
+        );
     }
 
     #[test]
@@ -238,7 +264,10 @@ mod tests {
         lie[40..44].copy_from_slice(&u32::MAX.to_le_bytes());
         assert_eq!(parse(&lie), Err(NtlmError::Malformed));
         assert_eq!(find_authenticate(&lie), Found::Malformed);
-        assert_eq!(parse(b"NTLMSSP\0\x01\0\0\0"), Err(NtlmError::NotAuthenticate));
+        assert_eq!(
+            parse(b"NTLMSSP\0\x01\0\0\0"),
+            Err(NtlmError::NotAuthenticate)
+        );
         assert_eq!(base64(b"TlRM!"), None);
         assert_eq!(base64(b"YTpi").as_deref(), Some(&b"a:b"[..]));
     }
@@ -247,7 +276,10 @@ mod tests {
         const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         let mut s = String::new();
         for c in b.chunks(3) {
-            let n = c.iter().enumerate().fold(0u32, |a, (i, &x)| a | (x as u32) << (16 - 8 * i));
+            let n = c
+                .iter()
+                .enumerate()
+                .fold(0u32, |a, (i, &x)| a | (x as u32) << (16 - 8 * i));
             for i in 0..=c.len() {
                 s.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
             }

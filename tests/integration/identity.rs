@@ -47,7 +47,14 @@ fn every_truth_row_and_nothing_else() {
         let cap = dir.join(name);
         let truth: BTreeSet<Row> = tsv(&PathBuf::from(format!("{}.identity.tsv", cap.display())))
             .into_iter()
-            .map(|r| (r["ip"].clone(), r["field"].clone(), r["value"].clone(), r["source"].clone()))
+            .map(|r| {
+                (
+                    r["ip"].clone(),
+                    r["field"].clone(),
+                    r["value"].clone(),
+                    r["source"].clone(),
+                )
+            })
             .collect();
         assert_eq!(identity_rows(&cap), truth, "{name}");
     }
@@ -64,7 +71,11 @@ fn a_binding_is_written_when_new_or_changed() {
     let mut last = std::collections::HashMap::new();
     let mut distinct = BTreeSet::new();
     for e in evs.iter().filter(|e| e["kind"] == "identity") {
-        let key = (e["ip"].to_string(), e["field"].to_string(), e["source"].to_string());
+        let key = (
+            e["ip"].to_string(),
+            e["field"].to_string(),
+            e["source"].to_string(),
+        );
         let value = e["value"].to_string();
         assert_ne!(last.insert(key, value.clone()), Some(value.clone()), "{e}");
         distinct.insert(value);
@@ -84,6 +95,10 @@ fn the_conformance_script_passes_on_every_capture() {
         .output()
         .expect("running scripts/identity-check.sh");
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "{out}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(out.contains(", 0 missed, 0 unexplained extras"), "{out}");
 }

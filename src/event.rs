@@ -152,6 +152,26 @@ pub struct Named<'a> {
     /// Present only when a vendor matched.
     #[serde(flatten)]
     pub vendor_match: Option<VendorMatch<'a>>,
+    /// Vendor events: who held the client address at that moment, from the identity
+    /// bindings (see `identity` events) still valid then. Absent when not known.
+    #[serde(flatten)]
+    pub who: Who<'a>,
+}
+
+/// The device and user behind an address at one moment: per field, the binding set most
+/// recently that is still valid (DHCP until its lease ends; others for a day after they were
+/// last seen); on a tie, DHCP's option 81 name before option 12.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Who<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    pub host_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    pub host_mac: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    pub user: Option<&'a str>,
 }
 
 /// How the name matched a vendor.

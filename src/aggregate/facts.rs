@@ -6,7 +6,7 @@ use super::attribution::HelloView;
 use crate::catalog::Match;
 use crate::event::{
     AttributionMethod, AttributionShown, Body, Dns, DnsAnswer, EncryptedDnsProtocol, Event, Hello,
-    Kind, Method, Named, QType, Request, Strength, Timestamp, Transport, VendorMatch,
+    Kind, Method, Named, QType, Request, Strength, Timestamp, Transport, VendorMatch, Who,
 };
 use crate::model::{Observation, What};
 
@@ -24,6 +24,8 @@ pub(super) struct Facts<'o> {
     pub(super) via: Option<&'o str>,
     pub(super) hello: Option<&'o HelloView>,
     pub(super) encrypted_dns: Option<EncryptedDnsProtocol>,
+    /// Who held the client address (vendor events only).
+    pub(super) who: Who<'o>,
 }
 
 impl<'o> Facts<'o> {
@@ -41,6 +43,7 @@ impl<'o> Facts<'o> {
             via,
             hello,
             encrypted_dns,
+            who,
         } = *self;
         let attributed = hello.and_then(|h| h.attributed.as_ref());
         let named = Named {
@@ -63,6 +66,7 @@ impl<'o> Facts<'o> {
                 strength: Strength::of(m.strong),
                 tenant: m.tenant.as_deref(),
             }),
+            who,
         };
         let body = match &o.what {
             What::DnsQuery { qtype, .. } => Some(Body::Dns(Dns {

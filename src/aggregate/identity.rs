@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use super::Aggregator;
-use crate::event::{self, Body, Event, IdentityEvent, Timestamp, Transport};
+use crate::event::{self, Body, Event, IdentityEvent, Timestamp, Transport, Who};
 use crate::model::{Answers, Claim, DhcpKey, Field, IdentityWhat, Observation, Source};
 use crate::proto::dhcpv6;
 use crate::time::{self, TsNanos};
@@ -23,6 +23,20 @@ use crate::time::{self, TsNanos};
 pub const MAX_PENDING: usize = 4096;
 /// Estimated bytes of one binding: map entry, key, value string, times.
 const BINDING_BYTES: usize = 160;
+/// Bindings without a lease (all but DHCP's) name a vendor event's client for this long
+/// after they were last seen: a workstation name or a logged-on user outlives the packet
+/// that showed it, but not by days, on networks where addresses move.
+pub const MAX_AGE_NS: i64 = 24 * 3600 * 1_000_000_000;
+/// Host-name sources, the preferred last: the latest binding wins, and on a tie (one DHCP
+/// ACK gives both) the FQDN is the fuller name.
+const HOSTNAME_SOURCES: [Source; 6] = [
+    Source::Ntlm,
+    Source::Mdns,
+    Source::Nbns,
+    Source::Dhcpv6,
+    Source::Dhcp,
+    Source::DhcpFqdn,
+];
 
 /// One binding of an address: its current value and when it held. Part of the time-aware
 /// attribution to come: a vendor event at `ts` takes the binding valid at `ts`.
@@ -133,6 +147,29 @@ impl Aggregator<'_> {
 }
 
 impl Identities {
+    /// Who held `ip` at `ts`.
+    pub fn at(&self, ip: IpAddr, ts: TsNanos) -> Who<'_> {
+        let pick = |field, sources: &[Source]| {
+            sources
+                .iter()
+                .filter_map(|s| self.bindings.get(&(ip, field, *s)))
+                .filter(|b| match b.until {
+                    Some(end) => ts <= end,
+                    None => ts.saturating_sub(b.last_seen) <= MAX_AGE_NS,
+                })
+                .max_by_key(|b| b.first_seen)
+                .map(|b| b.value.as_str())
+        };
+        if self.bindings.is_empty() {
+            return Who::default();
+        }
+        Who {
+            host_name: pick(Field::Hostname, &HOSTNAME_SOURCES),
+            host_mac: pick(Field::Mac, &[Source::Dhcp]),
+            user: pick(Field::User, &[Source::Ntlm, Source::Kerberos]),
+        }
+    }
+
     /// The claim's value: its own, or the one of the client message it answers.
     fn value_of(&self, c: &Claim) -> Option<String> {
         match c.answers {
@@ -266,5 +303,69 @@ mod tests {
             assert!(id.bind(&c, "x", i as i64, 2 * (BINDING_BYTES + 1)));
         }
         assert_eq!((id.bindings.len(), id.cleared), (1, 1));
+    }
+    /// Attribution at a moment: the latest valid binding, a lease's end, the age limit, and
+    /// the FQDN over option 12 when one ACK gave both.
+    #[test]
+    fn who_held_an_address_at_a_moment() {
+        let mut id = Identities::default();
+        let ip: IpAddr = "10.0.0.5".parse().unwrap();
+        let s = 1_000_000_000;
+        let c = |field, source, lease| Claim {
+            ip,
+            field,
+            source,
+            value: None,
+            answers: None,
+            lease_secs: lease,
+        };
+        id.bind(
+            &c(Field::Hostname, Source::Dhcp, Some(60)),
+            "pc",
+            0,
+            1 << 20,
+        );
+        id.bind(
+            &c(Field::Hostname, Source::DhcpFqdn, Some(60)),
+            "pc.corp",
+            0,
+            1 << 20,
+        );
+        id.bind(
+            &c(Field::Mac, Source::Dhcp, Some(60)),
+            "aa:bb:cc:dd:ee:ff",
+            0,
+            1 << 20,
+        );
+        let who = id.at(ip, 30 * s);
+        assert_eq!(who.host_name, Some("pc.corp"));
+        assert_eq!(who.host_mac, Some("aa:bb:cc:dd:ee:ff"));
+        assert_eq!(who.user, None);
+        // A later NetBIOS registration names it until the lease ends, and alone after.
+        id.bind(
+            &c(Field::Hostname, Source::Nbns, None),
+            "pc-nb",
+            40 * s,
+            1 << 20,
+        );
+        assert_eq!(id.at(ip, 50 * s).host_name, Some("pc-nb"));
+        assert_eq!(id.at(ip, 61 * s).host_mac, None);
+        assert_eq!(id.at(ip, 61 * s).host_name, Some("pc-nb"));
+        // A user, the newest of Kerberos and NTLM, until a day after last seen.
+        id.bind(
+            &c(Field::User, Source::Kerberos, None),
+            "bob@corp",
+            70 * s,
+            1 << 20,
+        );
+        id.bind(
+            &c(Field::User, Source::Ntlm, None),
+            "corp\\alice",
+            80 * s,
+            1 << 20,
+        );
+        assert_eq!(id.at(ip, 90 * s).user, Some("corp\\alice"));
+        assert_eq!(id.at(ip, 80 * s + MAX_AGE_NS + 1).user, None);
+        assert_eq!(id.at("10.0.0.6".parse().unwrap(), 90 * s), Who::default());
     }
 }

@@ -360,6 +360,10 @@ impl<'a> Aggregator<'a> {
                 via,
                 hello: hello.as_ref(),
                 encrypted_dns: encrypted_dns.as_ref().map(|(p, _)| *p),
+                who: match m {
+                    Some(_) => self.identity.at(client, o.ts),
+                    None => event::Who::default(),
+                },
             };
             if let Some(e) = facts.event(o) {
                 event::write(buf, &e);

@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::aggregate::{Aggregator, Usage, Visibility};
 use crate::catalog::Catalog;
 use crate::event::{EncryptedDnsProtocol, Kind, Strength, Timestamp};
-use crate::model::InputSummary;
+use crate::model::{Field, InputSummary, Source};
 use crate::stats::Stats;
 
 /// The whole report.
@@ -45,11 +45,25 @@ pub struct Host<'a> {
     /// Encrypted-DNS resolvers it used: the names it resolved over these are invisible to a
     /// passive sensor, so its vendor list may be incomplete.
     pub encrypted_dns: Vec<EncryptedDnsUse<'a>>,
+    /// Every host name, MAC address and user the address was seen with (`identity` events),
+    /// with its source and when it was first and last seen.
+    pub identity: Vec<HostIdentity<'a>>,
     pub ip: IpAddr,
     /// The ids of the vendors it used that are not sanctioned for it.
     pub unsanctioned: Vec<&'a str>,
     pub vendors: Vec<HostVendor<'a>>,
     pub visibility: VisibilityCounts,
+}
+
+/// One name, MAC address or user of a host.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct HostIdentity<'a> {
+    pub field: Field,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    pub source: Source,
+    pub value: &'a str,
 }
 
 /// A host's use of one encrypted-DNS resolver.
@@ -287,6 +301,7 @@ impl<'a> Report<'a> {
         static NO_VENDORS: BTreeMap<String, Usage> = BTreeMap::new();
         let no_visibility = Visibility::default();
         let listed = agg.listed();
+        let identities = agg.identity.by_host();
         let hosts = listed
             .ips
             .iter()
@@ -304,6 +319,18 @@ impl<'a> Report<'a> {
                             last_seen: Timestamp(seen.last_seen),
                             protocol: *protocol,
                             resolver,
+                        })
+                        .collect(),
+                    identity: identities
+                        .get(ip)
+                        .into_iter()
+                        .flatten()
+                        .map(|(field, source, h)| HostIdentity {
+                            field: *field,
+                            first_seen: Timestamp(h.first_seen),
+                            last_seen: Timestamp(h.last_seen),
+                            source: *source,
+                            value: &h.value,
                         })
                         .collect(),
                     ip: *ip,

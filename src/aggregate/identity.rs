@@ -16,6 +16,10 @@ use crate::model::{Answers, Claim, DhcpKey, Field, IdentityWhat, Observation, So
 use crate::proto::dhcpv6;
 use crate::time::{self, TsNanos};
 
+/// Values remembered per binding for the report (a terminal server's address sees many
+/// users): past this the one seen longest ago goes.
+const MAX_HISTORY: usize = 8;
+
 /// DHCP and DHCPv6 client messages kept for the server's answer. An exchange completes
 /// within seconds; this many in flight at once covers a large network booting together, and
 /// a flood of REQUESTs with random transaction ids costs at most this many entries (~150
@@ -47,7 +51,45 @@ pub struct Binding {
     pub last_seen: TsNanos,
     /// DHCP: the lease's end (the ACK's time plus its lease time).
     pub until: Option<TsNanos>,
+    /// Every value it held (at most [`MAX_HISTORY`]), with when each was first and last seen.
+    pub history: Vec<Held>,
 }
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Held {
+    pub value: String,
+    pub first_seen: TsNanos,
+    pub last_seen: TsNanos,
+}
+
+impl Binding {
+    /// Records `value` as seen at `ts`; returns the bytes newly held.
+    fn saw(&mut self, value: &str, ts: TsNanos) -> usize {
+        if let Some(h) = self.history.iter_mut().find(|h| h.value == value) {
+            h.last_seen = h.last_seen.max(ts);
+            return 0;
+        }
+        if self.history.len() >= MAX_HISTORY {
+            let oldest = self
+                .history
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, h)| h.last_seen);
+            if let Some((i, _)) = oldest {
+                self.history.swap_remove(i);
+            }
+        }
+        self.history.push(Held {
+            value: value.to_owned(),
+            first_seen: ts,
+            last_seen: ts,
+        });
+        STRING_BYTES + value.len()
+    }
+}
+
+/// Estimated bytes of a remembered value.
+const STRING_BYTES: usize = 48;
 
 #[derive(Default)]
 pub struct Identities {
@@ -170,6 +212,22 @@ impl Identities {
         }
     }
 
+    /// Every value each address held, by address, sorted by field, source and first seen:
+    /// the report's `hosts[].identity`.
+    pub fn by_host(&self) -> HashMap<IpAddr, Vec<(Field, Source, &Held)>> {
+        let mut out: HashMap<IpAddr, Vec<(Field, Source, &Held)>> = HashMap::new();
+        for ((ip, field, source), b) in &self.bindings {
+            let v = out.entry(*ip).or_default();
+            v.extend(b.history.iter().map(|h| (*field, *source, h)));
+        }
+        for v in out.values_mut() {
+            v.sort_by(|a, b| {
+                (a.0, a.1, a.2.first_seen, &a.2.value).cmp(&(b.0, b.1, b.2.first_seen, &b.2.value))
+            });
+        }
+        out
+    }
+
     /// The claim's value: its own, or the one of the client message it answers.
     fn value_of(&self, c: &Claim) -> Option<String> {
         match c.answers {
@@ -215,6 +273,7 @@ impl Identities {
         if let Some(b) = self.bindings.get_mut(&key) {
             b.last_seen = b.last_seen.max(ts);
             b.until = until.or(b.until);
+            self.bytes += b.saw(value, ts);
             if b.value == value {
                 return false;
             }
@@ -229,16 +288,15 @@ impl Identities {
             self.bytes = 0;
             self.cleared += 1;
         }
-        self.bytes += cost;
-        self.bindings.insert(
-            key,
-            Binding {
-                value: value.to_owned(),
-                first_seen: ts,
-                last_seen: ts,
-                until,
-            },
-        );
+        let mut b = Binding {
+            value: value.to_owned(),
+            first_seen: ts,
+            last_seen: ts,
+            until,
+            history: Vec::new(),
+        };
+        self.bytes += cost + b.saw(value, ts);
+        self.bindings.insert(key, b);
         true
     }
 }
@@ -290,9 +348,16 @@ mod tests {
         assert!(id.bind(&c, "a", 1, 10_000));
         assert!(!id.bind(&c, "a", 2, 10_000));
         assert!(id.bind(&c, "b", 3, 10_000));
+        assert!(id.bind(&c, "a", 4, 10_000));
         let b = &id.bindings[&(c.ip, c.field, c.source)];
-        assert_eq!((b.first_seen, b.last_seen), (3, 3));
-        assert_eq!(b.until, Some(3 + 60_000_000_000));
+        assert_eq!((b.first_seen, b.last_seen), (4, 4));
+        assert_eq!(b.until, Some(4 + 60_000_000_000));
+        // The report's history: each value once, first and last seen.
+        let held: Vec<_> = id.by_host()[&c.ip]
+            .iter()
+            .map(|(_, _, h)| (h.value.as_str(), h.first_seen, h.last_seen))
+            .collect();
+        assert_eq!(held, [("a", 1, 4), ("b", 3, 3)]);
         // Room for two bindings: the third clears the table.
         let mut id = Identities::default();
         for (i, ip) in ["10.0.0.1", "10.0.0.2", "10.0.0.3"].iter().enumerate() {
@@ -300,7 +365,7 @@ mod tests {
                 ip: ip.parse().unwrap(),
                 ..claim(Some("x"), None)
             };
-            assert!(id.bind(&c, "x", i as i64, 2 * (BINDING_BYTES + 1)));
+            assert!(id.bind(&c, "x", i as i64, 2 * (BINDING_BYTES + STRING_BYTES + 2)));
         }
         assert_eq!((id.bindings.len(), id.cleared), (1, 1));
     }

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 out=fuzz/corpus
 mkdir -p "$out"
 caps=()
-for d in testdata/captures ../shared/pcaps/public; do
+for d in testdata/captures ../shared/pcaps/public ../shared/pcaps/identity; do
     [ -d "$d" ] || { echo "fuzz-seeds: $d not present, skipped" >&2; continue; }
     while IFS= read -r -d '' f; do caps+=("$f"); done < <(
         find "$d" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' \) -print0 | sort -z)

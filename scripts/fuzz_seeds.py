@@ -156,8 +156,16 @@ def main():
                 continue
             proto, src, dst, sp, dp, flags, _, pl = t
             if proto == 17:
-                if 53 in (sp, dp):
+                if 53 in (sp, dp) or 5353 in (sp, dp):
                     some("dns", pl)
+                elif 67 in (sp, dp) or 68 in (sp, dp):
+                    some("dhcp", pl)
+                elif 546 in (sp, dp) or 547 in (sp, dp):
+                    some("dhcpv6", pl)
+                elif 137 in (sp, dp):
+                    some("nbns", pl)
+                elif 88 in (sp, dp):
+                    some("kerberos", pl)
                 elif pl and pl[0] & 0x80 and len(pl) >= 1200:
                     some("quic", b"\x00" + pl)
                 continue
@@ -166,6 +174,11 @@ def main():
             if 53 in (sp, dp) and len(pl) > 2:
                 some("dns", pl[2:])
                 continue
+            if 88 in (sp, dp) and len(pl) > 4:
+                some("kerberos", pl[4:])
+                continue
+            if b"NTLMSSP" in pl or b"uthorization:" in pl:
+                some("ntlm", pl)
             key = (src, dst, sp, dp)
             if key in first_seen:
                 continue

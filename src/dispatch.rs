@@ -14,8 +14,20 @@ pub enum Protocol {
     DnsOverTcp,
     /// A UDP datagram that may hold QUIC client Initials.
     Quic,
-    /// A TCP stream whose start is probed for a ClientHello, a proxy request or HTTP.
+    /// A TCP stream whose start is probed for a ClientHello, a proxy request or HTTP (and
+    /// every payload, unless it is TLS, for NTLMSSP).
     Stream,
+    /// DHCPv4 (BOOTP ports).
+    Dhcp,
+    Dhcpv6,
+    /// Multicast DNS: names hosts announce for their own addresses.
+    Mdns,
+    /// NetBIOS name service.
+    Nbns,
+    /// A Kerberos message per UDP datagram.
+    Kerberos,
+    /// Kerberos messages behind record marks in a TCP stream.
+    KerberosOverTcp,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,12 +52,38 @@ struct Entry {
 }
 
 /// Tried in order; the first entry that claims the packet decides. UDP the table does not
-/// claim is dropped by the reader: only DNS and QUIC Initials carry names here.
+/// claim is dropped by the reader: only DNS, QUIC Initials and the identity protocols carry
+/// names here. Identity protocols go by their registered ports only, as tshark has them.
 const TABLE: &[Entry] = &[
     Entry {
         layer: Layer::Udp,
         when: When::Port(&[53]),
         protocol: Protocol::Dns,
+    },
+    Entry {
+        layer: Layer::Udp,
+        when: When::Port(&[67, 68]),
+        protocol: Protocol::Dhcp,
+    },
+    Entry {
+        layer: Layer::Udp,
+        when: When::Port(&[546, 547]),
+        protocol: Protocol::Dhcpv6,
+    },
+    Entry {
+        layer: Layer::Udp,
+        when: When::Port(&[5353]),
+        protocol: Protocol::Mdns,
+    },
+    Entry {
+        layer: Layer::Udp,
+        when: When::Port(&[137]),
+        protocol: Protocol::Nbns,
+    },
+    Entry {
+        layer: Layer::Udp,
+        when: When::Port(&[88]),
+        protocol: Protocol::Kerberos,
     },
     Entry {
         layer: Layer::Udp,
@@ -67,6 +105,11 @@ const TABLE: &[Entry] = &[
     },
     Entry {
         layer: Layer::Tcp,
+        when: When::Port(&[88]),
+        protocol: Protocol::KerberosOverTcp,
+    },
+    Entry {
+        layer: Layer::Tcp,
         when: When::Always,
         protocol: Protocol::Stream,
     },
@@ -83,7 +126,9 @@ pub fn protocol(d: &Decoded) -> Option<Protocol> {
         .find(|e| {
             e.layer == layer
                 && match e.when {
-                    When::Port(ports) => ports.contains(&d.sport) || ports.contains(&d.dport),
+                    // A plain loop: `contains` on a u16 slice goes through the chunked
+                    // generic search, ~25 instructions for a one-port entry on every packet.
+                    When::Port(ports) => ports.iter().any(|&p| p == d.sport || p == d.dport),
                     When::Content(probe) => probe(d.payload),
                     When::Always => true,
                 }
@@ -147,6 +192,25 @@ mod tests {
         assert_eq!(
             protocol(&packet(tcp, 40000, 443, b"")),
             Some(Protocol::Stream)
+        );
+        // Identity protocols by their registered ports, either direction.
+        assert_eq!(protocol(&packet(udp, 68, 67, b"")), Some(Protocol::Dhcp));
+        assert_eq!(
+            protocol(&packet(udp, 547, 546, b"")),
+            Some(Protocol::Dhcpv6)
+        );
+        assert_eq!(
+            protocol(&packet(udp, 5353, 5353, b"")),
+            Some(Protocol::Mdns)
+        );
+        assert_eq!(protocol(&packet(udp, 137, 137, b"")), Some(Protocol::Nbns));
+        assert_eq!(
+            protocol(&packet(udp, 40000, 88, b"")),
+            Some(Protocol::Kerberos)
+        );
+        assert_eq!(
+            protocol(&packet(tcp, 88, 40000, b"")),
+            Some(Protocol::KerberosOverTcp)
         );
     }
 }

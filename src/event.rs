@@ -11,6 +11,7 @@ use std::net::IpAddr;
 use schemars::JsonSchema;
 use serde::{Serialize, Serializer};
 
+use crate::model::{Field, Source};
 use crate::time::{rfc3339, TsNanos};
 
 /// A capture time, written as RFC 3339 in UTC with microseconds
@@ -52,6 +53,8 @@ pub enum Kind {
     DnsAnswer,
     /// A server named by a plain HTTP request's Host, or by an HTTP CONNECT.
     Http,
+    /// A host's name, MAC address or user, first seen or changed.
+    Identity,
     /// A QUIC Initial's ClientHello.
     Quic,
     /// A SOCKS 4, 4a or 5 request's target.
@@ -68,6 +71,7 @@ impl Kind {
             Kind::Dns => "dns",
             Kind::DnsAnswer => "dns_answer",
             Kind::Http => "http",
+            Kind::Identity => "identity",
             Kind::Quic => "quic",
             Kind::Socks => "socks",
             Kind::Stats => "stats",
@@ -105,6 +109,9 @@ pub enum Body<'a> {
     Socks(Request<'a>),
     /// Live capture only: counters every `--stats-interval`.
     Stats(LiveStats),
+    /// A binding of an address to a host name, a MAC address or a user, written when it is
+    /// first seen or its value changes.
+    Identity(IdentityEvent<'a>),
 }
 
 impl Body<'_> {
@@ -117,6 +124,7 @@ impl Body<'_> {
             Body::Http(_) => Kind::Http,
             Body::Socks(_) => Kind::Socks,
             Body::Stats(_) => Kind::Stats,
+            Body::Identity(_) => Kind::Identity,
         }
     }
 }
@@ -147,6 +155,26 @@ pub struct Named<'a> {
     /// Present only when a vendor matched.
     #[serde(flatten)]
     pub vendor_match: Option<VendorMatch<'a>>,
+    /// Vendor events: who held the client address at that moment, from the identity
+    /// bindings (see `identity` events) still valid then. Absent when not known.
+    #[serde(flatten)]
+    pub who: Who<'a>,
+}
+
+/// The device and user behind an address at one moment: per field, the binding set most
+/// recently that is still valid (DHCP until its lease ends; others for a day after they were
+/// last seen); on a tie, DHCP's option 81 name before option 12.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Who<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    pub host_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    pub host_mac: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    pub user: Option<&'a str>,
 }
 
 /// How the name matched a vendor.
@@ -169,6 +197,27 @@ pub struct VendorMatch<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "String")]
     pub endpoint: Option<&'static str>,
+}
+
+/// `kind: "identity"`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct IdentityEvent<'a> {
+    /// The host the fact is about: for DHCP the address assigned (`yiaddr`, or `ciaddr` for
+    /// an INFORM; each IA address for DHCPv6), for NBNS the address registered, otherwise
+    /// the packet's sender (the client).
+    pub ip: IpAddr,
+    pub field: Field,
+    /// Lower-cased, escaped like every wire name: host names without trailing dot or
+    /// NetBIOS suffix; users `user@realm` (Kerberos) or `domain\\user` (NTLM); MACs
+    /// `aa:bb:cc:dd:ee:ff`.
+    pub value: &'a str,
+    pub source: Source,
+    /// The packet's addresses, as it travelled.
+    pub src_ip: IpAddr,
+    pub src_port: u16,
+    pub dst_ip: IpAddr,
+    pub dst_port: u16,
+    pub transport: Transport,
 }
 
 /// How much a matched pattern says about the vendor.

@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 
 use crate::capture::{self, InputPath, Next};
-use crate::model::{Observation, What};
+use crate::model::{IdentityWhat, Observation, What};
 use crate::policy::Cidr;
 use crate::time::{self, TsNanos};
 
@@ -34,15 +34,20 @@ impl Filter {
 
     pub fn keeps(&self, o: &Observation) -> bool {
         (self.since..=self.until).contains(&o.ts)
-            && (self.hosts.is_empty() || self.hosts.iter().any(|n| n.contains(client(o))))
+            && (self.hosts.is_empty()
+                || about(o).is_none_or(|ip| self.hosts.iter().any(|n| n.contains(ip))))
     }
 }
 
-/// The host an observation is about: whoever asked (a DNS answer goes back to it).
-fn client(o: &Observation) -> IpAddr {
-    match o.what {
-        What::DnsAnswer { .. } => o.dst,
-        _ => o.src,
+/// The host an observation is about: whoever asked (a DNS answer goes back to it), or the
+/// address an identity fact names. None for a DHCP client's request, which only lends its
+/// host name to the server's answer: it is kept, and the answer decides.
+fn about(o: &Observation) -> Option<IpAddr> {
+    match &o.what {
+        What::DnsAnswer { .. } => Some(o.dst),
+        What::Identity(IdentityWhat::Claim(c)) => Some(c.ip),
+        What::Identity(_) => None,
+        _ => Some(o.src),
     }
 }
 

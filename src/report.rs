@@ -17,7 +17,7 @@ use crate::aggregate::roles::Role;
 use crate::aggregate::{Aggregator, Usage, Visibility};
 use crate::catalog::Catalog;
 use crate::event::{EncryptedDnsProtocol, Kind, Strength, Timestamp};
-use crate::model::InputSummary;
+use crate::model::{Field, InputSummary, Source};
 use crate::stats::Stats;
 
 /// The whole report.
@@ -48,12 +48,26 @@ pub struct Host<'a> {
     /// Encrypted-DNS resolvers it used: the names it resolved over these are invisible to a
     /// passive sensor, so its vendor list may be incomplete.
     pub encrypted_dns: Vec<EncryptedDnsUse<'a>>,
+    /// Every host name, MAC address and user the address was seen with (`identity` events),
+    /// with its source and when it was first and last seen.
+    pub identity: Vec<HostIdentity<'a>>,
     pub ip: IpAddr,
     /// The ids of the vendors it used that are not sanctioned for it, as an `operator` or an
     /// `integration` (visitors too with `--flag-visitors`).
     pub unsanctioned: Vec<&'a str>,
     pub vendors: Vec<HostVendor<'a>>,
     pub visibility: VisibilityCounts,
+}
+
+/// One name, MAC address or user of a host.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct HostIdentity<'a> {
+    pub field: Field,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    pub source: Source,
+    pub value: &'a str,
 }
 
 /// A host's use of one encrypted-DNS resolver.
@@ -304,6 +318,8 @@ pub struct RunStats<'a> {
     pub flows_evicted_cap: u64,
     pub flows_evicted_idle: u64,
     pub flows_evicted_memcap: u64,
+    /// Identity messages (DHCP, DHCPv6, mDNS, NBNS, Kerberos, NTLMSSP) their parser refused.
+    pub identity_malformed: u64,
     pub ip_datagrams_reassembled: u64,
     pub ip_fragments: u64,
     pub ip_fragments_dropped: FragmentDrops,
@@ -329,6 +345,11 @@ pub struct LimitDrops {
     pub encrypted_dns_memcap: u64,
     pub flows_memcap: u64,
     pub hidden_hosts_not_listed: u64,
+    /// Times the identity bindings were cleared for room (each is written again when next
+    /// seen).
+    pub identity_cleared: u64,
+    /// Times the DHCP/DHCPv6 client messages waiting for their answer were cleared for room.
+    pub identity_pending_cleared: u64,
     pub reassembly_memcap: u64,
     pub reassembly_pieces: u64,
     pub reassembly_window: u64,
@@ -392,6 +413,7 @@ impl<'a> Report<'a> {
         static NO_VENDORS: BTreeMap<String, Usage> = BTreeMap::new();
         let no_visibility = Visibility::default();
         let listed = agg.listed();
+        let identities = agg.identity.by_host();
         let hosts = listed
             .ips
             .iter()
@@ -409,6 +431,18 @@ impl<'a> Report<'a> {
                             last_seen: Timestamp(seen.last_seen),
                             protocol: *protocol,
                             resolver,
+                        })
+                        .collect(),
+                    identity: identities
+                        .get(ip)
+                        .into_iter()
+                        .flatten()
+                        .map(|(field, source, h)| HostIdentity {
+                            field: *field,
+                            first_seen: Timestamp(h.first_seen),
+                            last_seen: Timestamp(h.last_seen),
+                            source: *source,
+                            value: &h.value,
                         })
                         .collect(),
                     ip: *ip,
@@ -550,6 +584,8 @@ impl<'a> Report<'a> {
                     encrypted_dns_memcap: agg.dropped.encrypted_dns_memcap,
                     flows_memcap: f.evicted_memcap,
                     hidden_hosts_not_listed: listed.hidden_not_listed,
+                    identity_cleared: agg.identity.cleared,
+                    identity_pending_cleared: agg.identity.pending_cleared,
                     reassembly_memcap: f.dropped_memcap,
                     reassembly_pieces: f.dropped_pieces,
                     reassembly_window: f.dropped_window,
@@ -568,6 +604,7 @@ impl<'a> Report<'a> {
                 flows_evicted_memcap: f.evicted_memcap,
                 ip_datagrams_reassembled: d.reassembled,
                 ip_fragments: d.fragments,
+                identity_malformed: agg.identity.malformed,
                 ip_fragments_dropped: FragmentDrops {
                     overlap: d.dropped_overlap,
                     oversize: d.dropped_oversize,

@@ -1,5 +1,5 @@
 //! TCP reassembly and the per-flow parsers behind it: a sequence of segments over a few
-//! flows (both directions, ports that pick DNS-over-TCP, TLS, HTTP and others), sequence
+//! flows (both directions, ports that pick DNS-over-TCP, Kerberos, TLS, HTTP and others), sequence
 //! numbers near each side's ISN or anywhere, SYN/FIN/RST, and time that moves (ageing) into a
 //! table small enough to evict. The call into `FlowTable::tcp` is one line: easy to adapt
 //! when the flow module changes.
@@ -13,7 +13,7 @@ use shadowdesk::decode::{Decoded, TcpInfo, Transport};
 use shadowdesk::flow::FlowTable;
 use shadowdesk::model::Extracted;
 
-const SERVER_PORTS: [u16; 8] = [443, 53, 80, 8080, 1080, 25, 5432, 22];
+const SERVER_PORTS: [u16; 8] = [443, 53, 80, 88, 1080, 25, 5432, 22];
 
 #[derive(Arbitrary, Debug)]
 enum Seq {

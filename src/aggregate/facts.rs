@@ -6,7 +6,7 @@ use super::attribution::HelloView;
 use crate::catalog::Match;
 use crate::event::{
     AttributionMethod, AttributionShown, Body, Dns, DnsAnswer, EncryptedDnsProtocol, Event, Hello,
-    Kind, Method, Named, QType, Request, Strength, Timestamp, Transport, VendorMatch,
+    Kind, Method, Named, QType, Request, Strength, Timestamp, Transport, VendorMatch, Who,
 };
 use crate::model::{Observation, What};
 
@@ -24,6 +24,8 @@ pub(super) struct Facts<'o> {
     pub(super) via: Option<&'o str>,
     pub(super) hello: Option<&'o HelloView>,
     pub(super) encrypted_dns: Option<EncryptedDnsProtocol>,
+    /// Who held the client address (vendor events only).
+    pub(super) who: Who<'o>,
 }
 
 impl<'o> Facts<'o> {
@@ -41,6 +43,7 @@ impl<'o> Facts<'o> {
             via,
             hello,
             encrypted_dns,
+            who,
         } = *self;
         let attributed = hello.and_then(|h| h.attributed.as_ref());
         let named = Named {
@@ -75,6 +78,7 @@ impl<'o> Facts<'o> {
                 tenant: m.tenant.as_deref(),
                 endpoint: m.endpoint.map(|e| e.as_str()),
             }),
+            who,
         };
         let body = match &o.what {
             What::DnsQuery { qtype, .. } => Some(Body::Dns(Dns {
@@ -140,7 +144,7 @@ impl<'o> Facts<'o> {
                     _ => Body::Tls(e),
                 }
             }),
-            What::OtherTcp | What::SessionEnd(_) => None,
+            What::OtherTcp | What::SessionEnd(_) | What::Identity(_) => None,
         };
         Some(Event {
             ts: Timestamp(o.ts),

@@ -12,6 +12,7 @@ use crate::policy::Policy;
 
 mod attribution;
 mod facts;
+pub mod identity;
 pub mod roles;
 #[cfg(test)]
 mod tests;
@@ -57,6 +58,8 @@ pub struct Aggregator<'a> {
     pub tenancy: roles::Tenancy,
     /// `--flag-visitors`: visitors count as unsanctioned use too.
     pub flag_visitors: bool,
+    /// Who each address is (host names, MACs, users).
+    pub identity: identity::Identities,
 }
 
 /// What the aggregator may hold, from the `--memcap` shares.
@@ -67,6 +70,8 @@ pub struct Limits {
     pub usage_bytes: usize,
     pub visibility_bytes: usize,
     pub dns_cache_bytes: usize,
+    /// The identity bindings (address → name, MAC, user).
+    pub identity_bytes: usize,
     /// List every host with hidden traffic, not only the [`MAX_HIDDEN_LISTED`] with the most.
     pub all_hosts: bool,
 }
@@ -75,7 +80,8 @@ impl Limits {
     pub fn new(shares: &crate::memcap::Shares, all_hosts: bool) -> Limits {
         Limits {
             usage_bytes: shares.hosts / 100 * USAGE_PERCENT,
-            visibility_bytes: shares.hosts / 100 * (100 - USAGE_PERCENT),
+            visibility_bytes: shares.hosts / 100 * (100 - USAGE_PERCENT - IDENTITY_PERCENT),
+            identity_bytes: shares.hosts / 100 * IDENTITY_PERCENT,
             dns_cache_bytes: shares.dns_cache,
             all_hosts,
         }
@@ -102,6 +108,8 @@ pub const MAX_HIDDEN_LISTED: usize = 1000;
 
 /// The part of the per-host share that vendor usage gets.
 const USAGE_PERCENT: usize = 60;
+/// The part the identity bindings get: a few per host, ~200 bytes each.
+const IDENTITY_PERCENT: usize = 10;
 
 /// Estimated bytes of the state a new entry adds: map node, key, value, and the heap parts
 /// of its strings (measured shapes, rounded up; the budget is a bound, not an accountant).
@@ -149,6 +157,7 @@ impl<'a> Aggregator<'a> {
             dropped: Dropped::default(),
             tenancy: roles::Tenancy::default(),
             flag_visitors: false,
+            identity: identity::Identities::default(),
         }
     }
 
@@ -190,6 +199,9 @@ impl<'a> Aggregator<'a> {
     /// given, writes the event there as one JSON object (no newline). Returns false when the
     /// observation makes no event (the root name, or a TCP connection that is only counted).
     pub fn observe(&mut self, o: &Observation, line: Option<&mut Vec<u8>>) -> bool {
+        if let What::Identity(w) = &o.what {
+            return self.observe_identity(o, w, line);
+        }
         // Who is the client: the sender, except for a DNS response, whose client is the
         // host that asked (the response's destination).
         if let What::SessionEnd(session) = &o.what {
@@ -279,7 +291,7 @@ impl<'a> Aggregator<'a> {
                 }
                 (Kind::DnsAnswer, qname, m, via)
             }
-            What::OtherTcp | What::SessionEnd(_) => return false,
+            What::OtherTcp | What::SessionEnd(_) | What::Identity(_) => return false,
         };
         if hostname.is_empty() && hello.is_none() {
             // The root name: not a hostname (priming queries, NS .).
@@ -373,6 +385,10 @@ impl<'a> Aggregator<'a> {
                 via,
                 hello: hello.as_ref(),
                 encrypted_dns: encrypted_dns.as_ref().map(|(p, _)| *p),
+                who: match m {
+                    Some(_) => self.identity.at(client, o.ts),
+                    None => event::Who::default(),
+                },
             };
             if let Some(e) = facts.event(o) {
                 event::write(buf, &e);

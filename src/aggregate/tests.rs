@@ -191,6 +191,7 @@ fn hosts_past_the_budget_are_summed_and_hidden_ones_past_the_limit_counted() {
         usage_bytes: 0,
         visibility_bytes: 1200 * VISIBILITY_BYTES,
         dns_cache_bytes: 1 << 20,
+        identity_bytes: 0,
         all_hosts,
     };
     for all in [false, true] {
@@ -234,6 +235,7 @@ fn hosts_past_the_budget_are_summed_and_hidden_ones_past_the_limit_counted() {
         usage_bytes: 10 * USAGE_BYTES,
         visibility_bytes: 0,
         dns_cache_bytes: 1 << 20,
+        identity_bytes: 0,
         all_hosts: false,
     };
     let mut agg = Aggregator::new(&catalog, &policy, &resolvers, &fronts, limits);

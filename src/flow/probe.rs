@@ -3,8 +3,9 @@
 //! contiguous bytes arrive; the parsers in `proto` decide, and say `Incomplete` with how many
 //! bytes they need, so a stream fed a byte at a time is parsed a few times, not once a byte.
 
+use crate::model::{Identity, Source};
 use crate::proto::preamble::{self, Preamble};
-use crate::proto::{dns, tls};
+use crate::proto::{dns, kerberos, tls};
 use crate::wire::be16;
 
 use super::reassembly::Reassembler;
@@ -110,6 +111,30 @@ pub fn dns_messages(s: &mut Reassembler, emit: &mut impl FnMut(Extracted)) -> Pr
             emit(Extracted::Dns(m));
         }
         pos += 2 + len;
+    }
+    s.consume(pos);
+    Progress::Waiting
+}
+
+/// Frames Kerberos messages behind their 4-byte record marks (RFC 4120 §7.2.2) and gives the
+/// AS-REQs among them. A record longer than any AS-REQ read here ends the direction.
+pub fn kerberos_messages(s: &mut Reassembler, emit: &mut impl FnMut(Extracted)) -> Progress {
+    let mut pos = 0;
+    let b = s.bytes();
+    while let Some((len, total)) = kerberos::tcp_record(b.get(pos..).unwrap_or_default()) {
+        if len > kerberos::MAX_TCP_RECORD {
+            emit(Extracted::Identity(Identity::Malformed(Source::Kerberos)));
+            return Progress::Finished;
+        }
+        let Some(msg) = b.get(pos + 4..pos + total) else {
+            break;
+        };
+        match kerberos::parse(msg) {
+            Ok(kerberos::Message::AsReq(r)) => emit(Extracted::Identity(Identity::Kerberos(r))),
+            Ok(kerberos::Message::Other) => {}
+            Err(_) => emit(Extracted::Identity(Identity::Malformed(Source::Kerberos))),
+        }
+        pos += total;
     }
     s.consume(pos);
     Progress::Waiting

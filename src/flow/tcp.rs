@@ -3,8 +3,9 @@
 
 use crate::decode::{Decoded, TcpInfo};
 use crate::memcap::{Budget, Charge};
+use crate::model::{Identity, Source};
 use crate::proto::preamble::{self, Preamble};
-use crate::proto::tls;
+use crate::proto::{kerberos, ntlm, tls};
 use crate::table::Aged;
 use crate::time::TsNanos;
 
@@ -23,6 +24,40 @@ const MAX_HEADLESS_SEGMENTS: usize = 4;
 const TLS_WINDOW: usize = tls::MAX_CLIENT_HELLO + 5 * 8;
 /// DNS over TCP: a message is at most 65535 bytes plus its 2-byte length.
 const DNS_WINDOW: usize = 65_537;
+/// Kerberos over TCP: the largest AS-REQ read, plus its 4-byte record mark.
+const KERBEROS_WINDOW: usize = kerberos::MAX_TCP_RECORD + 4;
+/// Payloads shorter than this cannot hold an NTLMSSP AUTHENTICATE's fixed part (64 bytes;
+/// base64 makes it longer still), so the probe skips them.
+const MIN_NTLM_PAYLOAD: usize = 64;
+
+/// How a stream's bytes are read, as the dispatch table says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Framing {
+    /// Probed for a ClientHello, a preamble or HTTP.
+    Probe,
+    /// Length-prefixed DNS messages.
+    Dns,
+    /// Kerberos messages behind 4-byte record marks.
+    Kerberos,
+}
+
+impl Framing {
+    fn of(d: &Decoded) -> Framing {
+        match dispatch::protocol(d) {
+            Some(Protocol::DnsOverTcp) => Framing::Dns,
+            Some(Protocol::KerberosOverTcp) => Framing::Kerberos,
+            _ => Framing::Probe,
+        }
+    }
+
+    fn window(self) -> usize {
+        match self {
+            Framing::Probe => TLS_WINDOW,
+            Framing::Dns => DNS_WINDOW,
+            Framing::Kerberos => KERBEROS_WINDOW,
+        }
+    }
+}
 /// The table's entry cap at most, whatever the budget (a worker with a large `--memcap`
 /// share still sweeps a bounded table).
 const MAX_ENTRIES: usize = 1 << 20;
@@ -78,8 +113,10 @@ impl Stream {
 #[derive(Debug)]
 pub struct FlowState {
     last_ts: TsNanos,
-    /// DNS over TCP (as the dispatch table says) rather than a TLS probe.
-    dns: bool,
+    /// How the stream is read (the dispatch table's choice).
+    framing: Framing,
+    /// A ClientHello came out of it: no NTLMSSP to look for in its bytes.
+    tls: bool,
     /// The initial sequence number each side's SYN carried, once seen.
     syn_seq: [Option<u32>; 2],
     /// The direction that sent the SYN without ACK, once seen.
@@ -106,11 +143,12 @@ impl Aged for FlowState {
 }
 
 impl FlowState {
-    fn new(ts: TsNanos, dns: bool) -> FlowState {
+    fn new(ts: TsNanos, framing: Framing) -> FlowState {
         let fresh = || DirState::Fresh { isn: None };
         FlowState {
             last_ts: ts,
-            dns,
+            framing,
+            tls: false,
             syn_seq: [None, None],
             client: None,
             dirs: [fresh(), fresh()],
@@ -141,8 +179,7 @@ impl FlowTable {
                 // A bare ACK or FIN of a flow we never tracked: nothing to learn.
                 return;
             }
-            let dns = dispatch::protocol(d) == Some(Protocol::DnsOverTcp);
-            self.add(key, FlowState::new(ts, dns));
+            self.add(key, FlowState::new(ts, Framing::of(d)));
         }
         if !d.payload.is_empty() {
             self.relieve_pressure();
@@ -162,7 +199,7 @@ impl FlowTable {
                     self.stats.sessions_ended += 1;
                     self.ended.push(end_of(key, &t, false));
                 }
-                *flow = FlowState::new(ts, flow.dns);
+                *flow = FlowState::new(ts, flow.framing);
             }
             flow.syn_seq[dir] = Some(tcp.seq);
             if !tcp.ack {
@@ -177,17 +214,37 @@ impl FlowTable {
                 data: d.payload,
             };
             let client = flow.client == Some(dir);
-            let dns = flow.dns;
+            let framing = flow.framing;
+            let before = out.len();
             let unnamed = on_data(
                 &mut flow.dirs[dir],
-                dns,
+                framing,
                 seg,
                 &self.budget,
                 &mut self.stats,
                 &mut |f| out.push((dir, f)),
             );
-            if unnamed && !dns && client {
+            let probe = framing == Framing::Probe;
+            if unnamed && probe && client {
                 out.push((dir, Extracted::Other));
+            }
+            let tail = out.get(before..).unwrap_or_default();
+            flow.tls |= tail
+                .iter()
+                .any(|(_, f)| matches!(f, Extracted::Hello { .. }));
+            // NTLMSSP rides inside many protocols at any point of a connection; it always
+            // goes from the client, so a direction known to be the server's is skipped.
+            let server = flow.client == Some(1 - dir);
+            if probe && !flow.tls && !server && d.payload.len() >= MIN_NTLM_PAYLOAD {
+                match ntlm::find_authenticate(d.payload) {
+                    ntlm::Found::Nothing => {}
+                    ntlm::Found::Authenticate(a) => {
+                        out.push((dir, Extracted::Identity(Identity::Ntlm(a))))
+                    }
+                    ntlm::Found::Malformed => {
+                        out.push((dir, Extracted::Identity(Identity::Malformed(Source::Ntlm))))
+                    }
+                }
             }
         }
         let hello = out
@@ -236,21 +293,21 @@ fn on_syn(dir: &mut DirState, seq: u32) {
 /// Takes one data segment; returns true when the direction ended without a name.
 fn on_data(
     dir: &mut DirState,
-    dns: bool,
+    framing: Framing,
     seg: Segment,
     budget: &Budget,
     stats: &mut FlowStats,
     emit: &mut impl FnMut(Extracted),
 ) -> bool {
     if !matches!(dir, DirState::Collecting(_) | DirState::Done) {
-        match start(dir, dns, seg, budget, stats) {
+        match start(dir, framing, seg, budget, stats) {
             Start::Stream(s) => *dir = DirState::Collecting(s),
             Start::Waiting => return false,
             Start::GaveUp { unnamed } => return unnamed,
         }
         if let DirState::Collecting(s) = dir {
             // The segment that started the stream (and any that waited) is in already.
-            return finish(dir_probe(s, dns, emit), dir, stats);
+            return finish(dir_probe(s, framing, emit), dir, stats);
         }
     }
     let DirState::Collecting(s) = dir else {
@@ -258,24 +315,25 @@ fn on_data(
     };
     let (off, skip) = s.offset(seg.seq);
     let data = seg.data.get(skip..).unwrap_or_default();
-    if dns && off > s.bytes.end() {
-        // DNS over TCP after a gap: resynchronise on this segment, as tshark does by
-        // default, rather than waiting for bytes that may never come.
+    if framing != Framing::Probe && off > s.bytes.end() {
+        // DNS (or Kerberos) over TCP after a gap: resynchronise on this segment, as tshark
+        // does by default, rather than waiting for bytes that may never come.
         s.bytes.restart(off);
     }
     if let Err(r) = s.bytes.insert(off, data) {
         stats.refused(r);
     }
-    finish(dir_probe(s, dns, emit), dir, stats)
+    finish(dir_probe(s, framing, emit), dir, stats)
 }
 
-fn dir_probe(s: &mut Stream, dns: bool, emit: &mut impl FnMut(Extracted)) -> Progress {
+fn dir_probe(s: &mut Stream, framing: Framing, emit: &mut impl FnMut(Extracted)) -> Progress {
     if !s.bytes.grew() {
         return Progress::Waiting;
     }
-    match dns {
-        true => probe::dns_messages(&mut s.bytes, emit),
-        false => probe::tls_or_preamble(&mut s.probe, &mut s.bytes, emit),
+    match framing {
+        Framing::Dns => probe::dns_messages(&mut s.bytes, emit),
+        Framing::Kerberos => probe::kerberos_messages(&mut s.bytes, emit),
+        Framing::Probe => probe::tls_or_preamble(&mut s.probe, &mut s.bytes, emit),
     }
 }
 
@@ -307,7 +365,7 @@ enum Start {
 /// The first data of a direction: where its stream starts.
 fn start(
     dir: &mut DirState,
-    dns: bool,
+    framing: Framing,
     seg: Segment,
     budget: &Budget,
     stats: &mut FlowStats,
@@ -316,7 +374,7 @@ fn start(
         DirState::Fresh { isn: Some(isn) } => isn.wrapping_add(1),
         // No SYN seen: the capture began mid-connection, or the SYN is late. Take this
         // segment as the start if it looks like one; otherwise look at a few more.
-        _ if dns
+        _ if framing != Framing::Probe
             || tls::may_start_handshake(seg.data)
             || preamble::classify(seg.data) != Preamble::Unknown =>
         {
@@ -324,7 +382,7 @@ fn start(
         }
         _ => return wait_for_start(dir, seg, budget, stats),
     };
-    let window = if dns { DNS_WINDOW } else { TLS_WINDOW };
+    let window = framing.window();
     let Some(bytes) = Reassembler::new(0, window, budget) else {
         stats.dropped_memcap += 1;
         *dir = DirState::Done;

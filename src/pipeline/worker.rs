@@ -11,8 +11,8 @@ use crate::decode::{self, Transport};
 use crate::dispatch::Protocol;
 use crate::flow::{Ended, FlowTable, QuicTable};
 use crate::memcap::Shares;
-use crate::model::{Extracted, Observation, What};
-use crate::proto::dns;
+use crate::model::{Extracted, Identity, Observation, Source, What};
+use crate::proto::{dhcp, dhcpv6, dns, kerberos, nbns};
 use crate::stats::LiveCounters;
 
 use super::chunk::{Pkt, WorkBatch};
@@ -62,7 +62,22 @@ pub(super) fn worker(
                         push(&mut obs, p, Extracted::Hello { hello, retry });
                     }
                 }
-                (Protocol::DnsOverTcp | Protocol::Stream, Transport::Tcp(t)) => {
+                (
+                    Protocol::Dhcp
+                    | Protocol::Dhcpv6
+                    | Protocol::Mdns
+                    | Protocol::Nbns
+                    | Protocol::Kerberos,
+                    Transport::Udp,
+                ) => {
+                    if let Some(i) = identity(p.protocol, payload) {
+                        push(&mut obs, p, Extracted::Identity(i));
+                    }
+                }
+                (
+                    Protocol::DnsOverTcp | Protocol::Stream | Protocol::KerberosOverTcp,
+                    Transport::Tcp(t),
+                ) => {
                     found.clear();
                     table.tcp(&d, t, p.ts, &mut found);
                     for (_, f) in found.drain(..) {
@@ -70,8 +85,9 @@ pub(super) fn worker(
                     }
                     take_ended(&mut obs, &mut table.ended, p.order);
                 }
-                // The table gives TCP protocols to TCP packets only.
-                (Protocol::DnsOverTcp | Protocol::Stream, Transport::Udp) => {}
+                // The table gives TCP protocols to TCP packets only, UDP ones to UDP.
+                (Protocol::DnsOverTcp | Protocol::Stream | Protocol::KerberosOverTcp, _)
+                | (_, Transport::Tcp(_)) => {}
             }
         }
         // Publish this worker's share of the live counters as differences, so the sum over
@@ -130,10 +146,27 @@ fn take_ended(obs: &mut Vec<Observation>, ended: &mut Vec<Ended>, order: u64) {
     }
 }
 
+/// What a datagram of an identity protocol says; a message its parser refuses is counted.
+fn identity(protocol: Protocol, b: &[u8]) -> Option<Identity> {
+    let bad = Identity::Malformed;
+    Some(match protocol {
+        Protocol::Dhcp => dhcp::parse(b).map_or(bad(Source::Dhcp), Identity::Dhcp),
+        Protocol::Dhcpv6 => dhcpv6::parse(b).map_or(bad(Source::Dhcpv6), Identity::Dhcpv6),
+        Protocol::Mdns => dns::parse_mdns(b).map_or(bad(Source::Mdns), Identity::Mdns),
+        Protocol::Nbns => nbns::parse(b).map_or(bad(Source::Nbns), Identity::Nbns),
+        _ => match kerberos::parse(b) {
+            Ok(kerberos::Message::AsReq(r)) => Identity::Kerberos(r),
+            // Replies and errors: nothing to learn, nothing wrong.
+            Ok(kerberos::Message::Other) => return None,
+            Err(_) => bad(Source::Kerberos),
+        },
+    })
+}
+
 /// The observations `found` stands for, addressed as the packet `p` that completed it.
 fn push(obs: &mut Vec<Observation>, p: &Pkt, found: Extracted) {
     let tcp = matches!(p.transport, Transport::Tcp(_));
-    found.into_whats(tcp, |what| {
+    found.into_whats(tcp, p.src, |what| {
         obs.push(Observation {
             order: p.order,
             ts: p.ts,

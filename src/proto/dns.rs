@@ -81,6 +81,16 @@ pub enum DnsError {
 /// Parses one DNS message (no TCP length prefix). Anything readable is returned; a malformed
 /// part sets `incomplete` and ends the parse.
 pub fn parse(msg: &[u8]) -> Result<Message, DnsError> {
+    parse_records(msg, false)
+}
+
+/// As [`parse`], but the records of the authority and additional sections are read too, as
+/// if they were answers: an mDNS announcement puts a host's own A/AAAA records anywhere.
+pub fn parse_mdns(msg: &[u8]) -> Result<Message, DnsError> {
+    parse_records(msg, true)
+}
+
+fn parse_records(msg: &[u8], all_sections: bool) -> Result<Message, DnsError> {
     if msg.len() < 12 {
         return Err(DnsError::TooShort);
     }
@@ -96,7 +106,14 @@ pub fn parse(msg: &[u8]) -> Result<Message, DnsError> {
         rcode: (flags & 0x000f) as u8,
         ..Message::default()
     };
-    let (qd, an) = (qd as usize, an as usize);
+    let (qd, mut an) = (qd as usize, an as usize);
+    if all_sections {
+        an += [8, 10]
+            .iter()
+            .filter_map(|&at| be16(msg, at))
+            .map(usize::from)
+            .sum::<usize>();
+    }
     let mut pos = 12;
     for _ in 0..qd.min(MAX_QUESTIONS) {
         let Some((name, next)) = read_name(msg, pos) else {

@@ -1,9 +1,14 @@
 //! Application-layer parsers: bytes in, plain structs out. No flow state, no I/O; the flow
 //! stage decides which bytes to hand them.
 
+pub mod dhcp;
+pub mod dhcpv6;
 pub mod dns;
 pub mod ech;
 pub mod ja4;
+pub mod kerberos;
+pub mod nbns;
+pub mod ntlm;
 pub mod preamble;
 pub mod quic;
 pub mod tls;

@@ -92,10 +92,18 @@ fn every_event_and_report_of_every_capture_fits_the_schema() {
         }
         crate::util::report_doc(&std::fs::read(&rep_path).unwrap());
     }
-    let want: BTreeSet<String> = ["dns", "dns_answer", "http", "quic", "socks", "tls"]
-        .into_iter()
-        .map(String::from)
-        .collect();
+    let want: BTreeSet<String> = [
+        "dns",
+        "dns_answer",
+        "http",
+        "identity",
+        "quic",
+        "socks",
+        "tls",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
     assert_eq!(kinds, want, "kinds seen over {} captures", caps.len());
     assert!(lines > 500, "{lines} event lines");
     let _ = std::fs::remove_dir_all(d);

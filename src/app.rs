@@ -239,6 +239,7 @@ fn analyze(
     let outputs: Vec<(&str, &str, Mode)> = [
         ("--events", &c.events, Mode::Stream),
         ("--report", &c.report, Mode::Whole),
+        ("--html", &c.html, Mode::Whole),
     ]
     .into_iter()
     .filter_map(|(flag, p, mode)| p.as_deref().map(|p| (flag, p, mode)))
@@ -253,6 +254,7 @@ fn analyze(
         ),
     };
     let source = source()?;
+    let policy_view = policy_view(c);
 
     let mut outputs = Outputs {
         agg: Aggregator::new(
@@ -269,6 +271,8 @@ fn analyze(
         events,
         events_path: c.events.as_deref(),
         report_path: c.report.as_deref(),
+        html_path: c.html.as_deref(),
+        policy_view: &policy_view,
         live: live.as_ref(),
         write_err: None,
         line: Vec::with_capacity(512),
@@ -309,12 +313,18 @@ fn analyze(
         });
     }
     let interrupted = interrupted_by.is_some_and(|w| w.load(Ordering::Relaxed) != 0);
-    if let Some(p) = &c.report {
+    if c.report.is_some() || c.html.is_some() {
         let report = Report::build(&agg, &catalog, &all_inputs, &result.stats, interrupted);
-        output::write_report(p, &report)
-            .map_err(|e| Fatal(format!("writing the report to {p}: {e}")))?;
+        if let Some(p) = &c.report {
+            output::write_report(p, &report)
+                .map_err(|e| Fatal(format!("writing the report to {p}: {e}")))?;
+        }
+        if let Some(p) = &c.html {
+            crate::html::write(p, &report, &policy_view)
+                .map_err(|e| Fatal(format!("writing the HTML report to {p}: {e}")))?;
+        }
     }
-    if c.events.is_none() && c.report.is_none() {
+    if c.events.is_none() && c.report.is_none() && c.html.is_none() {
         let text = output::summary(&agg, &catalog, &all_inputs, &result.stats);
         let mut out = std::io::stdout().lock();
         if let Err(e) = out.write_all(text.as_bytes()) {
@@ -334,6 +344,18 @@ fn analyze(
         return Ok(EXIT_UNSANCTIONED);
     }
     Ok(EXIT_OK)
+}
+
+/// The policy as the user gave it, for the HTML report's overview (the file was read and
+/// checked by [`load_policy`] already; a second read that fails shows no text).
+fn policy_view(c: &CommonArgs) -> crate::html::PolicyView {
+    crate::html::PolicyView {
+        file: c.policy.as_ref().map(|p| {
+            let text = std::fs::read_to_string(p).unwrap_or_default();
+            (p.display().to_string(), text)
+        }),
+        sanctioned: c.sanctioned.clone(),
+    }
 }
 
 fn vendors(a: VendorsArgs) -> Result<u8, Fatal> {

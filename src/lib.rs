@@ -47,6 +47,7 @@ pub mod dispatch;
 pub mod escape;
 pub mod event;
 pub mod flow;
+pub mod html;
 pub mod memcap;
 pub mod model;
 pub mod outfile;

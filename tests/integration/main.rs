@@ -13,6 +13,7 @@ mod dns_parser; // why dns-parser 0.8 was replaced: names it loses on real captu
 mod encapsulation; // tunnels, fragments, STARTTLS, proxies (captures/more)
 mod files; // outputs onto devices, FIFOs, symlinks, missing folders; scans stopped by signals; escaped names
 mod hidden; // ECH, SNI-less hellos, encrypted DNS, and the visibility they leave
+mod html; // --html: the page in headless Chromium, against tshark truth; hostile names; scale
 mod live; // shadowdesk live on a veth between namespaces, with real clients
 mod reader; // our pcap/pcapng reader gives the records libpcap gives
 mod report; // the per-host and per-vendor report vs what the recording script did

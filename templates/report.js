@@ -2,8 +2,10 @@
 // Names from the wire are inserted as text (textContent, setAttribute), never as markup.
 (function () {
   "use strict";
+  document.body.setAttribute("data-script-ms", Math.round(performance.now()));
   var D = JSON.parse(document.getElementById("data").textContent);
   var S = D.strings, V = D.vendors, K = D.kinds;
+  performance.mark("sd-parsed");
   var VERDICT = ["sanctioned", "unsanctioned", "not counted"];
   var MARK = ["\u2713", "\u2717", "\u25cb"];
   var PRINT_MAX = 2000, TL_CHUNK = 300, TL_OPEN_MAX = 1500, NS = "http://www.w3.org/2000/svg";
@@ -79,19 +81,19 @@
   var rows = D.hosts.map(function (h, i) {
     var by = {}, u = 0, ev = 0;
     h[1].forEach(function (c) { by[c[0]] = c; if (c[2] === 1) u++; ev += c[1]; });
-    return { i: i, ip: h[0], cells: h[1], by: by, u: u, ev: ev, addr: parseIp(h[0]), names: null };
+    return { i: i, ip: h[0], cells: h[1], by: by, u: u, ev: ev, addr: undefined, names: null };
   });
   var byVendor = V.map(function () { return []; });
   rows.forEach(function (r) { r.cells.forEach(function (c) { byVendor[c[0]].push(r); }); });
+  performance.mark("sd-rows");
 
   // ---- matrix: filtering, sorting, and a window of rows rendered at a time
   var F = rows, cols = [], sortKey = "ip", fr = 0, fc = 0, rowH = 25, printing = false;
 
-  function cmpIp(a, b) {
-    if (!a.addr || !b.addr) return a.ip < b.ip ? -1 : 1;
-    if (a.addr.v !== b.addr.v) return a.addr.v - b.addr.v;
-    return a.addr.n < b.addr.n ? -1 : a.addr.n > b.addr.n ? 1 : 0;
-  }
+  // The report lists hosts by address (IPv4 first, then IPv6, numerically): its order is
+  // the address order, with no parsing.
+  function cmpIp(a, b) { return a.i - b.i; }
+  function addr(r) { if (r.addr === undefined) r.addr = parseIp(r.ip); return r.addr; }
   function sortRows() {
     var f;
     if (sortKey === "unsanct") f = function (a, b) { return b.u - a.u || cmpIp(a, b); };
@@ -122,7 +124,7 @@
         if (!c || (d >= 0 && c[2] !== d)) return false;
       } else if (d >= 0 && !r.cells.some(function (c) { return c[2] === d; })) return false;
       if (q && r.ip.indexOf(q) < 0 && names(r).indexOf(q) < 0) return false;
-      if (cidr && !(r.addr && r.addr.v === cidr.v && (r.addr.n >> cidr.shift) === cidr.net)) return false;
+      if (cidr) { var a = addr(r); if (!(a && a.v === cidr.v && (a.n >> cidr.shift) === cidr.net)) return false; }
       return true;
     });
     sortRows();
@@ -132,6 +134,7 @@
     V.forEach(function (_, i) { if (seen[i] && (v < 0 || i === v)) cols.push(i); });
     $("count").textContent = F.length + " of " + rows.length + " hosts, " + cols.length + " vendors";
     fr = 0; fc = 0; mx.scrollTop = 0;
+    performance.mark("sd-filtered");
     head();
     render();
   }
@@ -161,6 +164,14 @@
       tr.appendChild(th);
     });
     thead.appendChild(tr);
+    // Fixed layout: widths come from these, and the browser need not measure every cell.
+    var cg = el("colgroup");
+    cg.appendChild(el("col", "h"));
+    cols.forEach(function () { cg.appendChild(el("col", "v")); });
+    var old = grid.querySelector("colgroup");
+    if (old) old.remove();
+    grid.insertBefore(cg, thead);
+    grid.style.width = (12 + 3.6 * cols.length) + "rem";
     grid.setAttribute("aria-rowcount", F.length + 1);
     grid.setAttribute("aria-colcount", cols.length + 1);
   }
@@ -221,6 +232,7 @@
     if (end < n) frag.appendChild(spacer((n - end) * rowH));
     tbody.textContent = "";
     tbody.appendChild(frag);
+    performance.mark("sd-rendered");
     if (!printing && end > start) {
       var first = tbody.querySelector("tr[data-ip]");
       var h = first ? first.getBoundingClientRect().height : 0;
@@ -438,9 +450,16 @@
     var mq = window.matchMedia("print");
     if (mq.addEventListener) mq.addEventListener("change", function (e) { setPrinting(e.matches); });
   }
+  performance.mark("sd-wired");
   applyFilters();
-  document.body.setAttribute("data-ready-ms", Math.round(performance.now()));
-  document.body.setAttribute("data-ready", "1");
-  // Timelines after the matrix is usable: they are below the fold.
-  setTimeout(function () { timelines(); document.body.setAttribute("data-timelines", "1"); }, 0);
+  // Ready once the matrix has been laid out and painted: after the next frame.
+  requestAnimationFrame(function () {
+    setTimeout(function () {
+      performance.mark("sd-ready");
+      document.body.setAttribute("data-ready-ms", Math.round(performance.now()));
+      document.body.setAttribute("data-ready", "1");
+      // Timelines after the matrix is usable: they are below the fold.
+      setTimeout(function () { timelines(); document.body.setAttribute("data-timelines", "1"); }, 0);
+    }, 0);
+  });
 })();

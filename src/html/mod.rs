@@ -211,9 +211,12 @@ fn data<'a>(report: &'a Report<'a>) -> Data<'a> {
         (t0, t1) = (0, 0);
     }
     let mut roles = false;
-    let hosts = report
-        .hosts
-        .iter()
+    // By address, so the page's "address" order is its row order (a built report is
+    // already in that order; a merged one need not be).
+    let mut by_ip: Vec<&Host<'a>> = report.hosts.iter().collect();
+    by_ip.sort_by_key(|h| h.ip);
+    let hosts = by_ip
+        .into_iter()
         .map(|h| {
             let cells = h
                 .vendors

@@ -268,10 +268,13 @@ def measure(d, page, hosts):
     t = time.time()
     d.js("var s=document.getElementById('f-vendor'); s.selectedIndex=1; s.dispatchEvent(new Event('change'))")
     filt = (time.time() - t) * 1000
+    nav = d.js("var n=performance.getEntriesByType('navigation')[0]; return {response_end: Math.round(n.responseEnd), "
+               "script_start: +document.body.getAttribute('data-script-ms'), row_h: document.querySelector('#mx-body tr[data-ip]').getBoundingClientRect().height, marks: performance.getEntriesByType('mark')"
+               ".map(function(m){return m.name + '=' + Math.round(m.startTime)}).join(' ')}")
     reqs = requests_made(d, url)
     check(not reqs, "no request left the page")
     print(json.dumps({"bytes": size, "mib": round(size / 2**20, 2), "hosts": m, "ready_ms": ready_ms,
-                      "wall_ms": round(wall * 1000), "filter_ms": round(filt)}))
+                      "script_start_ms": nav["script_start"], "marks": nav["marks"], "row_h": nav["row_h"], "wall_ms": round(wall * 1000), "filter_ms": round(filt)}))
 
 
 def main():

@@ -327,7 +327,11 @@ fn fig(label: &'static str, value: impl ToString, warn: bool) -> Figure {
 /// The page for `report`.
 pub fn render(report: &Report<'_>, policy: &PolicyView) -> String {
     let data = data(report);
-    let with_vendors = report.hosts.iter().filter(|h| !h.vendors.is_empty()).count();
+    let with_vendors = report
+        .hosts
+        .iter()
+        .filter(|h| !h.vendors.is_empty())
+        .count();
     let unsanctioned = report
         .hosts
         .iter()
@@ -337,7 +341,11 @@ pub fn render(report: &Report<'_>, policy: &PolicyView) -> String {
         fig("hosts using support vendors", with_vendors, false),
         fig("hosts listed", report.hosts.len(), false),
         fig("vendors seen", report.vendors.len(), false),
-        fig("hosts with unsanctioned use", unsanctioned, unsanctioned > 0),
+        fig(
+            "hosts with unsanctioned use",
+            unsanctioned,
+            unsanctioned > 0,
+        ),
         fig("events", report.stats.events, false),
         fig(
             "unsanctioned events",
@@ -397,7 +405,10 @@ pub fn render(report: &Report<'_>, policy: &PolicyView) -> String {
         ("reassembly memcap", d.reassembly_memcap),
         ("reassembly pieces", d.reassembly_pieces),
         ("reassembly window", d.reassembly_window),
-        ("host × vendor pairs not kept (usage memcap)", d.usage_memcap),
+        (
+            "host × vendor pairs not kept (usage memcap)",
+            d.usage_memcap,
+        ),
         ("visibility memcap", d.visibility_memcap),
     ]
     .into_iter()

@@ -163,14 +163,23 @@ fn report_pairs(report: &Value) -> BTreeMap<String, BTreeMap<String, u64>> {
 /// the code), and no markup from a name.
 fn assert_self_contained(html: &str) {
     assert!(
-        html.contains("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src &#39;none&#39;;")
-            || html.contains("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none';"),
+        html.contains(
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src &#39;none&#39;;"
+        ) || html
+            .contains("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none';"),
         "no CSP"
     );
     assert_eq!(html.matches("<script").count(), 2);
     // The SVG namespace is a name, not an address the browser fetches.
     let html = html.replace("\"http://www.w3.org/2000/svg\"", "");
-    for external in ["http://", "https://", "src=\"", "href=\"//", "@import", "url("] {
+    for external in [
+        "http://",
+        "https://",
+        "src=\"",
+        "href=\"//",
+        "@import",
+        "url(",
+    ] {
         assert!(!html.contains(external), "page refers to {external}");
     }
 }
@@ -226,24 +235,35 @@ fn hostile_names_are_text_in_the_page() {
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let truth: Value = serde_json::from_str(&std::fs::read_to_string(&truth).unwrap()).unwrap();
-    let (html, report, page) =
-        scan_html(&dir, "hostile", &["--sanctioned", "kustomer", cap.to_str().unwrap()]);
+    let (html, report, page) = scan_html(
+        &dir,
+        "hostile",
+        &["--sanctioned", "kustomer", cap.to_str().unwrap()],
+    );
     assert_self_contained(&html);
     // The names reached the report as sent: the escaping is the page's to do.
     let names = report.to_string();
-    assert!(names.contains("x<script>alert(1)</script>.zendesk.com"), "{names}");
+    assert!(
+        names.contains("x<script>alert(1)</script>.zendesk.com"),
+        "{names}"
+    );
     // Names reach the page only inside the data block, where nothing but `</script` could
     // end it: the block holds no `<`, `>` or `&` at all (askama's json filter writes them
     // as \u003c...), and the rest of the page holds no piece of a hostile name.
     let open = "<script type=\"application/json\" id=\"data\">";
     let start = html.find(open).expect("data block") + open.len();
-    let len = html[start..].find("</script>").expect("end of the data block");
+    let len = html[start..]
+        .find("</script>")
+        .expect("end of the data block");
     let block = &html[start..start + len];
     assert!(!block.contains(['<', '>', '&']), "data block: {block}");
     assert!(block.contains("x\\u003cscript\\u003ealert(1)"), "{block}");
     let rest = format!("{}{}", &html[..start], &html[start + len..]);
     for raw in ["alert(", "onmouseover", "onfocus", "<img"] {
-        assert!(!rest.contains(raw), "{raw} is in the page outside the data block");
+        assert!(
+            !rest.contains(raw),
+            "{raw} is in the page outside the data block"
+        );
     }
     let pairs: BTreeMap<String, BTreeMap<String, u64>> =
         serde_json::from_value(truth["pairs"].clone()).unwrap();
@@ -268,4 +288,96 @@ fn hostile_names_are_text_in_the_page() {
         &dir,
         "hostile",
     );
+}
+
+#[test]
+fn live_rewrites_the_page_with_the_report() {
+    // Live capture on the loopback interface (root), with DNS questions sent to 127.0.0.1
+    // (no server needs to answer): the page appears while the capture runs, at each
+    // --report-interval, written as the JSON report is (whole, renamed into place).
+    if !require(is_root(), "not root (live capture needs it)") {
+        return;
+    }
+    let dir = tempdir("html-live");
+    let page = dir.join("live.html");
+    let rep = dir.join("live.json");
+    let mut child = Command::new(bin())
+        .args(["live", "-q", "-i", "lo", "--report-interval", "1"])
+        .args([
+            "--html",
+            page.to_str().unwrap(),
+            "--report",
+            rep.to_str().unwrap(),
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    // A DNS query for acme.zendesk.com, type A (RFC 1035 §4.1).
+    let mut q = vec![0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+    for label in ["acme", "zendesk", "com"] {
+        q.push(label.len() as u8);
+        q.extend_from_slice(label.as_bytes());
+    }
+    q.extend_from_slice(&[0, 0, 1, 0, 1]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut seen = false;
+    while std::time::Instant::now() < deadline {
+        let _ = sock.send_to(&q, "127.0.0.1:53");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let html = std::fs::read_to_string(&page).unwrap_or_default();
+        if html.contains("acme.zendesk.com") {
+            assert!(
+                html.ends_with("</html>\n") || html.ends_with("</html>"),
+                "a page cut short"
+            );
+            seen = true;
+            break;
+        }
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let st = child.wait().unwrap();
+    assert!(
+        seen,
+        "the page was not rewritten with the name during the capture"
+    );
+    assert_eq!(st.code(), Some(0));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert_self_contained(&html);
+    assert!(html.contains("interface:lo"), "the input is the interface");
+}
+
+#[test]
+fn ten_thousand_hosts_page_size_and_time_to_usable() {
+    // tests/html/scale.sh: 10,000 hosts over the 90 catalog vendors (~104,000 pairs), the
+    // page opened in Chromium. The goal (README) is usable within 2 s and under 20 MB; the
+    // time bound here is looser because other tests share the 2 cores while this runs, and
+    // still fails a page that draws every cell (that takes tens of seconds).
+    if !browser() {
+        return;
+    }
+    let dir = tempdir("html-scale");
+    let o = Command::new("bash")
+        .arg(root().join("tests/html/scale.sh"))
+        .args([bin(), dir.to_str().unwrap(), "10000"])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let line = out
+        .lines()
+        .find(|l| l.starts_with('{'))
+        .expect("the measure");
+    let m: Value = serde_json::from_str(line).unwrap();
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "html scale: {line}");
+    assert_eq!(m["hosts"], 10000);
+    assert!(m["bytes"].as_u64().unwrap() < 20 << 20, "{line}");
+    assert!(m["ready_ms"].as_u64().unwrap() < 5000, "{line}");
 }

@@ -349,6 +349,10 @@ fn analyze(
 /// The policy as the user gave it, for the HTML report's overview (the file was read and
 /// checked by [`load_policy`] already; a second read that fails shows no text).
 fn policy_view(c: &CommonArgs) -> crate::html::PolicyView {
+    // Read again only for a page: a policy given as a FIFO or /dev/stdin is read once.
+    if c.html.is_none() {
+        return crate::html::PolicyView::default();
+    }
     crate::html::PolicyView {
         file: c.policy.as_ref().map(|p| {
             let text = std::fs::read_to_string(p).unwrap_or_default();

@@ -235,10 +235,18 @@ fn hostile_names_are_text_in_the_page() {
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let truth: Value = serde_json::from_str(&std::fs::read_to_string(&truth).unwrap()).unwrap();
+    // The policy file's text is shown in the page too, escaped like any value.
+    let policy = dir.join("policy.txt");
+    std::fs::write(&policy, "# <b>ours</b> & \"theirs\"\nallow kustomer\n").unwrap();
     let (html, report, page) = scan_html(
         &dir,
         "hostile",
-        &["--sanctioned", "kustomer", cap.to_str().unwrap()],
+        &["--policy", policy.to_str().unwrap(), cap.to_str().unwrap()],
+    );
+    assert!(
+        html.contains("# &#60;b&#62;ours&#60;/b&#62; &#38; &#34;theirs&#34;")
+            || html.contains("# &lt;b&gt;ours&lt;/b&gt; &amp; &quot;theirs&quot;"),
+        "policy text not escaped"
     );
     assert_self_contained(&html);
     // The names reached the report as sent: the escaping is the page's to do.

@@ -118,7 +118,7 @@ impl<'a> Strings<'a> {
 /// The role of a host's use of a vendor (`operator`, `integration`, `visitor`), when the
 /// report has that field. Read through the report's own serialization, so the page shows
 /// roles as soon as `HostVendor` carries them, whatever their Rust type.
-fn role_of(v: &HostVendor<'_>) -> Option<String> {
+fn role_of(v: &impl Serialize) -> Option<String> {
     match serde_json::to_value(v).ok()?.get("role")? {
         serde_json::Value::String(s) => Some(s.clone()),
         _ => None,
@@ -465,6 +465,32 @@ mod tests {
 
     // The digest of "abc" is FIPS 180-2's first SHA-256 vector; its base64 is what
     // `printf abc | openssl dgst -sha256 -binary | base64` prints.
+    // The page shows roles once `HostVendor` has the contract's `role` field, whatever its
+    // Rust type: read through serde, as the JSON report writes it.
+    #[test]
+    fn role_is_read_from_the_serialized_field() {
+        #[derive(Serialize)]
+        #[serde(rename_all = "lowercase")]
+        enum Role {
+            Visitor,
+        }
+        #[derive(Serialize)]
+        struct WithRole {
+            role: Role,
+            vendor: &'static str,
+        }
+        #[derive(Serialize)]
+        struct Without {
+            vendor: &'static str,
+        }
+        let with = WithRole {
+            role: Role::Visitor,
+            vendor: "zendesk",
+        };
+        assert_eq!(role_of(&with).as_deref(), Some("visitor"));
+        assert_eq!(role_of(&Without { vendor: "zendesk" }), None);
+    }
+
     #[test]
     fn csp_hash_is_base64_sha256() {
         assert_eq!(

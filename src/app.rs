@@ -254,6 +254,7 @@ fn analyze(
     let outputs: Vec<(&str, &str, Mode)> = [
         ("--events", &c.events, Mode::Stream),
         ("--report", &c.report, Mode::Whole),
+        ("--html", &c.html, Mode::Whole),
     ]
     .into_iter()
     .filter_map(|(flag, p, mode)| p.as_deref().map(|p| (flag, p, mode)))
@@ -268,6 +269,7 @@ fn analyze(
         ),
     };
     let source = source()?;
+    let policy_view = policy_view(c);
 
     let window = Window {
         since: c.since,
@@ -290,6 +292,8 @@ fn analyze(
         events,
         events_path: c.events.as_deref(),
         report_path: c.report.as_deref(),
+        html_path: c.html.as_deref(),
+        policy_view: &policy_view,
         live: live.as_ref(),
         write_err: None,
         line: Vec::with_capacity(512),
@@ -333,12 +337,22 @@ fn analyze(
         });
     }
     let interrupted = interrupted_by.is_some_and(|w| w.load(Ordering::Relaxed) != 0);
-    if let Some(p) = &c.report {
+    if c.report.is_some() || c.html.is_some() {
         let report = Report::build(&agg, &catalog, &all_inputs, &result.stats, interrupted);
-        output::write_report(p, &report)
-            .map_err(|e| Fatal(format!("writing the report to {}: {e}", output_name(p))))?;
+        if let Some(p) = &c.report {
+            output::write_report(p, &report)
+                .map_err(|e| Fatal(format!("writing the report to {}: {e}", output_name(p))))?;
+        }
+        if let Some(p) = &c.html {
+            crate::html::write(p, &report, &policy_view).map_err(|e| {
+                Fatal(format!(
+                    "writing the HTML report to {}: {e}",
+                    output_name(p)
+                ))
+            })?;
+        }
     }
-    if c.events.is_none() && c.report.is_none() {
+    if c.events.is_none() && c.report.is_none() && c.html.is_none() {
         let text = output::summary(&agg, &catalog, &all_inputs, &result.stats, c.evidence);
         write_stdout(&text).map_err(|e| Fatal(format!("writing the summary to {e}")))?;
     }
@@ -353,6 +367,22 @@ fn analyze(
         return Ok(EXIT_UNSANCTIONED);
     }
     Ok(EXIT_OK)
+}
+
+/// The policy as the user gave it, for the HTML report's overview (the file was read and
+/// checked by [`load_policy`] already; a second read that fails shows no text).
+fn policy_view(c: &CommonArgs) -> crate::html::PolicyView {
+    // Read again only for a page: a policy given as a FIFO or /dev/stdin is read once.
+    if c.html.is_none() {
+        return crate::html::PolicyView::default();
+    }
+    crate::html::PolicyView {
+        file: c.policy.as_ref().map(|p| {
+            let text = std::fs::read_to_string(p).unwrap_or_default();
+            (p.display().to_string(), text)
+        }),
+        sanctioned: c.sanctioned.clone(),
+    }
 }
 
 fn vendors(a: VendorsArgs) -> Result<u8, Fatal> {

@@ -109,6 +109,10 @@ pub struct CommonArgs {
     /// Write the per-host report as one JSON document to FILE; - is standard output.
     #[arg(long, value_name = "FILE")]
     pub report: Option<String>,
+    /// Write the report as one self-contained HTML page to FILE (matrix, timelines,
+    /// details; no network access needed to view it). Live: rewritten with --report.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<String>,
     /// Vendors allowed for every host, comma-separated ids (see `shadowdesk vendors`).
     #[arg(long, value_name = "ID,...")]
     pub sanctioned: Vec<String>,

@@ -36,6 +36,9 @@ pub struct Outputs<'a> {
     pub events: Option<Sink>,
     pub events_path: Option<&'a str>,
     pub report_path: Option<&'a str>,
+    /// `--html`: rewritten with the report.
+    pub html_path: Option<&'a str>,
+    pub policy_view: &'a crate::html::PolicyView,
     /// `None` for `scan`: no ticks, no SIGHUP.
     pub live: Option<&'a LiveSettings>,
     /// The first write error; once set, no more event lines are formatted.
@@ -147,9 +150,9 @@ impl Outputs<'_> {
     }
 
     fn rewrite_report(&self, l: &LiveSettings, counters: &LiveCounters, kernel: KernelStats) {
-        let Some(p) = self.report_path else {
+        if self.report_path.is_none() && self.html_path.is_none() {
             return;
-        };
+        }
         let stats = Stats {
             packets: counters.packets.load(Ordering::Relaxed),
             kernel: Some(kernel),
@@ -167,8 +170,15 @@ impl Outputs<'_> {
             })
             .collect();
         let report = Report::build(&self.agg, self.catalog, &inputs, &stats, false);
-        if let Err(e) = output::write_report(p, &report) {
-            tracing::error!(path = p, error = %e, "writing the report");
+        if let Some(p) = self.report_path {
+            if let Err(e) = output::write_report(p, &report) {
+                tracing::error!(path = p, error = %e, "writing the report");
+            }
+        }
+        if let Some(p) = self.html_path {
+            if let Err(e) = crate::html::write(p, &report, self.policy_view) {
+                tracing::error!(path = p, error = %e, "writing the HTML report");
+            }
         }
     }
 }

@@ -49,6 +49,7 @@ pub mod escape;
 pub mod event;
 pub mod filter;
 pub mod flow;
+pub mod html;
 pub mod memcap;
 pub mod model;
 pub mod outfile;

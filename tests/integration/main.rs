@@ -16,6 +16,7 @@ mod encapsulation; // tunnels, fragments, STARTTLS, proxies (captures/more)
 mod files; // outputs onto devices, FIFOs, symlinks, missing folders; scans stopped by signals; escaped names
 mod filters; // --since, --until, --host against tshark's packet times
 mod hidden; // ECH, SNI-less hellos, encrypted DNS, and the visibility they leave
+mod html; // --html: the page in headless Chromium, against tshark truth; hostile names; scale
 mod identity; // identity events (DHCP, mDNS, NBNS, Kerberos, NTLM) vs tshark truth
 mod ja4; // the ja4 fingerprint vs FoxIO's reference, and the client class
 mod live; // shadowdesk live on a veth between namespaces, with real clients

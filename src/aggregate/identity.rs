@@ -28,8 +28,9 @@ pub const MAX_PENDING: usize = 4096;
 /// Estimated bytes of one binding: map entry, key, value string, times.
 const BINDING_BYTES: usize = 160;
 /// Bindings without a lease (all but DHCP's) name a vendor event's client for this long
-/// after they were last seen: a workstation name or a logged-on user outlives the packet
-/// that showed it, but not by days, on networks where addresses move.
+/// after they were last seen, unless `--identity-max-age` says otherwise: a workstation name
+/// or a logged-on user outlives the packet that showed it, but not by days, on networks
+/// where addresses move.
 pub const MAX_AGE_NS: i64 = 24 * 3600 * 1_000_000_000;
 /// Host-name sources, the preferred last: the latest binding wins, and on a tie (one DHCP
 /// ACK gives both) the FQDN is the fuller name.
@@ -91,10 +92,12 @@ impl Binding {
 /// Estimated bytes of a remembered value.
 const STRING_BYTES: usize = 48;
 
-#[derive(Default)]
 pub struct Identities {
     /// (ip, field, source) → the value it holds now.
     pub bindings: HashMap<(IpAddr, Field, Source), Binding>,
+    /// How long a binding without a lease names its address after it was last seen
+    /// (`--identity-max-age`).
+    pub max_age_ns: i64,
     bytes: usize,
     dhcp_clients: HashMap<DhcpKey, (bool, Option<String>, Option<String>)>,
     dhcpv6_clients: HashMap<u32, (u8, Option<String>)>,
@@ -105,6 +108,21 @@ pub struct Identities {
     pub cleared: u64,
     /// Times a table of pending client messages was cleared for room.
     pub pending_cleared: u64,
+}
+
+impl Default for Identities {
+    fn default() -> Identities {
+        Identities {
+            bindings: HashMap::new(),
+            max_age_ns: MAX_AGE_NS,
+            bytes: 0,
+            dhcp_clients: HashMap::new(),
+            dhcpv6_clients: HashMap::new(),
+            malformed: 0,
+            cleared: 0,
+            pending_cleared: 0,
+        }
+    }
 }
 
 impl Aggregator<'_> {
@@ -157,6 +175,11 @@ impl Aggregator<'_> {
         if !id.bind(claim, &value, o.ts, bytes) {
             return false;
         }
+        if let Some(f) = &self.identity_filter {
+            if !f.keeps(o, &self.identity) {
+                return false;
+            }
+        }
         if let Some(buf) = line {
             buf.clear();
             let e = Event {
@@ -197,7 +220,7 @@ impl Identities {
                 .filter_map(|s| self.bindings.get(&(ip, field, *s)))
                 .filter(|b| match b.until {
                     Some(end) => ts <= end,
-                    None => ts.saturating_sub(b.last_seen) <= MAX_AGE_NS,
+                    None => ts.saturating_sub(b.last_seen) <= self.max_age_ns,
                 })
                 .max_by_key(|b| b.first_seen)
                 .map(|b| b.value.as_str())

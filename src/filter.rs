@@ -11,7 +11,7 @@ use std::net::IpAddr;
 
 use crate::capture::{self, InputPath, Next};
 use crate::aggregate::identity::Identities;
-use crate::model::{IdentityWhat, Observation, What};
+use crate::model::{Field, IdentityWhat, Observation, What};
 use crate::policy::Cidr;
 use crate::time::{self, TsNanos};
 
@@ -96,6 +96,33 @@ impl Filter {
             && (self.hosts.is_empty() || about(o).is_none_or(|ip| self.selects(ip, o.ts, id)))
     }
 
+    /// An identity fact about `ip`, once bound: `fact` is its field, value and, for DHCP, the
+    /// client's MAC. Kept when the address is selected now, or when the fact itself names a
+    /// selected device, so every fact of the message that gives an address to that device is
+    /// kept whatever their order.
+    pub fn keeps_fact(
+        &self,
+        o: &Observation,
+        ip: IpAddr,
+        fact: (Field, &str, Option<&str>),
+        id: &Identities,
+    ) -> bool {
+        let (field, value, client_mac) = fact;
+        if !(self.since..=self.until).contains(&o.ts) {
+            return false;
+        }
+        if self.hosts.is_empty() || self.selects(ip, o.ts, id) {
+            return true;
+        }
+        self.hosts.iter().any(|h| match h {
+            HostSel::Net(_) => false,
+            HostSel::Name(want) => field == Field::Hostname && name_is(value, want),
+            HostSel::Mac(want) => {
+                (field == Field::Mac && value == want) || client_mac == Some(want.as_str())
+            }
+        })
+    }
+
     fn selects(&self, ip: IpAddr, ts: TsNanos, id: &Identities) -> bool {
         let mut who = None;
         self.hosts.iter().any(|h| match h {
@@ -103,15 +130,18 @@ impl Filter {
             HostSel::Name(want) => who
                 .get_or_insert_with(|| id.at(ip, ts))
                 .host_name
-                .is_some_and(|n| {
-                    n == want || n.split('.').next() == Some(want.as_str())
-                }),
+                .is_some_and(|n| name_is(n, want)),
             HostSel::Mac(want) => who
                 .get_or_insert_with(|| id.at(ip, ts))
                 .host_mac
                 .is_some_and(|m| m == want),
         })
     }
+}
+
+/// Is host name `n` the `--host` name `want`: equal, or `want` is its first label?
+fn name_is(n: &str, want: &str) -> bool {
+    n == want || n.split('.').next() == Some(want)
 }
 
 /// The host an observation is about: whoever asked (a DNS answer goes back to it), or the

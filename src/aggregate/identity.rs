@@ -166,6 +166,10 @@ impl Aggregator<'_> {
                 id.dhcpv6_clients.insert(*xid, (*msg_type, fqdn.clone()));
                 return false;
             }
+            IdentityWhat::DhcpRelease { ip, mac } => {
+                id.release(*ip, mac, o.ts);
+                return false;
+            }
             IdentityWhat::Claim(c) => c,
         };
         let Some(value) = id.value_of(claim) else {
@@ -176,7 +180,12 @@ impl Aggregator<'_> {
             return false;
         }
         if let Some(f) = &self.identity_filter {
-            if !f.keeps(o, &self.identity) {
+            let client_mac = match claim.answers {
+                Some(Answers::Dhcp { key, .. }) => key.mac.map(crate::model::mac_text),
+                _ => None,
+            };
+            let fact = (claim.field, value.as_str(), client_mac.as_deref());
+            if !f.keeps_fact(o, claim.ip, fact, &self.identity) {
                 return false;
             }
         }
@@ -232,6 +241,27 @@ impl Identities {
             host_name: pick(Field::Hostname, &HOSTNAME_SOURCES),
             host_mac: pick(Field::Mac, &[Source::Dhcp]),
             user: pick(Field::User, &[Source::Ntlm, Source::Kerberos]),
+        }
+    }
+
+    /// A DHCPRELEASE of `ip` by `mac`: the DHCP bindings of the address end at `ts`, if that
+    /// MAC holds it (a release sent with another client's address ends nothing).
+    fn release(&mut self, ip: IpAddr, mac: &str, ts: TsNanos) {
+        let holds = self
+            .bindings
+            .get(&(ip, Field::Mac, Source::Dhcp))
+            .is_some_and(|b| b.value == mac);
+        if !holds {
+            return;
+        }
+        for key in [
+            (ip, Field::Mac, Source::Dhcp),
+            (ip, Field::Hostname, Source::Dhcp),
+            (ip, Field::Hostname, Source::DhcpFqdn),
+        ] {
+            if let Some(b) = self.bindings.get_mut(&key) {
+                b.until = Some(b.until.map_or(ts, |u| u.min(ts)));
+            }
         }
     }
 
@@ -455,5 +485,33 @@ mod tests {
         assert_eq!(id.at(ip, 90 * s).user, Some("corp\\alice"));
         assert_eq!(id.at(ip, 80 * s + MAX_AGE_NS + 1).user, None);
         assert_eq!(id.at("10.0.0.6".parse().unwrap(), 90 * s), Who::default());
+    }
+
+    /// A DHCPRELEASE ends the DHCP bindings at once, only from the MAC that holds them; the
+    /// age of the others is `max_age_ns`.
+    #[test]
+    fn a_release_ends_the_lease_and_the_age_is_settable() {
+        let mut id = Identities::default();
+        let ip: IpAddr = "10.0.0.5".parse().unwrap();
+        let s = 1_000_000_000;
+        let c = |field, source, lease| Claim {
+            ip,
+            field,
+            source,
+            value: None,
+            answers: None,
+            lease_secs: lease,
+        };
+        id.bind(&c(Field::Hostname, Source::Dhcp, Some(600)), "pc", 0, 1 << 20);
+        id.bind(&c(Field::Mac, Source::Dhcp, Some(600)), "02:00:00:00:00:01", 0, 1 << 20);
+        id.release(ip, "02:00:00:00:00:02", 10 * s);
+        assert_eq!(id.at(ip, 20 * s).host_name, Some("pc"));
+        id.release(ip, "02:00:00:00:00:01", 30 * s);
+        assert_eq!(id.at(ip, 30 * s).host_name, Some("pc"));
+        assert_eq!(id.at(ip, 31 * s), Who::default());
+        id.max_age_ns = 3600 * s;
+        id.bind(&c(Field::User, Source::Ntlm, None), "bob", 100 * s, 1 << 20);
+        assert_eq!(id.at(ip, 3700 * s).user, Some("bob"));
+        assert_eq!(id.at(ip, 3701 * s).user, None);
     }
 }

@@ -9,8 +9,8 @@
 
 use std::net::IpAddr;
 
-use crate::capture::{self, InputPath, Next};
 use crate::aggregate::identity::Identities;
+use crate::capture::{self, InputPath, Next};
 use crate::model::{Field, IdentityWhat, Observation, What};
 use crate::policy::Cidr;
 use crate::time::{self, TsNanos};

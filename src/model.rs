@@ -158,7 +158,10 @@ pub enum IdentityWhat {
     },
     /// A DHCPRELEASE: the client `mac` gives `ip` (its `ciaddr`) back, so its DHCP bindings
     /// end now rather than at the lease's end.
-    DhcpRelease { ip: IpAddr, mac: String },
+    DhcpRelease {
+        ip: IpAddr,
+        mac: String,
+    },
     Malformed(Source),
 }
 

@@ -288,7 +288,11 @@ pub fn summary(
                 "\nVISITORS (hosts that only loaded widgets or read help centers built on a vendor: not counted as use; --flag-visitors counts them)"
             );
             for (id, ips) in &visitors {
-                let list: Vec<String> = ips.iter().take(8).map(|i| i.to_string()).collect();
+                let list: Vec<String> = ips
+                    .iter()
+                    .take(8)
+                    .map(|i| known_as(*i, agg.hosts.get(i).into_iter().flat_map(|v| v.values())))
+                    .collect();
                 let more = if ips.len() > 8 { ", ..." } else { "" };
                 let _ = writeln!(
                     s,

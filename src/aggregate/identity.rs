@@ -502,8 +502,18 @@ mod tests {
             answers: None,
             lease_secs: lease,
         };
-        id.bind(&c(Field::Hostname, Source::Dhcp, Some(600)), "pc", 0, 1 << 20);
-        id.bind(&c(Field::Mac, Source::Dhcp, Some(600)), "02:00:00:00:00:01", 0, 1 << 20);
+        id.bind(
+            &c(Field::Hostname, Source::Dhcp, Some(600)),
+            "pc",
+            0,
+            1 << 20,
+        );
+        id.bind(
+            &c(Field::Mac, Source::Dhcp, Some(600)),
+            "02:00:00:00:00:01",
+            0,
+            1 << 20,
+        );
         id.release(ip, "02:00:00:00:00:02", 10 * s);
         assert_eq!(id.at(ip, 20 * s).host_name, Some("pc"));
         id.release(ip, "02:00:00:00:00:01", 30 * s);

@@ -133,10 +133,7 @@ impl Aggregator<'_> {
                 who.host_mac.map(str::to_owned),
                 who.user.map(str::to_owned),
             );
-            if u.who.seen.len() < MAX_HOSTNAMES
-                && grew + cost <= room
-                && !u.who.seen.contains(&t)
-            {
+            if u.who.seen.len() < MAX_HOSTNAMES && grew + cost <= room && !u.who.seen.contains(&t) {
                 u.who.seen.insert(t);
                 grew += cost;
             }

@@ -89,10 +89,7 @@ fn identity_join_every_expected_row() {
 #[test]
 fn identity_join_time_helpers() {
     // 2026-11-27T06:29:36Z is 1795760976 s (date -ud @1795760976).
-    assert_eq!(
-        micros("2026-11-27T06:29:36.702838Z"),
-        1_795_760_976_702_838
-    );
+    assert_eq!(micros("2026-11-27T06:29:36.702838Z"), 1_795_760_976_702_838);
     assert_eq!(epoch_micros("1795760976.702838"), 1_795_760_976_702_838);
     assert_eq!(epoch_micros("1795760976.5"), 1_795_760_976_500_000);
 }
@@ -140,17 +137,26 @@ fn identity_host_by_name_or_mac_keeps_that_device_only() {
         (
             ["--host", "tablet-carol"],
             in_span(carol, i64::MAX),
-            [r#""10.99.50.50" "hostname" "tablet-carol""#, r#""10.99.50.50" "mac" "02:5d:00:00:00:c3""#],
+            [
+                r#""10.99.50.50" "hostname" "tablet-carol""#,
+                r#""10.99.50.50" "mac" "02:5d:00:00:00:c3""#,
+            ],
         ),
         (
             ["--host", "02:5D:00:00:00:C3"],
             in_span(carol, i64::MAX),
-            [r#""10.99.50.50" "hostname" "tablet-carol""#, r#""10.99.50.50" "mac" "02:5d:00:00:00:c3""#],
+            [
+                r#""10.99.50.50" "hostname" "tablet-carol""#,
+                r#""10.99.50.50" "mac" "02:5d:00:00:00:c3""#,
+            ],
         ),
         (
             ["--host", "laptop-alice"],
             in_span(alice, carol),
-            [r#""10.99.50.50" "hostname" "laptop-alice""#, r#""10.99.50.50" "mac" "02:5d:00:00:00:a1""#],
+            [
+                r#""10.99.50.50" "hostname" "laptop-alice""#,
+                r#""10.99.50.50" "mac" "02:5d:00:00:00:a1""#,
+            ],
         ),
     ] {
         assert!(!want_vendor.is_empty(), "{args:?}");
@@ -180,10 +186,7 @@ fn identity_summary_and_report_name_devices() {
     let (o, r) = report(&[cap.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = summary("identity/dhcp_two_hosts.pcap");
-    assert!(
-        text.contains("HOST laptop-alice (10.99.50.50)"),
-        "{text}"
-    );
+    assert!(text.contains("HOST laptop-alice (10.99.50.50)"), "{text}");
     assert!(
         text.contains("  laptop-alice, laptop-alice.corp.test (10.99.50.50, fd00:99:50::50)"),
         "{text}"
@@ -197,9 +200,16 @@ fn identity_summary_and_report_name_devices() {
         .unwrap();
     let h = &zendesk["hosts"][0];
     assert_eq!(h["host_names"], serde_json::json!(["laptop-alice"]), "{h}");
-    assert_eq!(h["host_macs"], serde_json::json!(["02:5d:00:00:00:a1"]), "{h}");
+    assert_eq!(
+        h["host_macs"],
+        serde_json::json!(["02:5d:00:00:00:a1"]),
+        "{h}"
+    );
     assert_eq!(h["users"], serde_json::json!([]), "{h}");
     // A user from Kerberos, no device name.
     let text = summary("identity/kerberos.pcap");
-    assert!(text.contains("HOST 10.99.50.21 (alice@corp.test)"), "{text}");
+    assert!(
+        text.contains("HOST 10.99.50.21 (alice@corp.test)"),
+        "{text}"
+    );
 }

@@ -602,14 +602,14 @@ mod tests {
         assert_eq!(
             w.iter().map(value).collect::<Vec<_>>(),
             [
+                (ip.clone(), Field::Hostname, Source::Dhcp, Some("alice-pc")),
+                (ip.clone(), Field::Hostname, Source::DhcpFqdn, None),
                 (
                     ip.clone(),
                     Field::Mac,
                     Source::Dhcp,
                     Some("aa:bb:cc:00:01:02")
                 ),
-                (ip.clone(), Field::Hostname, Source::Dhcp, Some("alice-pc")),
-                (ip.clone(), Field::Hostname, Source::DhcpFqdn, None),
             ]
         );
         // An INFORM's ACK names ciaddr; with neither address there is nothing.

@@ -275,8 +275,9 @@ fn analyze(
         since: c.since,
         until: c.until,
     };
+    let filter = Filter::new(window, c.host.clone(), capture_end);
     let mut outputs = Outputs {
-        filter: Filter::new(window, c.host.clone(), capture_end),
+        filter: filter.clone(),
         agg: Aggregator::new(
             &catalog,
             &policy,
@@ -287,7 +288,8 @@ fn analyze(
                 c.all_hosts,
             ),
         )
-        .with_flag_visitors(c.flag_visitors),
+        .with_flag_visitors(c.flag_visitors)
+        .with_identity(filter, i64::from(c.identity_max_age) * 3_600_000_000_000),
         catalog: &catalog,
         events,
         events_path: c.events.as_deref(),

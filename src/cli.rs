@@ -155,9 +155,15 @@ pub struct CommonArgs {
     /// Keep only observations at or before this time (same forms as --since).
     #[arg(long, value_name = "TIME", value_parser = crate::filter::Bound::parse, allow_hyphen_values = true)]
     pub until: Option<crate::filter::Bound>,
-    /// Keep only these hosts (the client side): addresses or CIDR ranges, comma-separated.
-    #[arg(long, value_name = "IP|CIDR,...", value_parser = crate::policy::Cidr::parse, value_delimiter = ',')]
-    pub host: Vec<crate::policy::Cidr>,
+    /// Keep only these hosts (the client side), comma-separated: addresses, CIDR ranges, or
+    /// devices by host name or MAC address (whichever address the device held at each
+    /// observation, from DHCP, mDNS, NetBIOS and NTLM; see the README's Identity section).
+    #[arg(long, value_name = "IP|CIDR|NAME|MAC,...", value_parser = crate::filter::HostSel::parse, value_delimiter = ',')]
+    pub host: Vec<crate::filter::HostSel>,
+    /// Hours a host name or user learnt from mDNS, NetBIOS, Kerberos or NTLM names the
+    /// address's vendor events after it was last seen (DHCP bindings last their lease).
+    #[arg(long, value_name = "HOURS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=87_600))]
+    pub identity_max_age: u32,
 }
 
 #[derive(Debug, Args)]

@@ -53,7 +53,10 @@ pub struct Outputs<'a> {
 
 impl Consumer for Outputs<'_> {
     fn observe(&mut self, obs: Observation) {
-        if !self.filter.keeps(&obs) {
+        // Identity facts all reach the aggregator, which learns them and applies the filter
+        // to their events itself (see `Aggregator::identity_filter`).
+        let identity = matches!(obs.what, crate::model::What::Identity(_));
+        if !identity && !self.filter.keeps(&obs, &self.agg.identity) {
             return;
         }
         let want_line = self.events.is_some() && self.write_err.is_none();

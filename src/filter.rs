@@ -1,11 +1,17 @@
-//! What `--since`, `--until` and `--host` keep: a time window and a set of address ranges
-//! (the policy's [`Cidr`]), parsed from the command line and asked about each observation before it reaches the
-//! aggregator.
+//! What `--since`, `--until` and `--host` keep: a time window and a set of hosts (address
+//! ranges, the policy's [`Cidr`], or device names and MACs), parsed from the command line and
+//! asked about each observation before it reaches the aggregator.
+//!
+//! A name or a MAC names whichever address the device held at the observation's time, so it
+//! is resolved through the identity bindings at that moment: the aggregator keeps them, and
+//! learns every identity fact whether or not it is kept (`consumer`), so that a name can be
+//! resolved for the observations that follow.
 
 use std::net::IpAddr;
 
+use crate::aggregate::identity::Identities;
 use crate::capture::{self, InputPath, Next};
-use crate::model::{IdentityWhat, Observation, What};
+use crate::model::{Field, IdentityWhat, Observation, What};
 use crate::policy::Cidr;
 use crate::time::{self, TsNanos};
 
@@ -14,12 +20,57 @@ use crate::time::{self, TsNanos};
 pub struct Filter {
     since: TsNanos,
     until: TsNanos,
-    hosts: Vec<Cidr>,
+    hosts: Vec<HostSel>,
+}
+
+/// One `--host` item: an address range, or a device by name or MAC.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HostSel {
+    Net(Cidr),
+    /// Lower-cased; matches a host name equal to it or whose first label is it
+    /// (`tablet-carol` matches `tablet-carol.corp.test`).
+    Name(String),
+    /// `aa:bb:cc:dd:ee:ff`, as identity values are written.
+    Mac(String),
+}
+
+/// Longest host name `--host` takes (a DNS name's limit).
+const MAX_NAME: usize = 253;
+
+impl HostSel {
+    /// An address or CIDR (anything with a `/` or only digits and dots is taken as one, so
+    /// its error is the CIDR's), a MAC (`aa:bb:cc:dd:ee:ff` or with `-`), or a host name.
+    pub fn parse(s: &str) -> Result<HostSel, String> {
+        let s = s.trim();
+        let numeric = s.chars().all(|c| c.is_ascii_digit() || c == '.');
+        if s.contains('/') || numeric || s.parse::<IpAddr>().is_ok() {
+            return Cidr::parse(s).map(HostSel::Net);
+        }
+        let parts: Vec<&str> = s.split([':', '-']).collect();
+        if parts.len() == 6
+            && parts
+                .iter()
+                .all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_hexdigit()))
+        {
+            return Ok(HostSel::Mac(parts.join(":").to_ascii_lowercase()));
+        }
+        let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_');
+        if s.is_empty() || s.len() > MAX_NAME || !s.chars().all(ok) {
+            return Err(format!(
+                "bad host '{s}': neither an IP address, a CIDR range, a MAC address nor a host name"
+            ));
+        }
+        Ok(HostSel::Name(s.trim_end_matches('.').to_ascii_lowercase()))
+    }
+
+    fn is_net(&self) -> bool {
+        matches!(self, HostSel::Net(_))
+    }
 }
 
 impl Filter {
     /// `end` is the capture's last packet time, needed only for a relative bound.
-    pub fn new(window: Window, hosts: Vec<Cidr>, end: TsNanos) -> Filter {
+    pub fn new(window: Window, hosts: Vec<HostSel>, end: TsNanos) -> Filter {
         let (since, until) = window.resolve(end);
         Filter {
             since,
@@ -32,11 +83,65 @@ impl Filter {
         self.since == TsNanos::MIN && self.until == TsNanos::MAX && self.hosts.is_empty()
     }
 
-    pub fn keeps(&self, o: &Observation) -> bool {
-        (self.since..=self.until).contains(&o.ts)
-            && (self.hosts.is_empty()
-                || about(o).is_none_or(|ip| self.hosts.iter().any(|n| n.contains(ip))))
+    /// Does a host name or MAC select hosts (so identity facts must be learnt even when not
+    /// kept)?
+    pub fn by_identity(&self) -> bool {
+        self.hosts.iter().any(|h| !h.is_net())
     }
+
+    /// `id`: the bindings known so far, which say who held an address at the observation's
+    /// time (only asked when a name or a MAC was given).
+    pub fn keeps(&self, o: &Observation, id: &Identities) -> bool {
+        (self.since..=self.until).contains(&o.ts)
+            && (self.hosts.is_empty() || about(o).is_none_or(|ip| self.selects(ip, o.ts, id)))
+    }
+
+    /// An identity fact about `ip`, once bound: `fact` is its field, value and, for DHCP, the
+    /// client's MAC. Kept when the address is selected now, or when the fact itself names a
+    /// selected device, so every fact of the message that gives an address to that device is
+    /// kept whatever their order.
+    pub fn keeps_fact(
+        &self,
+        o: &Observation,
+        ip: IpAddr,
+        fact: (Field, &str, Option<&str>),
+        id: &Identities,
+    ) -> bool {
+        let (field, value, client_mac) = fact;
+        if !(self.since..=self.until).contains(&o.ts) {
+            return false;
+        }
+        if self.hosts.is_empty() || self.selects(ip, o.ts, id) {
+            return true;
+        }
+        self.hosts.iter().any(|h| match h {
+            HostSel::Net(_) => false,
+            HostSel::Name(want) => field == Field::Hostname && name_is(value, want),
+            HostSel::Mac(want) => {
+                (field == Field::Mac && value == want) || client_mac == Some(want.as_str())
+            }
+        })
+    }
+
+    fn selects(&self, ip: IpAddr, ts: TsNanos, id: &Identities) -> bool {
+        let mut who = None;
+        self.hosts.iter().any(|h| match h {
+            HostSel::Net(n) => n.contains(ip),
+            HostSel::Name(want) => who
+                .get_or_insert_with(|| id.at(ip, ts))
+                .host_name
+                .is_some_and(|n| name_is(n, want)),
+            HostSel::Mac(want) => who
+                .get_or_insert_with(|| id.at(ip, ts))
+                .host_mac
+                .is_some_and(|m| m == want),
+        })
+    }
+}
+
+/// Is host name `n` the `--host` name `want`: equal, or `want` is its first label?
+fn name_is(n: &str, want: &str) -> bool {
+    n == want || n.split('.').next() == Some(want)
 }
 
 /// The host an observation is about: whoever asked (a DNS answer goes back to it), or the
@@ -148,6 +253,24 @@ impl Window {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_items() {
+        assert!(matches!(HostSel::parse("10.0.0.0/8"), Ok(HostSel::Net(_))));
+        assert!(matches!(HostSel::parse("fd00::1"), Ok(HostSel::Net(_))));
+        assert!(HostSel::parse("10.0.0.0/40").is_err());
+        assert!(HostSel::parse("10.0.0.300").is_err());
+        assert_eq!(
+            HostSel::parse("02-5D-00-00-00-C3"),
+            Ok(HostSel::Mac("02:5d:00:00:00:c3".into()))
+        );
+        assert_eq!(
+            HostSel::parse("Tablet-Carol"),
+            Ok(HostSel::Name("tablet-carol".into()))
+        );
+        assert!(HostSel::parse("a b").is_err());
+        assert!(HostSel::parse("").is_err());
+    }
 
     #[test]
     fn bounds() {

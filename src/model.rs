@@ -156,6 +156,12 @@ pub enum IdentityWhat {
         msg_type: u8,
         fqdn: Option<String>,
     },
+    /// A DHCPRELEASE: the client `mac` gives `ip` (its `ciaddr`) back, so its DHCP bindings
+    /// end now rather than at the lease's end.
+    DhcpRelease {
+        ip: IpAddr,
+        mac: String,
+    },
     Malformed(Source),
 }
 
@@ -187,7 +193,7 @@ pub fn norm_name(raw: &[u8]) -> String {
     crate::escape::name(s.get(..end).unwrap_or_default())
 }
 
-fn mac_text(m: [u8; 6]) -> String {
+pub(crate) fn mac_text(m: [u8; 6]) -> String {
     let [a, b, c, d, e, f] = m;
     format!("{a:02x}:{b:02x}:{c:02x}:{d:02x}:{e:02x}:{f:02x}")
 }
@@ -220,6 +226,14 @@ impl Identity {
                             fqdn: norm(m.fqdn),
                         })
                     }
+                    Some(dhcp::DHCPRELEASE) => {
+                        if let (Some(mac), false) = (m.mac, m.ciaddr.is_unspecified()) {
+                            emit(IdentityWhat::DhcpRelease {
+                                ip: IpAddr::V4(m.ciaddr),
+                                mac: mac_text(mac),
+                            });
+                        }
+                    }
                     Some(dhcp::DHCPACK) => {
                         let inform = m.yiaddr.is_unspecified();
                         let ip = if inform { m.ciaddr } else { m.yiaddr };
@@ -229,18 +243,20 @@ impl Identity {
                         let ip = IpAddr::V4(ip);
                         let answers = Some(Answers::Dhcp { key, inform });
                         let lease_secs = m.lease_secs;
-                        if let Some(mac) = m.mac {
-                            emit(IdentityWhat::Claim(Claim {
-                                lease_secs,
-                                ..claim(ip, Field::Mac, Source::Dhcp, Some(mac_text(mac)))
-                            }));
-                        }
+                        // Names before the MAC: `--host NAME` keeps the MAC's fact because
+                        // the address is that name's by then.
                         for (source, v) in [(Source::Dhcp, m.hostname), (Source::DhcpFqdn, m.fqdn)]
                         {
                             emit(IdentityWhat::Claim(Claim {
                                 answers,
                                 lease_secs,
                                 ..claim(ip, Field::Hostname, source, norm(v))
+                            }));
+                        }
+                        if let Some(mac) = m.mac {
+                            emit(IdentityWhat::Claim(Claim {
+                                lease_secs,
+                                ..claim(ip, Field::Mac, Source::Dhcp, Some(mac_text(mac)))
                             }));
                         }
                     }
@@ -586,14 +602,14 @@ mod tests {
         assert_eq!(
             w.iter().map(value).collect::<Vec<_>>(),
             [
+                (ip.clone(), Field::Hostname, Source::Dhcp, Some("alice-pc")),
+                (ip.clone(), Field::Hostname, Source::DhcpFqdn, None),
                 (
                     ip.clone(),
                     Field::Mac,
                     Source::Dhcp,
                     Some("aa:bb:cc:00:01:02")
                 ),
-                (ip.clone(), Field::Hostname, Source::Dhcp, Some("alice-pc")),
-                (ip.clone(), Field::Hostname, Source::DhcpFqdn, None),
             ]
         );
         // An INFORM's ACK names ciaddr; with neither address there is nothing.

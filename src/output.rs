@@ -204,7 +204,8 @@ pub fn summary(
         let mine: Vec<(&String, &Usage)> = vendors.iter().filter(|(id, _)| shown(ip, id)).collect();
         let _ = writeln!(
             s,
-            "\nHOST {ip}  ({} vendor(s) used, {bad} unsanctioned)",
+            "\nHOST {}  ({} vendor(s) used, {bad} unsanctioned)",
+            known_as(*ip, vendors.values()),
             mine.len()
         );
         if let Some(v) = agg.visibility.get(ip) {
@@ -287,7 +288,11 @@ pub fn summary(
                 "\nVISITORS (hosts that only loaded widgets or read help centers built on a vendor: not counted as use; --flag-visitors counts them)"
             );
             for (id, ips) in &visitors {
-                let list: Vec<String> = ips.iter().take(8).map(|i| i.to_string()).collect();
+                let list: Vec<String> = ips
+                    .iter()
+                    .take(8)
+                    .map(|i| known_as(*i, agg.hosts.get(i).into_iter().flat_map(|v| v.values())))
+                    .collect();
                 let more = if ips.len() > 8 { ", ..." } else { "" };
                 let _ = writeln!(
                     s,
@@ -331,7 +336,8 @@ pub fn summary(
                 let role = roles.get(&(ip, id)).map_or("", |v| v.role.as_str());
                 let _ = writeln!(
                     s,
-                    "    {ip:<40} {status:<12} {role:<11} {:>5} events  {} .. {}",
+                    "    {:<40} {status:<12} {role:<11} {:>5} events  {} .. {}",
+                    known_as(ip, [u]),
                     u.events,
                     short(u.first_seen),
                     short(u.last_seen)
@@ -339,6 +345,7 @@ pub fn summary(
             }
         }
     }
+    write_devices(&mut s, agg, &name);
     if !agg.encrypted_dns.is_empty() {
         let _ = writeln!(s, "\nENCRYPTED DNS (these hosts' lookups are not visible; their vendor list may be incomplete)");
         for (ip, servers) in &agg.encrypted_dns {
@@ -398,6 +405,104 @@ pub fn summary(
 
 /// A role's evidence under its summary line: why, then the names by endpoint role and
 /// client with their sessions.
+/// A host as people know it: `laptop-alice (10.99.50.50, alice@corp.test)`, from the device
+/// names and users that held the address at its vendor events; just the address when none
+/// is known.
+fn known_as<'a>(ip: IpAddr, usages: impl IntoIterator<Item = &'a Usage>) -> String {
+    let mut names = BTreeSet::new();
+    let mut users = BTreeSet::new();
+    for u in usages {
+        names.extend(u.who.host_names());
+        users.extend(u.who.users());
+    }
+    let names: Vec<&str> = names.into_iter().collect();
+    let mut inner = vec![ip.to_string()];
+    inner.extend(users.into_iter().map(str::to_owned));
+    if names.is_empty() && inner.len() == 1 {
+        return ip.to_string();
+    }
+    if names.is_empty() {
+        return format!("{ip} ({})", inner[1..].join(", "));
+    }
+    format!("{} ({})", names.join(", "), inner.join(", "))
+}
+
+/// One device in the summary, wherever it was: its names, addresses, users, vendors.
+#[derive(Default)]
+struct Device<'a> {
+    mac: Option<&'a str>,
+    names: BTreeSet<&'a str>,
+    ips: BTreeSet<IpAddr>,
+    users: BTreeSet<&'a str>,
+    vendors: BTreeSet<&'a str>,
+}
+
+/// The devices behind the hosts that used vendors: one per MAC address where DHCP gave one
+/// (a laptop that moved between addresses is one device), else one per host name; a name
+/// without a MAC joins the MAC's device that has the same name or first label
+/// (`laptop-alice.corp.test` from DHCPv6 and `laptop-alice` from DHCPv4).
+fn write_devices(s: &mut String, agg: &Aggregator, name: &dyn Fn(&str) -> String) {
+    use std::fmt::Write as _;
+    let first = |n: &str| n.split('.').next().unwrap_or(n).to_owned();
+    let mut by_mac: BTreeMap<&str, Device> = BTreeMap::new();
+    let mut by_name: BTreeMap<&str, Device> = BTreeMap::new();
+    for (ip, vs) in &agg.hosts {
+        for (id, u) in vs {
+            for (n, m, user) in &u.who.seen {
+                let d = match (m, n) {
+                    (Some(m), _) => by_mac.entry(m).or_default(),
+                    (None, Some(n)) => by_name.entry(n).or_default(),
+                    (None, None) => continue,
+                };
+                d.mac = m.as_deref();
+                d.names.extend(n.as_deref());
+                d.ips.insert(*ip);
+                d.users.extend(user.as_deref());
+                d.vendors.insert(id);
+            }
+        }
+    }
+    let mut devices: Vec<Device> = by_mac.into_values().collect();
+    for (n, d) in by_name {
+        let into = devices
+            .iter_mut()
+            .find(|m| m.mac.is_some() && m.names.iter().any(|x| first(x) == first(n)));
+        match into {
+            Some(m) => {
+                m.names.extend(d.names);
+                m.ips.extend(d.ips);
+                m.users.extend(d.users);
+                m.vendors.extend(d.vendors);
+            }
+            None => devices.push(d),
+        }
+    }
+    if devices.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\nDEVICES (from DHCP, mDNS, NetBIOS, Kerberos, NTLM: one per MAC address where known, else per name)"
+    );
+    for d in devices {
+        let names: Vec<&str> = d.names.iter().copied().collect();
+        let ips: Vec<String> = d.ips.iter().map(IpAddr::to_string).collect();
+        let mut inner = ips.clone();
+        inner.extend(d.users.iter().map(|u| u.to_string()));
+        let label = if names.is_empty() {
+            d.mac.unwrap_or("?").to_owned()
+        } else {
+            names.join(", ")
+        };
+        let _ = writeln!(s, "  {label} ({})", inner.join(", "));
+        if let Some(m) = d.mac {
+            let _ = writeln!(s, "       mac:     {m}");
+        }
+        let vendors: Vec<String> = d.vendors.iter().map(|v| name(v)).collect();
+        let _ = writeln!(s, "       vendors: {}", vendors.join(", "));
+    }
+}
+
 fn write_evidence(s: &mut String, u: &Usage, v: &Verdict) {
     use std::fmt::Write as _;
     for r in &v.reasons {

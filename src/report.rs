@@ -225,10 +225,16 @@ pub struct VendorUse<'a> {
 pub struct VendorHost<'a> {
     pub events: u64,
     pub first_seen: Timestamp,
+    /// MAC addresses that held the address at its events with this vendor (DHCP).
+    pub host_macs: BTreeSet<&'a str>,
+    /// Device names that held the address at its events with this vendor (see `identity`).
+    pub host_names: BTreeSet<&'a str>,
     pub hostnames: &'a BTreeSet<String>,
     pub ip: IpAddr,
     pub last_seen: Timestamp,
     pub sanctioned: bool,
+    /// Users logged on at the address at its events with this vendor (Kerberos, NTLM).
+    pub users: BTreeSet<&'a str>,
 }
 
 /// How much of the traffic had a name: counted per TLS or QUIC connection (its first
@@ -526,10 +532,13 @@ impl<'a> Report<'a> {
                         .map(|(ip, u)| VendorHost {
                             events: u.events,
                             first_seen: Timestamp(u.first_seen),
+                            host_macs: u.who.host_macs(),
+                            host_names: u.who.host_names(),
                             hostnames: &u.hostnames,
                             ip,
                             last_seen: Timestamp(u.last_seen),
                             sanctioned: u.sanctioned,
+                            users: u.who.users(),
                         })
                         .collect(),
                     last_seen: Timestamp(last.unwrap_or_default()),

@@ -28,8 +28,9 @@ pub const MAX_PENDING: usize = 4096;
 /// Estimated bytes of one binding: map entry, key, value string, times.
 const BINDING_BYTES: usize = 160;
 /// Bindings without a lease (all but DHCP's) name a vendor event's client for this long
-/// after they were last seen: a workstation name or a logged-on user outlives the packet
-/// that showed it, but not by days, on networks where addresses move.
+/// after they were last seen, unless `--identity-max-age` says otherwise: a workstation name
+/// or a logged-on user outlives the packet that showed it, but not by days, on networks
+/// where addresses move.
 pub const MAX_AGE_NS: i64 = 24 * 3600 * 1_000_000_000;
 /// Host-name sources, the preferred last: the latest binding wins, and on a tie (one DHCP
 /// ACK gives both) the FQDN is the fuller name.
@@ -91,10 +92,12 @@ impl Binding {
 /// Estimated bytes of a remembered value.
 const STRING_BYTES: usize = 48;
 
-#[derive(Default)]
 pub struct Identities {
     /// (ip, field, source) → the value it holds now.
     pub bindings: HashMap<(IpAddr, Field, Source), Binding>,
+    /// How long a binding without a lease names its address after it was last seen
+    /// (`--identity-max-age`).
+    pub max_age_ns: i64,
     bytes: usize,
     dhcp_clients: HashMap<DhcpKey, (bool, Option<String>, Option<String>)>,
     dhcpv6_clients: HashMap<u32, (u8, Option<String>)>,
@@ -105,6 +108,21 @@ pub struct Identities {
     pub cleared: u64,
     /// Times a table of pending client messages was cleared for room.
     pub pending_cleared: u64,
+}
+
+impl Default for Identities {
+    fn default() -> Identities {
+        Identities {
+            bindings: HashMap::new(),
+            max_age_ns: MAX_AGE_NS,
+            bytes: 0,
+            dhcp_clients: HashMap::new(),
+            dhcpv6_clients: HashMap::new(),
+            malformed: 0,
+            cleared: 0,
+            pending_cleared: 0,
+        }
+    }
 }
 
 impl Aggregator<'_> {
@@ -148,6 +166,10 @@ impl Aggregator<'_> {
                 id.dhcpv6_clients.insert(*xid, (*msg_type, fqdn.clone()));
                 return false;
             }
+            IdentityWhat::DhcpRelease { ip, mac } => {
+                id.release(*ip, mac, o.ts);
+                return false;
+            }
             IdentityWhat::Claim(c) => c,
         };
         let Some(value) = id.value_of(claim) else {
@@ -156,6 +178,16 @@ impl Aggregator<'_> {
         let bytes = self.limits.identity_bytes;
         if !id.bind(claim, &value, o.ts, bytes) {
             return false;
+        }
+        if let Some(f) = &self.identity_filter {
+            let client_mac = match claim.answers {
+                Some(Answers::Dhcp { key, .. }) => key.mac.map(crate::model::mac_text),
+                _ => None,
+            };
+            let fact = (claim.field, value.as_str(), client_mac.as_deref());
+            if !f.keeps_fact(o, claim.ip, fact, &self.identity) {
+                return false;
+            }
         }
         if let Some(buf) = line {
             buf.clear();
@@ -197,7 +229,7 @@ impl Identities {
                 .filter_map(|s| self.bindings.get(&(ip, field, *s)))
                 .filter(|b| match b.until {
                     Some(end) => ts <= end,
-                    None => ts.saturating_sub(b.last_seen) <= MAX_AGE_NS,
+                    None => ts.saturating_sub(b.last_seen) <= self.max_age_ns,
                 })
                 .max_by_key(|b| b.first_seen)
                 .map(|b| b.value.as_str())
@@ -209,6 +241,27 @@ impl Identities {
             host_name: pick(Field::Hostname, &HOSTNAME_SOURCES),
             host_mac: pick(Field::Mac, &[Source::Dhcp]),
             user: pick(Field::User, &[Source::Ntlm, Source::Kerberos]),
+        }
+    }
+
+    /// A DHCPRELEASE of `ip` by `mac`: the DHCP bindings of the address end at `ts`, if that
+    /// MAC holds it (a release sent with another client's address ends nothing).
+    fn release(&mut self, ip: IpAddr, mac: &str, ts: TsNanos) {
+        let holds = self
+            .bindings
+            .get(&(ip, Field::Mac, Source::Dhcp))
+            .is_some_and(|b| b.value == mac);
+        if !holds {
+            return;
+        }
+        for key in [
+            (ip, Field::Mac, Source::Dhcp),
+            (ip, Field::Hostname, Source::Dhcp),
+            (ip, Field::Hostname, Source::DhcpFqdn),
+        ] {
+            if let Some(b) = self.bindings.get_mut(&key) {
+                b.until = Some(b.until.map_or(ts, |u| u.min(ts)));
+            }
         }
     }
 
@@ -432,5 +485,43 @@ mod tests {
         assert_eq!(id.at(ip, 90 * s).user, Some("corp\\alice"));
         assert_eq!(id.at(ip, 80 * s + MAX_AGE_NS + 1).user, None);
         assert_eq!(id.at("10.0.0.6".parse().unwrap(), 90 * s), Who::default());
+    }
+
+    /// A DHCPRELEASE ends the DHCP bindings at once, only from the MAC that holds them; the
+    /// age of the others is `max_age_ns`.
+    #[test]
+    fn a_release_ends_the_lease_and_the_age_is_settable() {
+        let mut id = Identities::default();
+        let ip: IpAddr = "10.0.0.5".parse().unwrap();
+        let s = 1_000_000_000;
+        let c = |field, source, lease| Claim {
+            ip,
+            field,
+            source,
+            value: None,
+            answers: None,
+            lease_secs: lease,
+        };
+        id.bind(
+            &c(Field::Hostname, Source::Dhcp, Some(600)),
+            "pc",
+            0,
+            1 << 20,
+        );
+        id.bind(
+            &c(Field::Mac, Source::Dhcp, Some(600)),
+            "02:00:00:00:00:01",
+            0,
+            1 << 20,
+        );
+        id.release(ip, "02:00:00:00:00:02", 10 * s);
+        assert_eq!(id.at(ip, 20 * s).host_name, Some("pc"));
+        id.release(ip, "02:00:00:00:00:01", 30 * s);
+        assert_eq!(id.at(ip, 30 * s).host_name, Some("pc"));
+        assert_eq!(id.at(ip, 31 * s), Who::default());
+        id.max_age_ns = 3600 * s;
+        id.bind(&c(Field::User, Source::Ntlm, None), "bob", 100 * s, 1 << 20);
+        assert_eq!(id.at(ip, 3700 * s).user, Some("bob"));
+        assert_eq!(id.at(ip, 3701 * s).user, None);
     }
 }

@@ -60,6 +60,10 @@ pub struct Aggregator<'a> {
     pub flag_visitors: bool,
     /// Who each address is (host names, MACs, users).
     pub identity: identity::Identities,
+    /// `--since`, `--until`, `--host` for identity facts: every one is learnt (a name given
+    /// to `--host`, and the vendor events in the window, need bindings made before), only
+    /// those kept make events.
+    pub identity_filter: Option<crate::filter::Filter>,
 }
 
 /// What the aggregator may hold, from the `--memcap` shares.
@@ -158,7 +162,16 @@ impl<'a> Aggregator<'a> {
             tenancy: roles::Tenancy::default(),
             flag_visitors: false,
             identity: identity::Identities::default(),
+            identity_filter: None,
         }
+    }
+
+    /// What identity facts make events (see `identity_filter`), and how long a binding
+    /// without a lease names its address (`--identity-max-age`).
+    pub fn with_identity(mut self, filter: crate::filter::Filter, max_age_ns: i64) -> Self {
+        self.identity_filter = (!filter.keeps_all()).then_some(filter);
+        self.identity.max_age_ns = max_age_ns;
+        self
     }
 
     /// Visitors count as unsanctioned use too (`--flag-visitors`).

@@ -35,6 +35,29 @@ pub struct Usage {
     pub sanctioned: bool,
     /// What the role rules read: names by endpoint role and client, sessions, JA4s.
     pub evidence: super::roles::Evidence,
+    /// Who used it: the device names, MACs and users that held the address at its events
+    /// (at most [`MAX_HOSTNAMES`] each; an address on a shared network holds many devices).
+    pub who: Devices,
+}
+
+/// The device names, MACs and users seen at a host's vendor events, as they held together
+/// (so an address that two devices held in turn keeps them apart).
+#[derive(Clone, Debug, Default)]
+pub struct Devices {
+    /// (host name, MAC, user), each None when unknown at that event; never all three None.
+    pub seen: BTreeSet<(Option<String>, Option<String>, Option<String>)>,
+}
+
+impl Devices {
+    pub fn host_names(&self) -> BTreeSet<&str> {
+        self.seen.iter().filter_map(|t| t.0.as_deref()).collect()
+    }
+    pub fn host_macs(&self) -> BTreeSet<&str> {
+        self.seen.iter().filter_map(|t| t.1.as_deref()).collect()
+    }
+    pub fn users(&self) -> BTreeSet<&str> {
+        self.seen.iter().filter_map(|t| t.2.as_deref()).collect()
+    }
 }
 
 impl Aggregator<'_> {
@@ -65,6 +88,7 @@ impl Aggregator<'_> {
             return;
         }
         let room = self.limits.usage_bytes.saturating_sub(self.usage_bytes);
+        let who = self.identity.at(client, ts);
         let u = self
             .hosts
             .entry(client)
@@ -97,6 +121,21 @@ impl Aggregator<'_> {
             {
                 u.tenants.insert(t.clone());
                 grew += t.len() + STRING_BYTES;
+            }
+        }
+        if who != crate::event::Who::default() {
+            let cost: usize = [who.host_name, who.host_mac, who.user]
+                .iter()
+                .map(|v| v.map_or(0, |v| v.len() + STRING_BYTES))
+                .sum();
+            let t = (
+                who.host_name.map(str::to_owned),
+                who.host_mac.map(str::to_owned),
+                who.user.map(str::to_owned),
+            );
+            if u.who.seen.len() < MAX_HOSTNAMES && grew + cost <= room && !u.who.seen.contains(&t) {
+                u.who.seen.insert(t);
+                grew += cost;
             }
         }
         self.usage_bytes += grew;

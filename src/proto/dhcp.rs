@@ -31,6 +31,7 @@ const OPT_END: u8 = 255;
 
 pub const DHCPREQUEST: u8 = 3;
 pub const DHCPACK: u8 = 5;
+pub const DHCPRELEASE: u8 = 7;
 pub const DHCPINFORM: u8 = 8;
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -127,6 +127,8 @@ fn bad_windows_and_hosts_are_usage_errors() {
         ["--since", "yesterday"],
         ["--until", "2024-02-30T00:00:00Z"],
         ["--host", "10.0.0.0/40"],
+        ["--host", "no such!host"],
+        ["--identity-max-age", "0"],
     ] {
         let mut a = vec!["scan", "--quiet", cap.to_str().unwrap()];
         a.extend_from_slice(&args);

@@ -18,6 +18,7 @@ mod filters; // --since, --until, --host against tshark's packet times
 mod hidden; // ECH, SNI-less hellos, encrypted DNS, and the visibility they leave
 mod html; // --html: the page in headless Chromium, against tshark truth; hostile names; scale
 mod identity; // identity events (DHCP, mDNS, NBNS, Kerberos, NTLM) vs tshark truth
+mod identity_join; // vendor events carry the device and user of EXPECTED.tsv (issue 13)
 mod ja4; // the ja4 fingerprint vs FoxIO's reference, and the client class
 mod live; // shadowdesk live on a veth between namespaces, with real clients
 mod reader; // our pcap/pcapng reader gives the records libpcap gives

@@ -110,6 +110,22 @@ fn load_policy(c: &CommonArgs, catalog: &Catalog) -> Result<(Policy, Option<Poli
     Ok((policy, file))
 }
 
+/// The summary's line naming the policy that applied.
+fn policy_line(run: &RunInfo) -> String {
+    let flag = match run.sanctioned.is_empty() {
+        true => String::new(),
+        false => format!("--sanctioned {}", run.sanctioned.join(",")),
+    };
+    match (&run.policy, flag.is_empty()) {
+        (Some(f), true) => format!("policy: {} (sha256 {:.12})\n", f.path, f.sha256),
+        (Some(f), false) => format!("policy: {} (sha256 {:.12}) and {flag}\n", f.path, f.sha256),
+        (None, false) => format!("policy: {flag} (no policy file)\n"),
+        (None, true) => {
+            "policy: none (no --policy or --sanctioned: no vendor is sanctioned)\n".to_owned()
+        }
+    }
+}
+
 /// The values of a long flag as they appear on the command line (`--flag V` or
 /// `--flag=V`), up to a `--` that ends the flags.
 fn given(argv: &[String], flag: &str) -> Vec<String> {
@@ -308,8 +324,9 @@ fn analyze(
     .collect();
     if on_stdout.len() > 1 {
         return Err(Fatal(format!(
-            "{} - cannot all use standard output",
-            on_stdout.join(" - and ")
+            "{} - cannot {} use standard output",
+            on_stdout.join(" - and "),
+            if on_stdout.len() == 2 { "both" } else { "all" }
         )));
     }
     let catalog = load_catalog(c.fingerprints.as_deref())?;
@@ -435,7 +452,10 @@ fn analyze(
         }
     }
     if c.events.is_none() && c.report.is_none() && c.html.is_none() && c.csv.is_none() {
-        let text = output::summary(&agg, &catalog, &all_inputs, &result.stats, c.evidence);
+        let mut text = output::summary(&agg, &catalog, &all_inputs, &result.stats, c.evidence);
+        // Under the header line: which policy the verdicts below come from.
+        let at = text.find('\n').map_or(text.len(), |i| i + 1);
+        text.insert_str(at, &policy_line(&run));
         write_stdout(&text).map_err(|e| Fatal(format!("writing the summary to {e}")))?;
     }
     if let Some(e) = &result.internal_error {

@@ -219,3 +219,51 @@ fn meta_names_the_run_and_the_rule_behind_each_verdict() {
     assert!(seen >= 4, "{seen}");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// The summary as a person reads it: times say they are UTC, counts of one are singular,
+/// and a line names the policy (its path and the start of `sha256sum`'s digest).
+#[test]
+fn summary_labels_times_counts_and_the_policy() {
+    let policy = root().join("testdata/office/policy.txt");
+    let cap = root().join("testdata/office/office_day.pcap");
+    let o = run(&[
+        "scan",
+        "--quiet",
+        "--policy",
+        policy.to_str().unwrap(),
+        "--sanctioned",
+        "intercom",
+        cap.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let sum = std::process::Command::new("sha256sum")
+        .arg(&policy)
+        .output()
+        .unwrap();
+    let digest = String::from_utf8(sum.stdout).unwrap()[..12].to_owned();
+    let second = text.lines().nth(1).unwrap();
+    assert_eq!(
+        second,
+        format!(
+            "policy: {} (sha256 {digest}) and --sanctioned intercom",
+            policy.display()
+        )
+    );
+    assert!(text.starts_with("shadowdesk: 1 input, "), "{text}");
+    for l in text.lines().filter(|l| l.contains(" .. ")) {
+        assert!(l.contains(" UTC"), "{l}");
+        assert!(!l.contains(" 1 events") && !l.contains(" 1 hosts"), "{l}");
+    }
+    assert!(
+        !text.contains("(s)") || text.contains("vendor(s) used"),
+        "{text}"
+    );
+    // Without a policy, the line says nothing is sanctioned.
+    let o = run(&["scan", "--quiet", cap.to_str().unwrap()]);
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(
+        text.lines().nth(1),
+        Some("policy: none (no --policy or --sanctioned: no vendor is sanctioned)")
+    );
+}

@@ -22,8 +22,12 @@ fn python_rows(path: &std::path::Path) -> Option<Vec<Vec<String>>> {
 
 /// Scans `inputs` with `extra` options into a report and a CSV table; returns Python's
 /// rows (header first) and the rows the report says the table must hold.
-fn table_and_report(extra: &[&str], inputs: &[&str]) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
-    let d = tempdir(&format!("csv-{}", inputs.len() + extra.len()));
+fn table_and_report(
+    tag: &str,
+    extra: &[&str],
+    inputs: &[&str],
+) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
+    let d = tempdir(tag);
     let (csv, rep) = (d.join("t.csv"), d.join("r.json"));
     let mut args = vec![
         "scan",
@@ -114,6 +118,7 @@ fn csv_table_is_the_report_read_back_by_python() {
     let policy = root().join("testdata/office/policy.txt");
     let cap = root().join("testdata/office/office_day.pcap");
     let (rows, want) = table_and_report(
+        "csv-office",
         &["--policy", policy.to_str().unwrap()],
         &[cap.to_str().unwrap()],
     );
@@ -147,7 +152,7 @@ fn csv_host_name_is_the_identity_of_the_address() {
         return;
     }
     let cap = root().join("testdata/captures/identity/dhcp_two_hosts.pcap");
-    let (rows, want) = table_and_report(&[], &[cap.to_str().unwrap()]);
+    let (rows, want) = table_and_report("csv-identity", &[], &[cap.to_str().unwrap()]);
     assert_eq!(rows[0], HEADER);
     assert_eq!(rows[1..], want[..]);
     let truth = tsv(&root().join("testdata/captures/identity/dhcp_two_hosts.pcap.identity.tsv"));
@@ -173,4 +178,30 @@ fn csv_host_name_is_the_identity_of_the_address() {
         checked >= 2,
         "{checked} rows with a tshark host name in {rows:?}"
     );
+}
+
+/// Names as hostile as the wire allows (tests/html/synth.py `hostile`: quotes, angle
+/// brackets, control bytes in SNI) come back from Python's reader as the report has them.
+#[test]
+fn csv_quotes_hostile_names_so_they_read_back_whole() {
+    if !have_python() {
+        return;
+    }
+    let d = tempdir("csv-hostile");
+    let cap = d.join("hostile.pcap");
+    let truth = d.join("hostile.truth.json");
+    let o = std::process::Command::new("python3")
+        .arg(root().join("tests/html/synth.py"))
+        .args(["hostile", cap.to_str().unwrap(), truth.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (rows, want) = table_and_report("csv-hostile-run", &[], &[cap.to_str().unwrap()]);
+    assert_eq!(rows[0], HEADER);
+    assert_eq!(rows[1..], want[..]);
+    assert!(
+        rows[1..].iter().any(|r| r[8].contains('"')),
+        "no name with a double quote: {rows:?}"
+    );
+    let _ = std::fs::remove_dir_all(&d);
 }

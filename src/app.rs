@@ -17,7 +17,8 @@ use crate::memcap::Shares;
 use crate::output::{self, Sink};
 use crate::pipeline;
 use crate::policy::Policy;
-use crate::report::Report;
+use crate::report::{Filters, PolicyFile, Report, RunInfo};
+use sha2::Digest as _;
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_UNSANCTIONED: u8 = 1;
@@ -77,14 +78,28 @@ fn load_lists(dir: Option<&std::path::Path>) -> Result<(Resolvers, EchFronts), F
     Ok((resolvers, fronts))
 }
 
-fn load_policy(c: &CommonArgs, catalog: &Catalog) -> Result<Policy, Fatal> {
-    let mut policy = match &c.policy {
-        None => Policy::default(),
+/// The policy of `--policy` and `--sanctioned`, and the file's path and digest for the
+/// report's `meta` (taken from the one read: a FIFO or /dev/stdin is read once).
+fn load_policy(c: &CommonArgs, catalog: &Catalog) -> Result<(Policy, Option<PolicyFile>), Fatal> {
+    let (mut policy, file) = match &c.policy {
+        None => (Policy::default(), None),
         Some(p) => {
             let shown = p.display().to_string();
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| Fatal(format!("policy file {shown}: {e}")))?;
-            Policy::parse(&shown, &text, catalog).map_err(Fatal)?
+            let bytes = std::fs::read(p).map_err(|e| Fatal(format!("policy file {shown}: {e}")))?;
+            let text = String::from_utf8(bytes)
+                .map_err(|e| Fatal(format!("policy file {shown}: not UTF-8: {e}")))?;
+            let policy = Policy::parse(&shown, &text, catalog).map_err(Fatal)?;
+            let sha256 = sha2::Sha256::digest(text.as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            (
+                policy,
+                Some(PolicyFile {
+                    path: shown,
+                    sha256,
+                }),
+            )
         }
     };
     for s in &c.sanctioned {
@@ -92,7 +107,65 @@ fn load_policy(c: &CommonArgs, catalog: &Catalog) -> Result<Policy, Fatal> {
             .allow_everywhere(s, catalog)
             .map_err(|e| Fatal(format!("--sanctioned: {e}")))?;
     }
-    Ok(policy)
+    Ok((policy, file))
+}
+
+/// The summary's line naming the policy that applied.
+fn policy_line(run: &RunInfo) -> String {
+    let flag = match run.sanctioned.is_empty() {
+        true => String::new(),
+        false => format!("--sanctioned {}", run.sanctioned.join(",")),
+    };
+    match (&run.policy, flag.is_empty()) {
+        (Some(f), true) => format!("policy: {} (sha256 {:.12})\n", f.path, f.sha256),
+        (Some(f), false) => format!("policy: {} (sha256 {:.12}) and {flag}\n", f.path, f.sha256),
+        (None, false) => format!("policy: {flag} (no policy file)\n"),
+        (None, true) => {
+            "policy: none (no --policy or --sanctioned: no vendor is sanctioned)\n".to_owned()
+        }
+    }
+}
+
+/// The values of a long flag as they appear on the command line (`--flag V` or
+/// `--flag=V`), up to a `--` that ends the flags.
+fn given(argv: &[String], flag: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut it = argv.iter().take_while(|a| *a != "--");
+    while let Some(a) = it.next() {
+        if a == flag {
+            if let Some(v) = it.next() {
+                out.push(v.clone());
+            }
+        } else if let Some(v) = a.strip_prefix(flag).and_then(|r| r.strip_prefix('=')) {
+            out.push(v.to_owned());
+        }
+    }
+    out
+}
+
+/// What the report's `meta` says of the run.
+fn run_info(policy: &Policy, file: Option<PolicyFile>) -> RunInfo {
+    let argv: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let filters = Filters {
+        host: given(&argv, "--host")
+            .iter()
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        since: given(&argv, "--since").pop(),
+        until: given(&argv, "--until").pop(),
+    };
+    RunInfo {
+        command_line: argv,
+        filters,
+        policy: file,
+        sanctioned: policy.sanctioned_by_flag(),
+    }
 }
 
 /// Exit status after SIGINT: 128 + the signal number, as a shell reports it.
@@ -240,13 +313,25 @@ fn analyze(
     interrupted_by: Option<&AtomicUsize>,
     capture_end: crate::time::TsNanos,
 ) -> Result<u8, Fatal> {
-    if c.events.as_deref() == Some("-") && c.report.as_deref() == Some("-") {
-        return Err(Fatal(
-            "--events - and --report - cannot both use standard output".into(),
-        ));
+    let on_stdout: Vec<&str> = [
+        ("--events", &c.events),
+        ("--report", &c.report),
+        ("--csv", &c.csv),
+    ]
+    .into_iter()
+    .filter(|(_, p)| p.as_deref() == Some("-"))
+    .map(|(f, _)| f)
+    .collect();
+    if on_stdout.len() > 1 {
+        return Err(Fatal(format!(
+            "{} - cannot {} use standard output",
+            on_stdout.join(" - and "),
+            if on_stdout.len() == 2 { "both" } else { "all" }
+        )));
     }
     let catalog = load_catalog(c.fingerprints.as_deref())?;
-    let policy = load_policy(c, &catalog)?;
+    let (policy, policy_file) = load_policy(c, &catalog)?;
+    let run = run_info(&policy, policy_file);
     let (resolvers, ech_fronts) = load_lists(c.fingerprints.as_deref())?;
     // Every output path is checked before any is opened, so a bad --report does not cost the
     // events file its content, and a bad path fails now, not after hours of capture.
@@ -255,6 +340,7 @@ fn analyze(
         ("--events", &c.events, Mode::Stream),
         ("--report", &c.report, Mode::Whole),
         ("--html", &c.html, Mode::Whole),
+        ("--csv", &c.csv, Mode::Whole),
     ]
     .into_iter()
     .filter_map(|(flag, p, mode)| p.as_deref().map(|p| (flag, p, mode)))
@@ -295,6 +381,8 @@ fn analyze(
         events_path: c.events.as_deref(),
         report_path: c.report.as_deref(),
         html_path: c.html.as_deref(),
+        csv_path: c.csv.as_deref(),
+        run: &run,
         policy_view: &policy_view,
         live: live.as_ref(),
         write_err: None,
@@ -339,8 +427,15 @@ fn analyze(
         });
     }
     let interrupted = interrupted_by.is_some_and(|w| w.load(Ordering::Relaxed) != 0);
-    if c.report.is_some() || c.html.is_some() {
-        let report = Report::build(&agg, &catalog, &all_inputs, &result.stats, interrupted);
+    if c.report.is_some() || c.html.is_some() || c.csv.is_some() {
+        let report = Report::build(
+            &agg,
+            &catalog,
+            &all_inputs,
+            &result.stats,
+            interrupted,
+            &run,
+        );
         if let Some(p) = &c.report {
             output::write_report(p, &report)
                 .map_err(|e| Fatal(format!("writing the report to {}: {e}", output_name(p))))?;
@@ -353,9 +448,16 @@ fn analyze(
                 ))
             })?;
         }
+        if let Some(p) = &c.csv {
+            crate::outfile::write_whole(p, crate::csv::table(&report).as_bytes())
+                .map_err(|e| Fatal(format!("writing the CSV table to {}: {e}", output_name(p))))?;
+        }
     }
-    if c.events.is_none() && c.report.is_none() && c.html.is_none() {
-        let text = output::summary(&agg, &catalog, &all_inputs, &result.stats, c.evidence);
+    if c.events.is_none() && c.report.is_none() && c.html.is_none() && c.csv.is_none() {
+        let mut text = output::summary(&agg, &catalog, &all_inputs, &result.stats, c.evidence);
+        // Under the header line: which policy the verdicts below come from.
+        let at = text.find('\n').map_or(text.len(), |i| i + 1);
+        text.insert_str(at, &policy_line(&run));
         write_stdout(&text).map_err(|e| Fatal(format!("writing the summary to {e}")))?;
     }
     if let Some(e) = &result.internal_error {

@@ -113,6 +113,10 @@ pub struct CommonArgs {
     /// details; no network access needed to view it). Live: rewritten with --report.
     #[arg(long, value_name = "FILE")]
     pub html: Option<String>,
+    /// Write the per-host-vendor table as CSV (RFC 4180) to FILE; - is standard output.
+    /// Live: rewritten with --report.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<String>,
     /// Vendors allowed for every host, comma-separated ids (see `shadowdesk vendors`).
     #[arg(long, value_name = "ID,...")]
     pub sanctioned: Vec<String>,

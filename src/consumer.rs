@@ -38,6 +38,10 @@ pub struct Outputs<'a> {
     pub report_path: Option<&'a str>,
     /// `--html`: rewritten with the report.
     pub html_path: Option<&'a str>,
+    /// `--csv`: rewritten with the report.
+    pub csv_path: Option<&'a str>,
+    /// The report's `meta`, but for its time.
+    pub run: &'a crate::report::RunInfo,
     pub policy_view: &'a crate::html::PolicyView,
     /// `None` for `scan`: no ticks, no SIGHUP.
     pub live: Option<&'a LiveSettings>,
@@ -153,7 +157,7 @@ impl Outputs<'_> {
     }
 
     fn rewrite_report(&self, l: &LiveSettings, counters: &LiveCounters, kernel: KernelStats) {
-        if self.report_path.is_none() && self.html_path.is_none() {
+        if self.report_path.is_none() && self.html_path.is_none() && self.csv_path.is_none() {
             return;
         }
         let stats = Stats {
@@ -172,7 +176,7 @@ impl Outputs<'_> {
                 fatal: false,
             })
             .collect();
-        let report = Report::build(&self.agg, self.catalog, &inputs, &stats, false);
+        let report = Report::build(&self.agg, self.catalog, &inputs, &stats, false, self.run);
         if let Some(p) = self.report_path {
             if let Err(e) = output::write_report(p, &report) {
                 tracing::error!(path = p, error = %e, "writing the report");
@@ -181,6 +185,11 @@ impl Outputs<'_> {
         if let Some(p) = self.html_path {
             if let Err(e) = crate::html::write(p, &report, self.policy_view) {
                 tracing::error!(path = p, error = %e, "writing the HTML report");
+            }
+        }
+        if let Some(p) = self.csv_path {
+            if let Err(e) = crate::outfile::write_whole(p, crate::csv::table(&report).as_bytes()) {
+                tracing::error!(path = p, error = %e, "writing the CSV table");
             }
         }
     }

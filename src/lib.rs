@@ -42,6 +42,7 @@ pub mod catalog;
 pub mod cli;
 pub mod community_id;
 pub mod consumer;
+pub mod csv;
 pub mod decode;
 pub mod defrag;
 pub mod dispatch;

@@ -176,12 +176,11 @@ pub fn summary(
         .count();
     let _ = writeln!(
         s,
-        "shadowdesk: {} input(s), {} packets, {} events, {} host(s) using support vendors, {} operating or integrating with one",
-        inputs.len(),
-        stats.packets,
-        agg.events,
-        agg.hosts.len(),
-        users
+        "shadowdesk: {}, {}, {}, {} using support vendors, {users} operating or integrating with one",
+        count(inputs.len() as u64, "input"),
+        count(stats.packets, "packet"),
+        count(agg.events, "event"),
+        count(agg.hosts.len() as u64, "host"),
     );
     if agg.hosts.is_empty() {
         let _ = writeln!(s, "\nNo customer-support vendor traffic seen.");
@@ -237,10 +236,11 @@ pub fn summary(
             };
             let _ = writeln!(
                 s,
-                "{mark}{:<28} {status:<12} {:<11} {:>5} events  {} .. {}{weak}",
+                "{mark}{:<28} {status:<12} {:<11} {:>5} {:<6}  {} .. {} UTC{weak}",
                 name(id),
                 verdict.role.as_str(),
                 u.events,
+                noun(u.events, "event"),
                 short(u.first_seen),
                 short(u.last_seen)
             );
@@ -296,8 +296,8 @@ pub fn summary(
                 let more = if ips.len() > 8 { ", ..." } else { "" };
                 let _ = writeln!(
                     s,
-                    "  {} host(s) visited sites built on {}: {}{more}",
-                    ips.len(),
+                    "  {} visited sites built on {}: {}{more}",
+                    count(ips.len() as u64, "host"),
                     name(id),
                     list.join(", ")
                 );
@@ -326,7 +326,12 @@ pub fn summary(
     if !turned.is_empty() {
         let _ = writeln!(s, "\nBY VENDOR");
         for (id, hs) in turned {
-            let _ = writeln!(s, "  {} ({id}): {} host(s)", name(id), hs.len());
+            let _ = writeln!(
+                s,
+                "  {} ({id}): {}",
+                name(id),
+                count(hs.len() as u64, "host")
+            );
             for (ip, u) in hs {
                 let status = if u.sanctioned {
                     "sanctioned"
@@ -336,9 +341,10 @@ pub fn summary(
                 let role = roles.get(&(ip, id)).map_or("", |v| v.role.as_str());
                 let _ = writeln!(
                     s,
-                    "    {:<40} {status:<12} {role:<11} {:>5} events  {} .. {}",
+                    "    {:<40} {status:<12} {role:<11} {:>5} {:<6}  {} .. {} UTC",
                     known_as(ip, [u]),
                     u.events,
+                    noun(u.events, "event"),
                     short(u.first_seen),
                     short(u.last_seen)
                 );
@@ -352,8 +358,9 @@ pub fn summary(
             for ((proto, server), seen) in servers {
                 let _ = writeln!(
                     s,
-                    "  {ip:<40} {proto:<5} {server:<30} {:>5} connections  {} .. {}",
+                    "  {ip:<40} {proto:<5} {server:<30} {:>5} {:<11}  {} .. {} UTC",
                     seen.connections,
+                    noun(seen.connections, "connection"),
                     short(seen.first_seen),
                     short(seen.last_seen)
                 );
@@ -401,6 +408,19 @@ pub fn summary(
         }
     }
     s
+}
+
+/// `word`, or its plural when `n` is not 1 (every noun counted here takes an `s`).
+fn noun(n: u64, word: &str) -> String {
+    match n {
+        1 => word.to_owned(),
+        _ => format!("{word}s"),
+    }
+}
+
+/// `n` and its noun: "1 event", "2 events".
+fn count(n: u64, word: &str) -> String {
+    format!("{n} {}", noun(n, word))
 }
 
 /// A role's evidence under its summary line: why, then the names by endpoint role and

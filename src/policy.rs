@@ -61,12 +61,52 @@ impl Cidr {
     }
 }
 
+/// Which rule decided whether a vendor is sanctioned for a host: written in the report as
+/// `default` (nothing allows it: not sanctioned), `--sanctioned`, or `policy line N`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DecidedBy {
+    Default,
+    Flag,
+    Line(usize),
+}
+
+impl std::fmt::Display for DecidedBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DecidedBy::Default => f.write_str("default"),
+            DecidedBy::Flag => f.write_str("--sanctioned"),
+            DecidedBy::Line(n) => write!(f, "policy line {n}"),
+        }
+    }
+}
+
+impl serde::Serialize for DecidedBy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl schemars::JsonSchema for DecidedBy {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "DecidedBy".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "The rule that decided `sanctioned`: `default` (no rule allows the vendor for this host: not sanctioned), `--sanctioned`, or `policy line N` (the first line of the policy file that allows it for this host).",
+            "type": "string",
+            "pattern": "^(default|--sanctioned|policy line [1-9][0-9]*)$"
+        })
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Policy {
-    /// Vendors sanctioned for every host.
-    everywhere: Vec<String>,
-    /// (networks, vendors) pairs.
-    scoped: Vec<(Vec<Cidr>, Vec<String>)>,
+    /// Vendors sanctioned for every host, and the rule that allows each (a policy line, or
+    /// `--sanctioned`).
+    everywhere: Vec<(String, DecidedBy)>,
+    /// (networks, vendors, policy line) triples.
+    scoped: Vec<(Vec<Cidr>, Vec<String>, usize)>,
     /// Our own DNS domains, lower-case, without trailing dot.
     domains: Vec<String>,
     /// (vendor, tenant label) pairs declared ours.
@@ -78,16 +118,51 @@ impl Policy {
     pub fn allow_everywhere(&mut self, list: &str, catalog: &Catalog) -> Result<(), String> {
         for id in split_list(list) {
             let id = check_vendor(id, catalog)?;
-            self.everywhere.push(id);
+            self.everywhere.push((id, DecidedBy::Flag));
         }
         Ok(())
     }
 
+    /// Whether `vendor` is sanctioned for `host`; per vendor event, so it stops at the first
+    /// rule that allows ([`Policy::decided_by`] names the rule, for the report).
     pub fn sanctioned(&self, vendor: &str, host: IpAddr) -> bool {
-        self.everywhere.iter().any(|v| v == vendor)
-            || self.scoped.iter().any(|(nets, vs)| {
+        self.everywhere.iter().any(|(v, _)| v == vendor)
+            || self.scoped.iter().any(|(nets, vs, _)| {
                 vs.iter().any(|v| v == vendor) && nets.iter().any(|n| n.contains(host))
             })
+    }
+
+    /// The rule that sanctions `vendor` for `host`: the policy file's first line that allows
+    /// it (an analyst fixes the line the report names), else `--sanctioned`, else none.
+    pub fn decided_by(&self, vendor: &str, host: IpAddr) -> DecidedBy {
+        let everywhere = self
+            .everywhere
+            .iter()
+            .filter(|(v, _)| v == vendor)
+            .map(|(_, by)| *by);
+        let scoped = self
+            .scoped
+            .iter()
+            .filter(|(nets, vs, _)| {
+                vs.iter().any(|v| v == vendor) && nets.iter().any(|n| n.contains(host))
+            })
+            .map(|(_, _, line)| DecidedBy::Line(*line));
+        everywhere
+            .chain(scoped)
+            .min_by_key(|by| match by {
+                DecidedBy::Line(n) => *n,
+                _ => usize::MAX,
+            })
+            .unwrap_or(DecidedBy::Default)
+    }
+
+    /// The vendor ids `--sanctioned` allowed, as the catalog names them, in order.
+    pub fn sanctioned_by_flag(&self) -> Vec<String> {
+        self.everywhere
+            .iter()
+            .filter(|(_, by)| *by == DecidedBy::Flag)
+            .map(|(v, _)| v.clone())
+            .collect()
     }
 
     /// Whether `name` is one of our domains or under one (on a label boundary).
@@ -158,7 +233,9 @@ impl Policy {
                         .map(|v| check_vendor(v, catalog).map_err(at))
                         .collect::<Result<Vec<String>, String>>()?;
                     match scope {
-                        None => p.everywhere.extend(vendors),
+                        None => p
+                            .everywhere
+                            .extend(vendors.into_iter().map(|v| (v, DecidedBy::Line(i + 1)))),
                         Some(scope) => {
                             let mut nets = Vec::new();
                             for item in split_list(scope) {
@@ -175,7 +252,7 @@ impl Policy {
                             if nets.is_empty() {
                                 return Err(at("'for' needs a group or CIDR".into()));
                             }
-                            p.scoped.push((nets, vendors));
+                            p.scoped.push((nets, vendors, i + 1));
                         }
                     }
                 }
@@ -305,9 +382,15 @@ mod tests {
         let mut p = Policy::default();
         p.allow_everywhere("Freshdesk, ZENDESK, hubspot", &cat)
             .unwrap();
-        assert_eq!(p.everywhere, ["freshworks", "zendesk", "hubspot-service"]);
+        assert_eq!(
+            p.sanctioned_by_flag(),
+            ["freshworks", "zendesk", "hubspot-service"]
+        );
         let p = Policy::parse("p", "allow FreshChat\ntenant Zendesk acme", &cat).unwrap();
-        assert_eq!(p.everywhere, ["freshworks"]);
+        assert_eq!(
+            p.everywhere,
+            [("freshworks".to_owned(), DecidedBy::Line(1))]
+        );
         assert_eq!(p.tenants, [("zendesk".to_owned(), "acme".to_owned())]);
         // A missing group after `for` says so, rather than calling `for` a vendor.
         let e = Policy::parse("p", "allow zendesk for", &cat).unwrap_err();
@@ -355,6 +438,37 @@ mod tests {
         assert!(p.sanctioned("kustomer", ip("10.30.0.5")));
         assert!(!p.sanctioned("kustomer", ip("10.30.0.6")));
         assert!(!p.sanctioned("helpscout", ip("10.20.1.1")));
+        assert_eq!(p.decided_by("zendesk", ip("192.0.2.1")), DecidedBy::Line(3));
+        assert_eq!(
+            p.decided_by("intercom", ip("10.20.1.1")),
+            DecidedBy::Line(4)
+        );
+        assert_eq!(
+            p.decided_by("intercom", ip("10.21.1.1")),
+            DecidedBy::Default
+        );
+        assert_eq!(
+            p.decided_by("kustomer", ip("10.30.0.5")),
+            DecidedBy::Line(5)
+        );
+        // A policy line wins over --sanctioned, and the first line over a later one.
+        let mut p = Policy::parse(
+            "p.txt",
+            "allow kustomer for 10.30.0.5\nallow kustomer",
+            &cat,
+        )
+        .unwrap();
+        p.allow_everywhere("kustomer, zendesk", &cat).unwrap();
+        assert_eq!(
+            p.decided_by("kustomer", ip("10.30.0.5")),
+            DecidedBy::Line(1)
+        );
+        assert_eq!(
+            p.decided_by("kustomer", ip("10.30.0.6")),
+            DecidedBy::Line(2)
+        );
+        assert_eq!(p.decided_by("zendesk", ip("10.30.0.6")), DecidedBy::Flag);
+        assert_eq!(DecidedBy::Line(2).to_string(), "policy line 2");
     }
 
     #[test]

@@ -18,6 +18,7 @@ use crate::aggregate::{Aggregator, Usage, Visibility};
 use crate::catalog::Catalog;
 use crate::event::{EncryptedDnsProtocol, Kind, Strength, Timestamp};
 use crate::model::{Field, InputSummary, Source};
+use crate::policy::DecidedBy;
 use crate::stats::Stats;
 
 /// The whole report.
@@ -32,6 +33,8 @@ pub struct Report<'a> {
     pub inputs: Vec<Input<'a>>,
     /// A signal stopped the scan: the report covers what was read until then.
     pub interrupted: bool,
+    /// What made this report: the tool, when, the command line, the filters and the policy.
+    pub meta: Meta<'a>,
     pub stats: RunStats<'a>,
     /// Every vendor tenant seen (in a name, or behind a CNAME), and whose it is.
     pub tenants: Vec<TenantOwnership<'a>>,
@@ -39,6 +42,88 @@ pub struct Report<'a> {
     pub vendors: Vec<VendorUse<'a>>,
     /// The visibility counts over every host, listed or not.
     pub visibility: VisibilityCounts,
+}
+
+/// What made a report.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Meta<'a> {
+    /// The arguments after the program's name, as given (a non-UTF-8 byte as U+FFFD).
+    pub command_line: &'a [String],
+    pub filters: &'a Filters,
+    /// When this report was written: the wall clock, RFC 3339 in UTC.
+    pub generated_at: Timestamp,
+    /// The `--policy` file, or null.
+    pub policy: Option<&'a PolicyFile>,
+    /// The vendor ids `--sanctioned` allowed for every host, as the catalog names them.
+    pub sanctioned: &'a [String],
+    pub tool: Tool,
+}
+
+/// The filters of the run, as given on the command line; empty or null when not given.
+#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Filters {
+    /// `--host`: addresses and CIDR ranges.
+    pub host: Vec<String>,
+    /// `--since`: RFC 3339, or relative to the end of the capture (`-2h`).
+    pub since: Option<String>,
+    /// `--until`.
+    pub until: Option<String>,
+}
+
+/// The policy file as it was read.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct PolicyFile {
+    /// As given to `--policy`.
+    pub path: String,
+    /// SHA-256 of the file's bytes, lower-case hex: which version of the policy applied.
+    pub sha256: String,
+}
+
+/// The program that wrote the report.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Tool {
+    /// The git commit it was built from, when the build set `SHADOWDESK_GIT_COMMIT`; else
+    /// null.
+    pub commit: Option<&'static str>,
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+impl Tool {
+    pub fn this() -> Tool {
+        Tool {
+            commit: option_env!("SHADOWDESK_GIT_COMMIT"),
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+/// What a run was asked to do: the same for every report it writes (live rewrites it).
+#[derive(Clone, Debug, Default)]
+pub struct RunInfo {
+    pub command_line: Vec<String>,
+    pub filters: Filters,
+    pub policy: Option<PolicyFile>,
+    pub sanctioned: Vec<String>,
+}
+
+impl RunInfo {
+    /// The [`Meta`] of a report written now.
+    pub fn meta(&self) -> Meta<'_> {
+        Meta {
+            command_line: &self.command_line,
+            filters: &self.filters,
+            generated_at: Timestamp(crate::time::wall_clock()),
+            policy: self.policy.as_ref(),
+            sanctioned: &self.sanctioned,
+            tool: Tool::this(),
+        }
+    }
 }
 
 /// One host.
@@ -88,6 +173,7 @@ pub struct EncryptedDnsUse<'a> {
 pub struct HostVendor<'a> {
     /// The vendor's category; null if the vendor is not in the catalog.
     pub category: Option<&'a str>,
+    pub decided_by: DecidedBy,
     pub events: u64,
     #[schemars(schema_with = "kind_counts")]
     pub events_by_kind: &'a BTreeMap<Kind, u64>,
@@ -124,6 +210,16 @@ pub enum RoleName {
     Operator,
     Integration,
     Visitor,
+}
+
+impl RoleName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoleName::Operator => "operator",
+            RoleName::Integration => "integration",
+            RoleName::Visitor => "visitor",
+        }
+    }
 }
 
 impl From<Role> for RoleName {
@@ -223,6 +319,7 @@ pub struct VendorUse<'a> {
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct VendorHost<'a> {
+    pub decided_by: DecidedBy,
     pub events: u64,
     pub first_seen: Timestamp,
     /// MAC addresses that held the address at its events with this vendor (DHCP).
@@ -415,7 +512,9 @@ impl<'a> Report<'a> {
         inputs: &'a [InputSummary],
         stats: &'a Stats,
         interrupted: bool,
+        run: &'a RunInfo,
     ) -> Report<'a> {
+        let policy = agg.policy();
         static NO_VENDORS: BTreeMap<String, Usage> = BTreeMap::new();
         let no_visibility = Visibility::default();
         let listed = agg.listed();
@@ -501,6 +600,7 @@ impl<'a> Report<'a> {
                                     })
                                     .collect(),
                                 category: v.map(|v| v.category.as_str()),
+                                decided_by: policy.decided_by(id, *ip),
                                 events: u.events,
                                 events_by_kind: &u.by_kind,
                                 first_seen: Timestamp(u.first_seen),
@@ -530,6 +630,7 @@ impl<'a> Report<'a> {
                     hosts: hs
                         .into_iter()
                         .map(|(ip, u)| VendorHost {
+                            decided_by: policy.decided_by(id, ip),
                             events: u.events,
                             first_seen: Timestamp(u.first_seen),
                             host_macs: u.who.host_macs(),
@@ -580,6 +681,7 @@ impl<'a> Report<'a> {
             hosts_not_listed: listed.hidden_not_listed,
             inputs,
             interrupted,
+            meta: run.meta(),
             stats: RunStats {
                 bytes: stats.bytes,
                 capture: stats.kernel.map(|k| CaptureCounts {
@@ -730,7 +832,8 @@ mod tests {
             error: None,
             fatal: false,
         }];
-        let r = Report::build(&agg, &catalog, &inputs, &stats, false);
+        let run = RunInfo::default();
+        let r = Report::build(&agg, &catalog, &inputs, &stats, false, &run);
         let text = String::from_utf8(r.to_bytes()).unwrap();
         for needle in [
             "\"encrypted_dns\": [\n",

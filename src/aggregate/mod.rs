@@ -174,6 +174,11 @@ impl<'a> Aggregator<'a> {
         self
     }
 
+    /// The policy the run decides `sanctioned` by (the report names each decision's rule).
+    pub fn policy(&self) -> &'a Policy {
+        self.policy
+    }
+
     /// Visitors count as unsanctioned use too (`--flag-visitors`).
     pub fn with_flag_visitors(mut self, on: bool) -> Self {
         self.flag_visitors = on;

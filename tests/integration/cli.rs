@@ -229,7 +229,7 @@ fn summary_marks_unsanctioned_vendors() {
         "{out}"
     );
     assert!(
-        out.contains("2 host(s) visited sites built on Help Scout"),
+        out.contains("2 hosts visited sites built on Help Scout"),
         "{out}"
     );
     // --flag-visitors brings them back.

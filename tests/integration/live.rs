@@ -157,4 +157,50 @@ fn live_capture_streams_rotates_and_stops_cleanly() {
         .as_str()
         .unwrap()
         .starts_with("interface:"));
+    // meta: the live command line, and `--sanctioned intercom` as the rule.
+    assert_eq!(rep["meta"]["command_line"][0], "live");
+    assert_eq!(rep["meta"]["sanctioned"], serde_json::json!(["intercom"]));
+    let by = |id: &str| {
+        host["vendors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["vendor"] == id)
+            .unwrap()["decided_by"]
+            .clone()
+    };
+    assert_eq!(
+        (by("intercom"), by("zendesk")),
+        ("--sanctioned".into(), "default".into())
+    );
+
+    // --csv: rewritten with the report while capturing, and final at the end.
+    let table = |f: &str| -> Vec<Vec<String>> {
+        read(f)
+            .split("\r\n")
+            .filter(|l| !l.is_empty())
+            .map(|l| l.split(',').map(str::to_owned).collect())
+            .collect()
+    };
+    let running = table("table.running.csv");
+    assert!(
+        running
+            .iter()
+            .any(|r| r[0] == "10.98.0.1" && r[2] == "zendesk"),
+        "the CSV was not rewritten during the capture: {running:?}"
+    );
+    let last = table("table.csv");
+    let pairs: Vec<(&str, &str, &str)> = last[1..]
+        .iter()
+        .filter(|r| r[0] == "10.98.0.1")
+        .map(|r| (r[2].as_str(), r[5].as_str(), r[6].as_str()))
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            ("helpjuice", "false", "default"),
+            ("intercom", "true", "--sanctioned"),
+            ("zendesk", "false", "default")
+        ]
+    );
 }

@@ -11,6 +11,7 @@ mod catalog_roles; // endpoint roles of catalog domains in `vendors`, and their 
 mod cli; // exit codes, policy errors, stdout purity, vendors listing
 mod community_id; // community_id against the spec's capture and baseline
 mod compressed; // .gz/.zst/.xz/.lz4 inputs, archives refused, outputs to a full disk, progress bar, --help
+mod csv; // --csv read back by Python's csv module, against the report
 mod dns_parser; // why dns-parser 0.8 was replaced: names it loses on real captures
 mod encapsulation; // tunnels, fragments, STARTTLS, proxies (captures/more)
 mod files; // outputs onto devices, FIFOs, symlinks, missing folders; scans stopped by signals; escaped names

@@ -175,7 +175,7 @@ fn office_day_exit_status_and_summary_count_visitors_apart() {
     );
     // Intercom's Messenger was loaded by 10.99.50.12 and 10.99.50.15 (blog-example.test).
     assert!(
-        text.contains("2 host(s) visited sites built on Intercom"),
+        text.contains("2 hosts visited sites built on Intercom"),
         "{text}"
     );
     assert!(!text.contains("HOST 10.99.50.12"), "{text}");

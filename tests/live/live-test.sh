@@ -59,7 +59,7 @@ echo $? >"$out/badfilter.exit"
 set -e
 
 ip netns exec "$cli" "$bin" live -i sdlc$$ --events "$out/events" --report "$out/report.json" \
-    --stats-interval 1 --report-interval 1 --sanctioned intercom 2>"$out/stderr" &
+    --csv "$out/table.csv" --stats-interval 1 --report-interval 1 --sanctioned intercom 2>"$out/stderr" &
 sd=$!
 for _ in $(seq 50); do grep -q capturing "$out/stderr" 2>/dev/null && break; sleep 0.1; done
 sleep 0.5
@@ -77,6 +77,8 @@ ip netns exec "$cli" curl -sk --max-time 3 --resolve dns.google:443:10.98.0.2 ht
 for _ in $(seq 20); do ip netns exec "$cli" curl -s --max-time 2 --resolve status.helpjuice.com:80:10.98.0.2 \
     http://status.helpjuice.com/ >/dev/null && break; sleep 0.2; done
 sleep 1.5
+# The CSV table as a report rewrite left it, while the capture runs.
+cp "$out/table.csv" "$out/table.running.csv" || true
 # logrotate's way: move the file, then SIGHUP; new events go to a new file.
 mv "$out/events" "$out/events.1"
 kill -HUP "$sd"

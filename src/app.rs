@@ -270,6 +270,12 @@ fn analyze(
     };
     let source = source()?;
     let policy_view = policy_view(c);
+    // The names events give `Observation::input`, by index.
+    let input_names: Vec<String> = match &source {
+        pipeline::Source::Files(inputs, _) => inputs.iter().map(|p| p.shown.clone()).collect(),
+        pipeline::Source::Bytes { name, .. } => vec![name.clone()],
+        pipeline::Source::Live(src) => src.names.iter().map(|n| format!("interface:{n}")).collect(),
+    };
 
     let window = Window {
         since: c.since,
@@ -287,7 +293,8 @@ fn analyze(
                 c.all_hosts,
             ),
         )
-        .with_flag_visitors(c.flag_visitors),
+        .with_flag_visitors(c.flag_visitors)
+        .with_origins(input_names, c.sensor.clone()),
         catalog: &catalog,
         events,
         events_path: c.events.as_deref(),

@@ -155,6 +155,10 @@ pub struct CommonArgs {
     /// Keep only observations at or before this time (same forms as --since).
     #[arg(long, value_name = "TIME", value_parser = crate::filter::Bound::parse, allow_hyphen_values = true)]
     pub until: Option<crate::filter::Bound>,
+    /// Name this sensor: written as `sensor` on every event, so events of several sensors
+    /// can be told apart once they are collected in one place.
+    #[arg(long, value_name = "NAME")]
+    pub sensor: Option<String>,
     /// Keep only these hosts (the client side): addresses or CIDR ranges, comma-separated.
     #[arg(long, value_name = "IP|CIDR,...", value_parser = crate::policy::Cidr::parse, value_delimiter = ',')]
     pub host: Vec<crate::policy::Cidr>,

@@ -56,7 +56,18 @@ pub struct Client {
     /// QUIC), which only the flow stage knows; [`Client::ja4`] adds it.
     pub ja4_rest: String,
     pub class: ClientClass,
+    /// The highest version offered: the largest non-GREASE entry of supported_versions
+    /// when the hello has that extension, else its legacy version (as JA4 counts it).
+    pub version: u16,
+    /// The ALPN protocol names as offered, in order (at most [`MAX_ALPN`]), as
+    /// text: UTF-8 kept, control characters as `\DDD`; a name that is not UTF-8 in the
+    /// presentation form of wire names.
+    pub alpn: Vec<String>,
 }
+
+/// ALPN names kept per hello: browsers offer two or three (h2, http/1.1); the cap stops a
+/// hostile hello from making one event carry thousands of one-byte names.
+pub const MAX_ALPN: usize = 16;
 
 impl Client {
     /// The full `ja4` string for a hello over TCP (`quic` false) or in QUIC Initials.
@@ -92,6 +103,7 @@ pub fn client(legacy_version: u16, ciphers: &[u16], extensions: &[u8]) -> Client
     let mut version = legacy_version;
     let mut sig_algs: Vec<u16> = Vec::new();
     let mut alpn: Option<&[u8]> = None;
+    let mut alpn_list: Vec<String> = Vec::new();
     let mut sni = false;
     let mut c = Cursor::new(extensions);
     while let (Some(typ), Some(len)) = (c.be16(), c.be16()) {
@@ -137,6 +149,17 @@ pub fn client(legacy_version: u16, ciphers: &[u16], extensions: &[u8]) -> Client
                 // A 2-byte list length, then 1-byte-length protocol names: the first one.
                 let mut a = Cursor::new(data.get(2..).unwrap_or_default());
                 alpn = a.u8().and_then(|n| a.take(n as usize));
+                let mut all = Cursor::new(data.get(2..).unwrap_or_default());
+                alpn_list.clear();
+                while let Some(p) = all.u8().and_then(|n| all.take(n as usize)) {
+                    if alpn_list.len() == MAX_ALPN {
+                        break;
+                    }
+                    alpn_list.push(match std::str::from_utf8(p) {
+                        Ok(s) => crate::escape::text(s),
+                        Err(_) => crate::escape::name(p),
+                    });
+                }
             }
             _ => {}
         }
@@ -191,6 +214,8 @@ pub fn client(legacy_version: u16, ciphers: &[u16], extensions: &[u8]) -> Client
     Client {
         ja4_rest: format!("{a}_{b}_{c}"),
         class,
+        version,
+        alpn: alpn_list,
     }
 }
 

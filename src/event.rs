@@ -4,7 +4,8 @@
 //!
 //! Every event starts with `ts` and `kind`; the kinds that name a server (`dns`,
 //! `dns_answer`, `tls`, `quic`, `http`, `socks`) continue with the fields of [`Named`], then
-//! their own. Live capture adds `stats` events ([`LiveStats`]).
+//! their own. Every event ends with where it was seen ([`Origin`]: `input`, `sensor`). Live
+//! capture adds `stats` events ([`LiveStats`]).
 
 use std::net::IpAddr;
 

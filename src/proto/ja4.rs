@@ -340,6 +340,41 @@ mod tests {
         );
     }
 
+    /// An ALPN extension (type 16) holding `names`.
+    fn alpn_ext(names: &[&[u8]]) -> Vec<u8> {
+        let list: Vec<u8> = names
+            .iter()
+            .flat_map(|n| std::iter::once(n.len() as u8).chain(n.iter().copied()))
+            .collect();
+        let mut e = vec![0, 16];
+        e.extend_from_slice(&((list.len() + 2) as u16).to_be_bytes());
+        e.extend_from_slice(&(list.len() as u16).to_be_bytes());
+        e.extend_from_slice(&list);
+        e
+    }
+
+    #[test]
+    fn alpn_list_is_kept_capped_and_cut_where_it_stops() {
+        let c = client(0x0303, &[0x1301], &alpn_ext(&[b"h2", b"http/1.1"]));
+        assert_eq!(c.alpn, ["h2", "http/1.1"]);
+        assert_eq!(
+            c.version, 0x0303,
+            "legacy version without supported_versions"
+        );
+        // A hostile hello with 200 one-byte names: the first MAX_ALPN.
+        let many: Vec<[u8; 1]> = (0..200u8).map(|i| [b'a' + i % 26]).collect();
+        let names: Vec<&[u8]> = many.iter().map(|n| &n[..]).collect();
+        let c = client(0x0303, &[0x1301], &alpn_ext(&names));
+        assert_eq!(c.alpn.len(), MAX_ALPN);
+        // A length past the list's end ends it; bytes that are not UTF-8 are escaped.
+        let mut e = alpn_ext(&[b"h2", &[0xba, 0xad]]);
+        let n = e.len();
+        e[n - 3] = 9;
+        assert_eq!(client(0x0303, &[0x1301], &e).alpn, ["h2"]);
+        let e = alpn_ext(&[&[0xba, 0xad], b"\x07"]);
+        assert_eq!(client(0x0303, &[0x1301], &e).alpn, ["\\186\\173", "\\007"]);
+    }
+
     #[test]
     fn alpn_rules() {
         assert_eq!(alpn_chars(Some(b"h2")), "h2");

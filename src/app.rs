@@ -356,6 +356,12 @@ fn analyze(
     };
     let source = source()?;
     let policy_view = policy_view(c);
+    // The names events give `Observation::input`, by index.
+    let input_names: Vec<String> = match &source {
+        pipeline::Source::Files(inputs, _) => inputs.iter().map(|p| p.shown.clone()).collect(),
+        pipeline::Source::Bytes { name, .. } => vec![name.clone()],
+        pipeline::Source::Live(src) => src.names.iter().map(|n| format!("interface:{n}")).collect(),
+    };
 
     let window = Window {
         since: c.since,
@@ -375,7 +381,8 @@ fn analyze(
             ),
         )
         .with_flag_visitors(c.flag_visitors)
-        .with_identity(filter, i64::from(c.identity_max_age) * 3_600_000_000_000),
+        .with_identity(filter, i64::from(c.identity_max_age) * 3_600_000_000_000)
+        .with_origins(input_names, c.sensor.clone()),
         catalog: &catalog,
         events,
         events_path: c.events.as_deref(),

@@ -159,6 +159,10 @@ pub struct CommonArgs {
     /// Keep only observations at or before this time (same forms as --since).
     #[arg(long, value_name = "TIME", value_parser = crate::filter::Bound::parse, allow_hyphen_values = true)]
     pub until: Option<crate::filter::Bound>,
+    /// Name this sensor: written as `sensor` on every event, so events of several sensors
+    /// can be told apart once they are collected in one place.
+    #[arg(long, value_name = "NAME")]
+    pub sensor: Option<String>,
     /// Keep only these hosts (the client side), comma-separated: addresses, CIDR ranges, or
     /// devices by host name or MAC address (whichever address the device held at each
     /// observation, from DHCP, mDNS, NetBIOS and NTLM; see the README's Identity section).

@@ -138,6 +138,10 @@ impl Outputs<'_> {
         };
         let e = Event {
             ts: Timestamp(crate::time::wall_clock()),
+            origin: event::Origin {
+                input: None,
+                sensor: self.agg.sensor.as_deref(),
+            },
             body: Body::Stats(LiveStats {
                 packets_received: kernel.received,
                 packets_dropped_kernel: kernel.dropped,

@@ -4,7 +4,8 @@
 //!
 //! Every event starts with `ts` and `kind`; the kinds that name a server (`dns`,
 //! `dns_answer`, `tls`, `quic`, `http`, `socks`) continue with the fields of [`Named`], then
-//! their own. Live capture adds `stats` events ([`LiveStats`]).
+//! their own. Every event ends with where it was seen ([`Origin`]: `input`, `sensor`). Live
+//! capture adds `stats` events ([`LiveStats`]).
 
 use std::net::IpAddr;
 
@@ -88,6 +89,23 @@ pub struct Event<'a> {
     pub ts: Timestamp,
     #[serde(flatten)]
     pub body: Body<'a>,
+    #[serde(flatten)]
+    pub origin: Origin<'a>,
+}
+
+/// Where an event was observed: the last fields of every event.
+#[derive(Clone, Copy, Debug, Default, Serialize, JsonSchema)]
+pub struct Origin<'a> {
+    /// The input the packet came from: the file as given on the command line (a folder's
+    /// files as `folder/name`; `-` for standard input), or `interface:NAME` in live capture.
+    /// Absent only on `stats` events, which count all interfaces.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    pub input: Option<&'a str>,
+    /// The `--sensor` name, on every event when it was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    pub sensor: Option<&'a str>,
 }
 
 /// The event's `kind` and the fields that kind carries.
@@ -285,13 +303,82 @@ impl QType {
     }
 }
 
+/// A DNS response code: its name in the IANA registry (RFC 6895) for the header's values
+/// 0-11, else its number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum RCode {
+    /// `NOERROR`, `FORMERR`, `SERVFAIL`, `NXDOMAIN`, `NOTIMP`, `REFUSED`, `YXDOMAIN`,
+    /// `YXRRSET`, `NXRRSET`, `NOTAUTH`, `NOTZONE`, `DSOTYPENI`.
+    Name(&'static str),
+    Number(u8),
+}
+
+impl RCode {
+    pub fn of(rcode: u8) -> RCode {
+        const NAMES: [&str; 12] = [
+            "NOERROR",
+            "FORMERR",
+            "SERVFAIL",
+            "NXDOMAIN",
+            "NOTIMP",
+            "REFUSED",
+            "YXDOMAIN",
+            "YXRRSET",
+            "NXRRSET",
+            "NOTAUTH",
+            "NOTZONE",
+            "DSOTYPENI",
+        ];
+        match NAMES.get(rcode as usize) {
+            Some(n) => RCode::Name(n),
+            None => RCode::Number(rcode),
+        }
+    }
+}
+
+/// A TLS version: `1.3`, `1.2`, `1.1`, `1.0`, `ssl3`, `ssl2`; another value as its
+/// number (a draft or a GREASE-like value a client offered alone).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum TlsVersion {
+    Name(&'static str),
+    Number(u16),
+}
+
+impl TlsVersion {
+    pub fn of(v: u16) -> TlsVersion {
+        TlsVersion::Name(match v {
+            0x0304 => "1.3",
+            0x0303 => "1.2",
+            0x0302 => "1.1",
+            0x0301 => "1.0",
+            0x0300 => "ssl3",
+            0x0002 => "ssl2",
+            _ => return TlsVersion::Number(v),
+        })
+    }
+}
+
 /// `kind: "dns_answer"`.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct DnsAnswer<'a> {
     /// `hostname` is the question's name.
     #[serde(flatten)]
     pub named: Named<'a>,
+    /// The header's response code (4 bits).
     pub rcode: u8,
+    /// `rcode` by its name in the IANA DNS RCODE registry (`NOERROR`, `NXDOMAIN`,
+    /// `SERVFAIL`, `REFUSED`, ...), or the number when it has none.
+    pub rcode_name: RCode,
+    /// The question's type, as `dns` events write it; null when the response has no
+    /// question.
+    pub qtype: Option<QType>,
+    /// The smallest TTL (seconds) of the answer section's A and AAAA records: how long the
+    /// client may keep using these addresses without asking again, so how long a later
+    /// connection can be laid to this answer; a few seconds is what fast-flux and some
+    /// CDNs use. Null when the answer has no address.
+    pub min_ttl: Option<u32>,
     /// The CNAME targets of the answer section, in order.
     pub cnames: Vec<&'a str>,
     /// The A and AAAA addresses of the answer section, in order.
@@ -342,6 +429,13 @@ pub struct Hello<'a> {
     /// The client's JA4 fingerprint (FoxIO's `ja4`, e.g. `t13d1516h2_8daaf6152771_e5627efa2ab1`);
     /// null when the hello could not be read that far.
     pub ja4: Option<String>,
+    /// The highest TLS version the client offers: from supported_versions (GREASE
+    /// ignored) when the hello has it, else the hello's legacy version; null with `ja4`.
+    pub tls_version: Option<TlsVersion>,
+    /// The ALPN protocols as offered, in order (`["h2", "http/1.1"]`; empty without the
+    /// extension; the first 16 at most); null with `ja4`.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub alpn: Option<&'a [String]>,
     /// What the hello's shape says sent it: `browser` or `library` (README, "Roles and
     /// ownership"); null with `ja4`.
     pub client: Option<ClientClass>,
@@ -577,6 +671,7 @@ mod tests {
     fn a_stats_event_has_the_live_fields_in_order() {
         let e = Event {
             ts: Timestamp(1_700_000_000_123_456_789),
+            origin: Origin::default(),
             body: Body::Stats(LiveStats {
                 packets_received: 1,
                 packets_dropped_kernel: 2,

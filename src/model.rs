@@ -460,6 +460,10 @@ impl Extracted {
 pub struct Observation {
     /// Index of the packet across all inputs; orders the output.
     pub order: u64,
+    /// Which input the packet came from: the index of the file in the scan's inputs, or of
+    /// the interface in live capture. The consumer maps it to the name events show, so no
+    /// string travels with each observation.
+    pub input: u32,
     pub ts: TsNanos,
     pub src: IpAddr,
     pub dst: IpAddr,

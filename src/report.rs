@@ -805,6 +805,7 @@ mod tests {
         let mut agg = Aggregator::new(&catalog, &policy, &resolvers, &fronts, limits);
         let hello = |name: &str, dport| Observation {
             order: 0,
+            input: 0,
             ts: 1,
             src: "10.0.0.5".parse().unwrap(),
             dst: "10.0.0.9".parse().unwrap(),

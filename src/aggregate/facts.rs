@@ -6,7 +6,8 @@ use super::attribution::HelloView;
 use crate::catalog::Match;
 use crate::event::{
     AttributionMethod, AttributionShown, Body, Dns, DnsAnswer, EncryptedDnsProtocol, Event, Hello,
-    Kind, Method, Named, QType, Request, Strength, Timestamp, Transport, VendorMatch, Who,
+    Kind, Method, Named, Origin, QType, RCode, Request, Strength, Timestamp, TlsVersion, Transport,
+    VendorMatch, Who,
 };
 use crate::model::{Observation, What};
 
@@ -30,7 +31,7 @@ pub(super) struct Facts<'o> {
 
 impl<'o> Facts<'o> {
     /// The event; None only for what makes none (other TCP returns before this).
-    pub(super) fn event(&self, o: &'o Observation) -> Option<Event<'o>> {
+    pub(super) fn event(&self, o: &'o Observation, origin: Origin<'o>) -> Option<Event<'o>> {
         let Facts {
             kind,
             client,
@@ -99,6 +100,9 @@ impl<'o> Facts<'o> {
             What::DnsAnswer { msg } => Some(Body::DnsAnswer(DnsAnswer {
                 named,
                 rcode: msg.rcode,
+                rcode_name: RCode::of(msg.rcode),
+                qtype: msg.questions.first().map(|q| QType::of(q.qtype)),
+                min_ttl: msg.min_ttl,
                 cnames: msg.cnames.iter().map(|(_, t)| t.as_str()).collect(),
                 answers: msg.addrs.iter().map(|(_, a)| *a).collect(),
                 ech_public_names: (!msg.ech.is_empty()).then(|| {
@@ -137,6 +141,8 @@ impl<'o> Facts<'o> {
                         .filter(|a| a.how == AttributionMethod::EchHttpsRecord)
                         .map(|a| a.candidates as u64),
                     ja4: client.as_ref().map(|c| c.ja4(kind == Kind::Quic)),
+                    tls_version: client.as_ref().map(|c| TlsVersion::of(c.version)),
+                    alpn: client.as_ref().map(|c| c.alpn.as_slice()),
                     client: client.as_ref().map(|c| c.class.into()),
                 };
                 match kind {
@@ -149,6 +155,7 @@ impl<'o> Facts<'o> {
         Some(Event {
             ts: Timestamp(o.ts),
             body: body?,
+            origin,
         })
     }
 }

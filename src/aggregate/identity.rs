@@ -193,6 +193,7 @@ impl Aggregator<'_> {
             buf.clear();
             let e = Event {
                 ts: Timestamp(o.ts),
+                origin: self.origin(o),
                 body: Body::Identity(IdentityEvent {
                     ip: claim.ip,
                     field: claim.field,

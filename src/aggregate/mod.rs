@@ -64,6 +64,11 @@ pub struct Aggregator<'a> {
     /// to `--host`, and the vendor events in the window, need bindings made before), only
     /// those kept make events.
     pub identity_filter: Option<crate::filter::Filter>,
+    /// The name events give each input (`Observation::input` indexes it): the file as
+    /// shown, or `interface:NAME`. Empty for callers that write no events (tests).
+    pub inputs: Vec<String>,
+    /// `--sensor`: written on every event.
+    pub sensor: Option<String>,
 }
 
 /// What the aggregator may hold, from the `--memcap` shares.
@@ -163,6 +168,8 @@ impl<'a> Aggregator<'a> {
             flag_visitors: false,
             identity: identity::Identities::default(),
             identity_filter: None,
+            inputs: Vec::new(),
+            sensor: None,
         }
     }
 
@@ -182,6 +189,13 @@ impl<'a> Aggregator<'a> {
     /// Visitors count as unsanctioned use too (`--flag-visitors`).
     pub fn with_flag_visitors(mut self, on: bool) -> Self {
         self.flag_visitors = on;
+        self
+    }
+
+    /// The names of the inputs, by `Observation::input`, and the `--sensor` name, for events.
+    pub fn with_origins(mut self, inputs: Vec<String>, sensor: Option<String>) -> Self {
+        self.inputs = inputs;
+        self.sensor = sensor;
         self
     }
 
@@ -216,6 +230,14 @@ impl<'a> Aggregator<'a> {
     /// Turns an observation into its event, records it in the report, and, when `line` is
     /// given, writes the event there as one JSON object (no newline). Returns false when the
     /// observation makes no event (the root name, or a TCP connection that is only counted).
+    /// Where `o` was observed, as events say it.
+    pub(crate) fn origin(&self, o: &Observation) -> event::Origin<'_> {
+        event::Origin {
+            input: self.inputs.get(o.input as usize).map(String::as_str),
+            sensor: self.sensor.as_deref(),
+        }
+    }
+
     pub fn observe(&mut self, o: &Observation, line: Option<&mut Vec<u8>>) -> bool {
         if let What::Identity(w) = &o.what {
             return self.observe_identity(o, w, line);
@@ -408,7 +430,7 @@ impl<'a> Aggregator<'a> {
                     None => event::Who::default(),
                 },
             };
-            if let Some(e) = facts.event(o) {
+            if let Some(e) = facts.event(o, self.origin(o)) {
                 event::write(buf, &e);
             }
         }

@@ -17,6 +17,7 @@ fn config(id: u8) -> ech::Config {
 fn obs(ts: i64, src: &str, dst: &str, what: What) -> Observation {
     Observation {
         order: ts as u64,
+        input: 0,
         ts,
         src: src.parse().unwrap(),
         dst: dst.parse().unwrap(),

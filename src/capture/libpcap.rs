@@ -49,6 +49,7 @@ impl Reader {
                     data: pkt.data,
                     wire_len: h.len,
                     block: None,
+                    iface: 0,
                 })
             }
             Err(pcap::Error::NoMorePackets) => Next::End,

@@ -215,6 +215,7 @@ impl LiveSource {
             data: &b.block[start..start + len],
             wire_len,
             block: Some(&b.block),
+            iface: b.iface as u32,
         })
     }
 }

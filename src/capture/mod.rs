@@ -421,6 +421,8 @@ pub struct Record<'a> {
     /// The shared block `data` lies in, when the reader has one: lets a consumer keep the
     /// bytes without copying them.
     pub block: Option<&'a Arc<Vec<u8>>>,
+    /// Live capture: the index of the interface it came from; 0 for files.
+    pub iface: u32,
 }
 
 pub enum Next<'a> {

@@ -22,6 +22,8 @@ const CHUNK_PACKETS: usize = 2048;
 #[derive(Clone, Debug)]
 pub(super) struct Pkt {
     pub order: u64,
+    /// The input it came from (see `Observation::input`).
+    pub input: u32,
     pub ts: TsNanos,
     pub src: IpAddr,
     pub dst: IpAddr,
@@ -131,7 +133,7 @@ impl Chunker {
         &mut self,
         d: &decode::Decoded,
         protocol: Protocol,
-        order: u64,
+        (order, input): (u64, u32),
         ts: TsNanos,
         block: Option<&Arc<Vec<u8>>>,
     ) {
@@ -159,6 +161,7 @@ impl Chunker {
             };
         b.pkts.push(Pkt {
             order,
+            input,
             ts,
             src: d.src,
             dst: d.dst,

@@ -32,6 +32,8 @@ struct ReaderCore {
     defrag: Defrag,
     stats: Stats,
     order: u64,
+    /// The input being read (files); live capture takes it from each record.
+    input: u32,
     live: Arc<LiveCounters>,
 }
 
@@ -42,12 +44,15 @@ impl ReaderCore {
             defrag: Defrag::new(shares.defrag),
             stats: Stats::default(),
             order: 0,
+            input: 0,
             live,
         }
     }
 
     fn record(&mut self, rec: &Record) {
         self.order += 1;
+        // Files: `iface` is 0 and `input` the file; live: `input` stays 0, `iface` says.
+        let at = (self.order, self.input.max(rec.iface));
         let stats = &mut self.stats;
         stats.packets += 1;
         stats.bytes += rec.data.len() as u64;
@@ -59,7 +64,7 @@ impl ReaderCore {
         let decoded = decode::decode_with(rec.linktype, rec.data, &mut cx);
         let reassembled = cx.reassembled.take();
         match decoded {
-            Ok(d) => keep(&mut self.chunker, stats, &d, self.order, rec.ts, rec.block),
+            Ok(d) => keep(&mut self.chunker, stats, &d, at, rec.ts, rec.block),
             // A fragment is not a loss: it waits for its datagram.
             Err(decode::Skip::Fragment) => {}
             Err(skip) => stats.count_skip(skip),
@@ -67,7 +72,7 @@ impl ReaderCore {
         if let Some(packet) = reassembled {
             let mut cx = decode::Context::new(Some(&mut self.defrag), rec.ts);
             match decode::decode_ip(&packet, &mut cx) {
-                Ok(d) => keep(&mut self.chunker, stats, &d, self.order, rec.ts, None),
+                Ok(d) => keep(&mut self.chunker, stats, &d, at, rec.ts, None),
                 Err(skip) => stats.count_skip(skip),
             }
         }
@@ -186,6 +191,7 @@ pub(super) fn read_all(
     let mut done: u64 = 0;
     let mut next_progress = Instant::now();
     for (k, input) in inputs.into_iter().enumerate() {
+        core.input = u32::try_from(k).unwrap_or(u32::MAX);
         let shown = input.shown().to_owned();
         let size = input.size();
         let mut sum = InputSummary {
@@ -357,7 +363,7 @@ fn keep(
     chunker: &mut Chunker,
     stats: &mut Stats,
     d: &decode::Decoded,
-    order: u64,
+    at: (u64, u32),
     ts: TsNanos,
     block: Option<&Arc<Vec<u8>>>,
 ) {
@@ -370,6 +376,6 @@ fn keep(
         }
     }
     if let Some(protocol) = dispatch::protocol(d) {
-        chunker.push(d, protocol, order, ts, block);
+        chunker.push(d, protocol, at, ts, block);
     }
 }

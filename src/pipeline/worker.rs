@@ -35,7 +35,7 @@ pub(super) fn worker(
         quic_table.advance(batch.start);
         let mut obs = Vec::new();
         // Connections the sweep ended: ordered with this chunk's first packet.
-        let first = batch.pkts.first().map_or(0, |p| p.order);
+        let first = batch.pkts.first().map_or((0, 0), |p| (p.order, p.input));
         take_ended(&mut obs, &mut table.ended, first);
         take_ended(&mut obs, &mut quic_table.ended, first);
         for p in &batch.pkts {
@@ -83,7 +83,7 @@ pub(super) fn worker(
                     for (_, f) in found.drain(..) {
                         push(&mut obs, p, f);
                     }
-                    take_ended(&mut obs, &mut table.ended, p.order);
+                    take_ended(&mut obs, &mut table.ended, (p.order, p.input));
                 }
                 // The table gives TCP protocols to TCP packets only, UDP ones to UDP.
                 (Protocol::DnsOverTcp | Protocol::Stream | Protocol::KerberosOverTcp, _)
@@ -116,8 +116,8 @@ pub(super) fn worker(
     table.flush_sessions();
     quic_table.flush_sessions();
     let mut obs = Vec::new();
-    take_ended(&mut obs, &mut table.ended, u64::MAX);
-    take_ended(&mut obs, &mut quic_table.ended, u64::MAX);
+    take_ended(&mut obs, &mut table.ended, (u64::MAX, u32::MAX));
+    take_ended(&mut obs, &mut quic_table.ended, (u64::MAX, u32::MAX));
     if out.send((w, Out::Chunk(obs))).is_err() {
         return;
     }
@@ -127,7 +127,7 @@ pub(super) fn worker(
 }
 
 /// The observations of connections that ended, addressed client first as their hello was.
-fn take_ended(obs: &mut Vec<Observation>, ended: &mut Vec<Ended>, order: u64) {
+fn take_ended(obs: &mut Vec<Observation>, ended: &mut Vec<Ended>, (order, input): (u64, u32)) {
     for e in ended.drain(..) {
         let (client, server) = match e.client {
             0 => (e.key.lo, e.key.hi),
@@ -135,6 +135,7 @@ fn take_ended(obs: &mut Vec<Observation>, ended: &mut Vec<Ended>, order: u64) {
         };
         obs.push(Observation {
             order,
+            input,
             ts: e.session.end,
             src: client.0,
             dst: server.0,
@@ -169,6 +170,7 @@ fn push(obs: &mut Vec<Observation>, p: &Pkt, found: Extracted) {
     found.into_whats(tcp, p.src, |what| {
         obs.push(Observation {
             order: p.order,
+            input: p.input,
             ts: p.ts,
             src: p.src,
             dst: p.dst,

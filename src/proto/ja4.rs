@@ -56,7 +56,18 @@ pub struct Client {
     /// QUIC), which only the flow stage knows; [`Client::ja4`] adds it.
     pub ja4_rest: String,
     pub class: ClientClass,
+    /// The highest version offered: the largest non-GREASE entry of supported_versions
+    /// when the hello has that extension, else its legacy version (as JA4 counts it).
+    pub version: u16,
+    /// The ALPN protocol names as offered, in order (at most [`MAX_ALPN`]), as
+    /// text: UTF-8 kept, control characters as `\DDD`; a name that is not UTF-8 in the
+    /// presentation form of wire names.
+    pub alpn: Vec<String>,
 }
+
+/// ALPN names kept per hello: browsers offer two or three (h2, http/1.1); the cap stops a
+/// hostile hello from making one event carry thousands of one-byte names.
+pub const MAX_ALPN: usize = 16;
 
 impl Client {
     /// The full `ja4` string for a hello over TCP (`quic` false) or in QUIC Initials.
@@ -92,6 +103,7 @@ pub fn client(legacy_version: u16, ciphers: &[u16], extensions: &[u8]) -> Client
     let mut version = legacy_version;
     let mut sig_algs: Vec<u16> = Vec::new();
     let mut alpn: Option<&[u8]> = None;
+    let mut alpn_list: Vec<String> = Vec::new();
     let mut sni = false;
     let mut c = Cursor::new(extensions);
     while let (Some(typ), Some(len)) = (c.be16(), c.be16()) {
@@ -137,6 +149,17 @@ pub fn client(legacy_version: u16, ciphers: &[u16], extensions: &[u8]) -> Client
                 // A 2-byte list length, then 1-byte-length protocol names: the first one.
                 let mut a = Cursor::new(data.get(2..).unwrap_or_default());
                 alpn = a.u8().and_then(|n| a.take(n as usize));
+                let mut all = Cursor::new(data.get(2..).unwrap_or_default());
+                alpn_list.clear();
+                while let Some(p) = all.u8().and_then(|n| all.take(n as usize)) {
+                    if alpn_list.len() == MAX_ALPN {
+                        break;
+                    }
+                    alpn_list.push(match std::str::from_utf8(p) {
+                        Ok(s) => crate::escape::text(s),
+                        Err(_) => crate::escape::name(p),
+                    });
+                }
             }
             _ => {}
         }
@@ -191,6 +214,8 @@ pub fn client(legacy_version: u16, ciphers: &[u16], extensions: &[u8]) -> Client
     Client {
         ja4_rest: format!("{a}_{b}_{c}"),
         class,
+        version,
+        alpn: alpn_list,
     }
 }
 
@@ -313,6 +338,41 @@ mod tests {
             ),
             ClientClass::Library
         );
+    }
+
+    /// An ALPN extension (type 16) holding `names`.
+    fn alpn_ext(names: &[&[u8]]) -> Vec<u8> {
+        let list: Vec<u8> = names
+            .iter()
+            .flat_map(|n| std::iter::once(n.len() as u8).chain(n.iter().copied()))
+            .collect();
+        let mut e = vec![0, 16];
+        e.extend_from_slice(&((list.len() + 2) as u16).to_be_bytes());
+        e.extend_from_slice(&(list.len() as u16).to_be_bytes());
+        e.extend_from_slice(&list);
+        e
+    }
+
+    #[test]
+    fn alpn_list_is_kept_capped_and_cut_where_it_stops() {
+        let c = client(0x0303, &[0x1301], &alpn_ext(&[b"h2", b"http/1.1"]));
+        assert_eq!(c.alpn, ["h2", "http/1.1"]);
+        assert_eq!(
+            c.version, 0x0303,
+            "legacy version without supported_versions"
+        );
+        // A hostile hello with 200 one-byte names: the first MAX_ALPN.
+        let many: Vec<[u8; 1]> = (0..200u8).map(|i| [b'a' + i % 26]).collect();
+        let names: Vec<&[u8]> = many.iter().map(|n| &n[..]).collect();
+        let c = client(0x0303, &[0x1301], &alpn_ext(&names));
+        assert_eq!(c.alpn.len(), MAX_ALPN);
+        // A length past the list's end ends it; bytes that are not UTF-8 are escaped.
+        let mut e = alpn_ext(&[b"h2", &[0xba, 0xad]]);
+        let n = e.len();
+        e[n - 3] = 9;
+        assert_eq!(client(0x0303, &[0x1301], &e).alpn, ["h2"]);
+        let e = alpn_ext(&[&[0xba, 0xad], b"\x07"]);
+        assert_eq!(client(0x0303, &[0x1301], &e).alpn, ["\\186\\173", "\\007"]);
     }
 
     #[test]

@@ -67,6 +67,19 @@ fn live_capture_streams_rotates_and_stops_cleanly() {
         evs.iter()
             .any(|e| e["kind"] == kind && e["hostname"] == host && e["src_ip"] == "10.98.0.1")
     };
+    // Every event names the sensor; every event but `stats` the interface it came from.
+    for e in before.iter().chain(&after) {
+        assert_eq!(e["sensor"], "lab-1", "{e}");
+        match e["kind"] == "stats" {
+            true => assert!(e.get("input").is_none(), "{e}"),
+            false => assert!(
+                e["input"]
+                    .as_str()
+                    .is_some_and(|i| i.starts_with("interface:sdlc")),
+                "{e}"
+            ),
+        }
+    }
     // Before the rotation: the DNS questions, the CNAME answer and curl's hello.
     assert!(has(&before, "dns", "acme.zendesk.com"));
     assert!(has(&before, "tls", "acme.zendesk.com"));

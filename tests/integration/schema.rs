@@ -115,6 +115,11 @@ fn stats_event() -> Value {
     let mut buf = Vec::new();
     let e = Event {
         ts: Timestamp(1_700_000_000_000_000_000),
+        // A sensor's name, as live capture writes it with --sensor; no input.
+        origin: event::Origin {
+            input: None,
+            sensor: Some("tap-7"),
+        },
         body: Body::Stats(LiveStats {
             packets_received: 10,
             packets_analysed: 9,

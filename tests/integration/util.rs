@@ -269,3 +269,17 @@ pub fn is_root() -> bool {
             == Some("0")
     })
 }
+
+/// Event lines without their `input` field: for comparing the events of one capture read
+/// under different names (compressed, from a pipe, a copy). Paths here hold no `"`.
+pub fn without_input(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(",\"input\":\"") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 10..];
+        rest = &after[after.find('"').map_or(after.len(), |q| q + 1)..];
+    }
+    out.push_str(rest);
+    out
+}

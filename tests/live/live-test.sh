@@ -58,7 +58,7 @@ ip netns exec "$cli" "$bin" live -i sdlc$$ --filter 'tcp and and' --events "$wor
 echo $? >"$out/badfilter.exit"
 set -e
 
-ip netns exec "$cli" "$bin" live -i sdlc$$ --events "$out/events" --report "$out/report.json" \
+ip netns exec "$cli" "$bin" live -i sdlc$$ --sensor lab-1 --events "$out/events" --report "$out/report.json" \
     --csv "$out/table.csv" --stats-interval 1 --report-interval 1 --sanctioned intercom 2>"$out/stderr" &
 sd=$!
 for _ in $(seq 50); do grep -q capturing "$out/stderr" 2>/dev/null && break; sleep 0.1; done

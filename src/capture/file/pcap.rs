@@ -56,6 +56,7 @@ impl FileReader {
             data: &self.block[start..start + caplen as usize],
             wire_len,
             block: Some(&self.block),
+            iface: 0,
         })
     }
 }

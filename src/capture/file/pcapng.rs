@@ -47,6 +47,7 @@ impl FileReader {
                         data: &self.block[p.start..p.start + p.caplen],
                         wire_len: p.wire_len,
                         block: Some(&self.block),
+                        iface: 0,
                     });
                 }
             }

@@ -10,9 +10,9 @@ use shadowdesk::aggregate::{Aggregator, Limits};
 use shadowdesk::catalog::{Catalog, EchFronts, Resolvers};
 use shadowdesk::memcap::{Shares, MIN_MEMCAP};
 use shadowdesk::output;
-use shadowdesk::report::Report;
 use shadowdesk::pipeline::{self, Source};
 use shadowdesk::policy::Policy;
+use shadowdesk::report::{Report, RunInfo};
 
 struct Config {
     catalog: Catalog,
@@ -54,23 +54,18 @@ fuzz_target!(|data: &[u8]| {
         name: "fuzz.pcap".into(),
         data: data.to_vec(),
     };
-    let result = pipeline::run(
-        source,
-        1,
-        MIN_MEMCAP,
-        false,
-        &mut |o| {
-            if agg.observe(&o, Some(&mut line)) {
-                events += line.len();
-            }
-        },
-    );
+    let result = pipeline::run(source, 1, MIN_MEMCAP, false, &mut |o| {
+        if agg.observe(&o, Some(&mut line)) {
+            events += line.len();
+        }
+    });
     assert!(
         result.internal_error.is_none(),
         "{:?}",
         result.internal_error
     );
-    let doc = Report::build(&agg, &c.catalog, &result.inputs, &result.stats, false);
+    let run = RunInfo::default();
+    let doc = Report::build(&agg, &c.catalog, &result.inputs, &result.stats, false, &run);
     std::hint::black_box(doc.to_bytes().len() + events);
     let text = output::summary(&agg, &c.catalog, &result.inputs, &result.stats, true);
     std::hint::black_box(text.len());

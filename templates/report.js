@@ -171,7 +171,7 @@
     var old = grid.querySelector("colgroup");
     if (old) old.remove();
     grid.insertBefore(cg, thead);
-    grid.style.width = (12 + 3.6 * cols.length) + "rem";
+    grid.style.width = (12 + 5 * cols.length) + "rem";
     grid.setAttribute("aria-rowcount", F.length + 1);
     grid.setAttribute("aria-colcount", cols.length + 1);
   }

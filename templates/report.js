@@ -81,7 +81,7 @@
   var rows = D.hosts.map(function (h, i) {
     var by = {}, u = 0, ev = 0;
     h[1].forEach(function (c) { by[c[0]] = c; if (c[2] === 1) u++; ev += c[1]; });
-    return { i: i, ip: h[0], cells: h[1], by: by, u: u, ev: ev, addr: undefined, names: null };
+    return { i: i, ip: h[0], who: h[4] || "", cells: h[1], by: by, u: u, ev: ev, addr: undefined, names: null };
   });
   var byVendor = V.map(function () { return []; });
   rows.forEach(function (r) { r.cells.forEach(function (c) { byVendor[c[0]].push(r); }); });
@@ -123,7 +123,7 @@
         var c = r.by[v];
         if (!c || (d >= 0 && c[2] !== d)) return false;
       } else if (d >= 0 && !r.cells.some(function (c) { return c[2] === d; })) return false;
-      if (q && r.ip.indexOf(q) < 0 && names(r).indexOf(q) < 0) return false;
+      if (q && r.ip.indexOf(q) < 0 && r.who.indexOf(q) < 0 && names(r).indexOf(q) < 0) return false;
       if (cidr) { var a = addr(r); if (!(a && a.v === cidr.v && (a.n >> cidr.shift) === cidr.net)) return false; }
       return true;
     });
@@ -171,7 +171,7 @@
     var old = grid.querySelector("colgroup");
     if (old) old.remove();
     grid.insertBefore(cg, thead);
-    grid.style.width = (12 + 5 * cols.length) + "rem";
+    grid.style.width = (16 + 5 * cols.length) + "rem";
     grid.setAttribute("aria-rowcount", F.length + 1);
     grid.setAttribute("aria-colcount", cols.length + 1);
   }
@@ -206,7 +206,8 @@
       tr.setAttribute("role", "row");
       tr.setAttribute("aria-rowindex", k + 2);
       tr.dataset.ip = r.ip;
-      var th = el("th", "h", r.ip + (r.u ? "  " + MARK[1] + r.u : ""));
+      var th = el("th", "h", r.ip + (r.who ? " " + r.who : "") + (r.u ? "  " + MARK[1] + r.u : ""));
+      if (r.who) th.title = r.ip + " " + r.who;
       th.setAttribute("role", "rowheader");
       th.dataset.r = k; th.dataset.c = 0;
       th.tabIndex = k === fr && fc === 0 ? 0 : -1;

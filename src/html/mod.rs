@@ -20,6 +20,7 @@ use askama::Template;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::model::Field;
 use crate::report::{Host, HostVendor, Report};
 use crate::time::{rfc3339, TsNanos};
 
@@ -80,7 +81,9 @@ struct Cell(
 /// One host row: `[ip, [cell], [connections, named+attributed, unnamed_hellos,
 /// tls+quic hellos, ech], [[resolver, protocol, connections]]]`.
 #[derive(Serialize)]
-struct Row(String, Vec<Cell>, [u64; 5], Vec<(u32, String, u64)>);
+/// A host: address, cells, visibility, encrypted DNS, and who it is ("laptop-alice,
+/// alice@corp.test": its first host name and user from `identity`; empty when unknown).
+struct Row(String, Vec<Cell>, [u64; 5], Vec<(u32, String, u64)>, String);
 
 /// The data block the script reads.
 #[derive(Serialize)]
@@ -281,6 +284,12 @@ fn data<'a>(report: &'a Report<'a>) -> Data<'a> {
                     )
                 })
                 .collect();
+            let first = |f: Field| h.identity.iter().find(|i| i.field == f).map(|i| i.value);
+            let who = [first(Field::Hostname), first(Field::User)]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", ");
             Row(
                 h.ip.to_string(),
                 cells,
@@ -292,6 +301,7 @@ fn data<'a>(report: &'a Report<'a>) -> Data<'a> {
                     vis.ech,
                 ],
                 edns,
+                who,
             )
         })
         .collect();

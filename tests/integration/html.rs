@@ -399,3 +399,43 @@ fn ten_thousand_hosts_page_size_and_time_to_usable() {
     assert!(m["bytes"].as_u64().unwrap() < 20 << 20, "{line}");
     assert!(m["ready_ms"].as_u64().unwrap() < 5000, "{line}");
 }
+
+#[test]
+fn rows_name_the_device_from_its_dhcp_lease() {
+    // dhcp_two_hosts.pcap (testdata/README.md, identity): dhclient leased 10.99.50.50 as
+    // laptop-alice and udhcpc 10.99.50.113 as desk-bob; tshark's identity truth says so.
+    let cap = capture("identity/dhcp_two_hosts.pcap");
+    let truth = tsv(Path::new(&format!("{}.identity.tsv", cap.display())));
+    let named = |ip: &str, name: &str| {
+        truth
+            .iter()
+            .any(|r| r["ip"] == ip && r["field"] == "hostname" && r["value"] == name)
+    };
+    assert!(named("10.99.50.50", "laptop-alice") && named("10.99.50.113", "desk-bob"));
+    let dir = tempdir("html-identity");
+    let (_, report, page) = scan_html(&dir, "identity", &[cap.to_str().unwrap()]);
+    let pairs = report_pairs(&report);
+    let unsanctioned: Vec<[String; 2]> = report["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|h| {
+            let ip = h["ip"].as_str().unwrap().to_owned();
+            h["unsanctioned"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(move |u| [ip.clone(), u.as_str().unwrap().to_owned()])
+        })
+        .collect();
+    if !browser() {
+        return;
+    }
+    check_in_browser(
+        &page,
+        &json!({"pairs": pairs, "unsanctioned": unsanctioned,
+                "texts": ["10.99.50.50 laptop-alice", "10.99.50.113 desk-bob"]}),
+        &dir,
+        "identity",
+    );
+}

@@ -110,7 +110,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, errs: &mut Vec<(String, String)>) {
     }
 }
 
-pub(super) fn kind_of(t: &std::fs::FileType) -> &'static str {
+fn kind_of(t: &std::fs::FileType) -> &'static str {
     use std::os::unix::fs::FileTypeExt;
     if t.is_fifo() {
         "FIFO"

@@ -1,0 +1,260 @@
+use super::*;
+use crate::decode::Transport;
+use crate::flow::IDLE_TIMEOUT_NS;
+use crate::proto::tls;
+
+const TEST_BYTES: usize = 1 << 20;
+
+fn seg<'a>(seq: u32, syn: bool, payload: &'a [u8]) -> (Decoded<'a>, TcpInfo) {
+    let tcp = TcpInfo {
+        seq,
+        syn,
+        ack: !syn,
+        fin: false,
+        rst: false,
+    };
+    let d = Decoded {
+        src: "10.0.0.1".parse().unwrap(),
+        dst: "10.0.0.2".parse().unwrap(),
+        sport: 40000,
+        dport: 8443,
+        transport: Transport::Tcp(tcp),
+        payload,
+        truncated: false,
+    };
+    (d, tcp)
+}
+
+fn hello() -> Vec<u8> {
+    crate::proto::tls::tests::client_hello("acme.zendesk.com", 1700)
+}
+
+fn run(segs: &[(u32, bool, std::ops::Range<usize>)]) -> Vec<Extracted> {
+    let ch = hello();
+    let mut t = FlowTable::new(TEST_BYTES);
+    let mut out = Vec::new();
+    for (i, (seq, syn, r)) in segs.iter().enumerate() {
+        let (d, tcp) = seg(*seq, *syn, &ch[r.clone()]);
+        t.tcp(&d, tcp, i as i64, &mut out);
+    }
+    out.into_iter().map(|(_, f)| f).collect()
+}
+
+#[test]
+fn other_protocols_are_reported_once_for_connections_whose_syn_was_seen() {
+    let ssh = b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n";
+    let mut t = FlowTable::new(TEST_BYTES);
+    let mut out = Vec::new();
+    let (d, tcp) = seg(100, true, b"");
+    t.tcp(&d, tcp, 0, &mut out);
+    let (d, tcp) = seg(101, false, ssh);
+    t.tcp(&d, tcp, 1, &mut out);
+    // The banner is a text line the preamble stage may skip; the binary KEXINIT that
+    // follows settles it.
+    let kexinit = [0, 0, 5, 0xdc, 6, 0x14, 0x9a, 0x3b, 0x11, 0x02];
+    let (d, tcp) = seg(101 + ssh.len() as u32, false, &kexinit);
+    t.tcp(&d, tcp, 2, &mut out);
+    assert_eq!(out, vec![(0, Extracted::Other)]);
+    // A SYN-ACK does not make its sender the client; nor does data with no SYN seen.
+    let mut t = FlowTable::new(TEST_BYTES);
+    let mut out = Vec::new();
+    let (d, mut tcp) = seg(100, true, b"");
+    tcp.ack = true;
+    t.tcp(&d, tcp, 0, &mut out);
+    let (d, tcp) = seg(101, false, ssh);
+    t.tcp(&d, tcp, 1, &mut out);
+    assert!(out.is_empty(), "{out:?}");
+    // A TLS connection is named, not other.
+    let n = hello().len();
+    assert!(!run(&[(99, true, 0..0), (100, false, 0..n)]).contains(&Extracted::Other));
+}
+
+fn dns_query(name: &str) -> Vec<u8> {
+    let mut m = vec![0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
+    for l in name.split('.') {
+        m.push(l.len() as u8);
+        m.extend_from_slice(l.as_bytes());
+    }
+    m.extend_from_slice(&[0, 0, 1, 0, 1]);
+    let mut framed = (m.len() as u16).to_be_bytes().to_vec();
+    framed.extend_from_slice(&m);
+    framed
+}
+
+fn dns_names(found: &[(usize, Extracted)]) -> Vec<String> {
+    found
+        .iter()
+        .filter_map(|(_, f)| match f {
+            Extracted::Dns(m) => Some(m.questions[0].name.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn dns_over_tcp_framing() {
+    let mut stream = dns_query("a.example");
+    stream.extend(dns_query("b.example"));
+    stream.extend(dns_query("c.example"));
+    let mut t = FlowTable::new(TEST_BYTES);
+    let mut out = Vec::new();
+    fn mk(seq: u32, p: &[u8]) -> (Decoded<'_>, TcpInfo) {
+        let (mut d, tcp) = seg(seq, false, p);
+        d.dport = 53;
+        (d, tcp)
+    }
+    // Two messages and the first bytes of the third in one segment, the rest in another.
+    let cut = stream.len() - 5;
+    for (seq, part) in [(1u32, &stream[..cut]), (1 + cut as u32, &stream[cut..])] {
+        let (d, tcp) = mk(seq, part);
+        t.tcp(&d, tcp, 0, &mut out);
+    }
+    assert_eq!(dns_names(&out), ["a.example", "b.example", "c.example"]);
+    // After a gap the stream resynchronises on the next segment, as tshark does.
+    out.clear();
+    let later = dns_query("d.example");
+    let (d, tcp) = mk(10_000, &later);
+    t.tcp(&d, tcp, 0, &mut out);
+    assert_eq!(dns_names(&out), ["d.example"]);
+}
+
+#[test]
+fn port_reuse_starts_a_new_connection() {
+    let ch = hello();
+    let mut t = FlowTable::new(TEST_BYTES);
+    let mut out = Vec::new();
+    for (i, isn) in [999u32, 5_000_000].into_iter().enumerate() {
+        let (d, tcp) = seg(isn, true, &[]);
+        t.tcp(&d, tcp, i as i64, &mut out);
+        let (d, tcp) = seg(isn + 1, false, &ch);
+        t.tcp(&d, tcp, i as i64, &mut out);
+    }
+    assert_eq!(out.len(), 2);
+}
+
+fn want() -> Vec<Extracted> {
+    let tls::Parse::ClientHello { hello: parsed, .. } = tls::parse_client_hello(&hello()) else {
+        panic!("the test hello parses");
+    };
+    vec![Extracted::Hello {
+        hello: tls::Hello {
+            names: vec!["acme.zendesk.com".into()],
+            ech: None,
+            client: parsed.client,
+        },
+        retry: false,
+    }]
+}
+
+#[test]
+fn split_in_order_out_of_order_and_retransmitted() {
+    let n = hello().len();
+    // SYN at 999: data starts at 1000.
+    assert_eq!(
+        run(&[
+            (999, true, 0..0),
+            (1000, false, 0..1448),
+            (2448, false, 1448..n)
+        ]),
+        want()
+    );
+    assert_eq!(
+        run(&[
+            (999, true, 0..0),
+            (2448, false, 1448..n),
+            (1000, false, 0..1448)
+        ]),
+        want()
+    );
+    // Retransmission of the first segment and an overlapping second segment.
+    assert_eq!(
+        run(&[
+            (999, true, 0..0),
+            (1000, false, 0..1448),
+            (1000, false, 0..1448),
+            (2400, false, 1400..n)
+        ]),
+        want()
+    );
+    // No SYN seen, second segment first.
+    assert_eq!(
+        run(&[(2448, false, 1448..n), (1000, false, 0..1448)]),
+        want()
+    );
+    // Incomplete: nothing.
+    assert!(run(&[(999, true, 0..0), (1000, false, 0..1448)]).is_empty());
+}
+
+#[test]
+fn idle_flows_are_evicted_and_counted() {
+    let ch = hello();
+    let mut t = FlowTable::new(TEST_BYTES);
+    let mut out = Vec::new();
+    let (d, tcp) = seg(1, false, &ch[..100]);
+    t.tcp(&d, tcp, 0, &mut out);
+    assert_eq!(t.len(), 1);
+    t.advance(IDLE_TIMEOUT_NS + 1);
+    assert_eq!(t.len(), 0);
+    assert_eq!(t.stats.evicted_idle, 1);
+}
+
+#[test]
+fn table_cap_holds() {
+    let ch = hello();
+    // A table small enough for the entry cap to bite before the buffer budget.
+    let mut t = FlowTable::new(64 << 10);
+    let cap = t.capacity();
+    let mut out = Vec::new();
+    for i in 0..(4 * cap) as u16 {
+        let (mut d, tcp) = seg(1, false, &ch[..100]);
+        d.sport = i;
+        t.tcp(&d, tcp, i as i64, &mut out);
+        assert!(t.len() <= cap);
+    }
+    assert!(t.stats.evicted_cap + t.stats.evicted_memcap >= (3 * cap) as u64);
+}
+
+#[test]
+fn out_of_order_bytes_are_bounded_by_window_and_budget() {
+    // 32 out-of-order 1,460-byte segments in each of many flows: the part past the
+    // window is refused at once, and the budget evicts the oldest flows, so the bytes
+    // held never pass the table's share.
+    let bytes = 4 << 20;
+    let mut t = FlowTable::new(bytes);
+    let mut out = Vec::new();
+    let junk = [0x16u8; 1460];
+    for flow in 0..2000u32 {
+        let (mut d, tcp) = seg(999, true, b"");
+        d.src = std::net::IpAddr::from((flow + 1).to_be_bytes());
+        t.tcp(&d, tcp, flow as i64, &mut out);
+        for k in 1..=32u32 {
+            let (mut d, tcp) = seg(1000 + k * 1460, false, &junk);
+            d.src = std::net::IpAddr::from((flow + 1).to_be_bytes());
+            t.tcp(&d, tcp, flow as i64, &mut out);
+        }
+    }
+    assert!(t.budget.peak() <= t.budget.limit());
+    assert!(t.stats.dropped_window > 0, "{:?}", t.stats);
+    assert!(t.stats.evicted_memcap > 0, "{:?}", t.stats);
+    assert!(out.is_empty(), "{out:?}");
+    // A well-formed flow that comes after the flood still gets its name.
+    let ch = hello();
+    let (mut d, tcp) = seg(5000, true, b"");
+    d.sport = 1;
+    t.tcp(&d, tcp, 3000, &mut out);
+    let (mut d, tcp) = seg(5001, false, &ch);
+    d.sport = 1;
+    t.tcp(&d, tcp, 3000, &mut out);
+    assert_eq!(out.into_iter().map(|(_, f)| f).collect::<Vec<_>>(), want());
+}
+
+#[test]
+fn hello_in_one_byte_segments() {
+    let ch = hello();
+    let segs: Vec<_> = (0..ch.len())
+        .map(|i| (1000 + i as u32, false, i..i + 1))
+        .collect();
+    let mut all = vec![(999, true, 0..0)];
+    all.extend(segs);
+    assert_eq!(run(&all), want());
+}

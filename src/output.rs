@@ -9,7 +9,8 @@ use std::net::IpAddr;
 
 use crate::aggregate::roles::{Role, Verdict};
 use crate::aggregate::{Aggregator, Usage};
-use crate::catalog::{Catalog, Endpoint, Rule, Vendor};
+use crate::catalog::risk::{Cert, Incident, RegionRule, RegionsOffered};
+use crate::catalog::{Catalog, Deployment, Endpoint, Rule, Vendor};
 use crate::event::Strength;
 use crate::model::InputSummary;
 use crate::report::{by_vendor, Report};
@@ -21,13 +22,62 @@ use crate::time::rfc3339;
 #[derive(Debug, serde::Serialize)]
 pub struct VendorListing<'a> {
     pub category: &'a str,
-    /// Where the vendor runs: `cloud` (the vendor hosts every tenant) or `self_hosted`. Every
-    /// vendor in the catalog today is a cloud service.
-    pub deployment: &'static str,
+    /// What the vendor's own trust or security pages state, each with its source and the
+    /// date it was read.
+    pub certs: &'a [Cert],
+    /// The company behind the product, when it differs from `name`; else null.
+    pub company: Option<&'a str>,
+    /// Where the vendor runs: `cloud` (the vendor hosts every tenant) or `self_hosted`
+    /// (software the customer runs).
+    pub deployment: Deployment,
     pub domains: Vec<DomainRule<'a>>,
     pub id: &'a str,
+    /// Publicly reported security incidents.
+    pub incidents: &'a [Incident],
     pub name: &'a str,
     pub product: &'a str,
+    /// Names matching `pattern` put the tenant's data in `code`; the first matching rule wins.
+    pub regions: &'a [RegionRule],
+    /// The data-residency regions the vendor offers; null when no source was read.
+    pub regions_offered: Option<&'a RegionsOffered>,
+}
+
+/// The risk profile of `shadowdesk vendors` (text), indented under the vendor's line: only
+/// what the catalog states, each fact with its source and read date; nothing for a cloud
+/// vendor without facts, so the list stays one line per vendor until the data lands.
+pub fn vendor_profile_lines(p: &crate::catalog::Profile) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let pad = "    ";
+    if p.deployment != Deployment::Cloud {
+        let _ = writeln!(s, "{pad}deployment: {}", p.deployment.as_str());
+    }
+    if let Some(c) = &p.company {
+        let _ = writeln!(s, "{pad}company: {c}");
+    }
+    for r in &p.regions {
+        let _ = writeln!(s, "{pad}region {}: {}  ({})", r.code, r.pattern, r.source);
+    }
+    if let Some(o) = &p.regions_offered {
+        let _ = writeln!(
+            s,
+            "{pad}regions offered: {}  ({}, read {})",
+            o.codes.join(","),
+            o.source,
+            o.read
+        );
+    }
+    for c in &p.certs {
+        let _ = writeln!(s, "{pad}cert {}  ({}, read {})", c.cert, c.source, c.read);
+    }
+    for i in &p.incidents {
+        let _ = writeln!(
+            s,
+            "{pad}incident {}: {}  ({}, read {})",
+            i.date, i.summary, i.source, i.read
+        );
+    }
+    s
 }
 
 /// One domain pattern of a vendor.
@@ -48,7 +98,12 @@ impl<'a> VendorListing<'a> {
     pub fn new(v: &'a Vendor, rules: &[&'a Rule]) -> VendorListing<'a> {
         VendorListing {
             category: &v.category,
-            deployment: "cloud",
+            certs: &v.profile.certs,
+            company: v.profile.company.as_deref(),
+            deployment: v.profile.deployment,
+            incidents: &v.profile.incidents,
+            regions: &v.profile.regions,
+            regions_offered: v.profile.regions_offered.as_ref(),
             domains: rules
                 .iter()
                 .map(|r| DomainRule {

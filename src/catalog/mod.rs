@@ -10,8 +10,10 @@
 //! the name's label boundaries with one hash probe each.
 
 mod load;
+pub mod risk;
 
 pub use load::{load_dir, parse_file, CatalogError};
+pub use risk::{Deployment, Profile};
 
 use hashbrown::HashMap;
 use schemars::JsonSchema;
@@ -32,6 +34,8 @@ pub struct Vendor {
     pub aliases: Vec<String>,
     /// File the vendor came from (`zendesk.vendor`, or a path for `--fingerprints`).
     pub origin: String,
+    /// Deployment, company, region rules and the risk facts, each with its source.
+    pub profile: Profile,
 }
 
 /// What a catalog hostname serves, and so who is on the other end of a connection to it:

@@ -307,6 +307,13 @@ pub fn summary(
                     .collect();
                 let _ = writeln!(s, "       tenant: {}", owned.join(", "));
             }
+            if let Some(r) = crate::findings::region_of(catalog, id, crate::findings::usage_names(u)) {
+                let verdict = match agg.policy().requirements.region_ok(id, Some(&r.code)) {
+                    Some(false) => ", OUTSIDE the policy's regions",
+                    _ => "",
+                };
+                let _ = writeln!(s, "       region: {} (by {}){verdict}", r.code, r.pattern);
+            }
             let mut hn: Vec<String> = u.hostnames.iter().cloned().collect();
             if u.hostnames_dropped > 0 {
                 hn.push(format!("(+{} more)", u.hostnames_dropped));
@@ -447,6 +454,25 @@ pub fn summary(
                 "  ... and {} more hosts with only hidden traffic (--all-hosts lists them)",
                 listed.hidden_not_listed
             );
+        }
+    }
+    let findings = crate::findings::findings(agg, catalog);
+    if !findings.is_empty() {
+        let high = findings
+            .iter()
+            .filter(|f| f.severity == crate::findings::Severity::High)
+            .count();
+        let _ = writeln!(
+            s,
+            "\nPOLICY FINDINGS ({}, {high} high)",
+            findings.len()
+        );
+        for f in &findings {
+            let sev = match f.severity {
+                crate::findings::Severity::High => "high  ",
+                crate::findings::Severity::Medium => "medium",
+            };
+            let _ = writeln!(s, "  {sev} {}", f.message);
         }
     }
     let problems: Vec<&InputSummary> = inputs.iter().filter(|i| i.error.is_some()).collect();

@@ -9,6 +9,8 @@
 //! pattern wins and an exact entry beats a suffix entry of the same length. The lookup walks
 //! the name's label boundaries with one hash probe each.
 
+#[cfg(test)]
+mod integrity;
 mod load;
 pub mod risk;
 

@@ -86,10 +86,7 @@ impl Requirements {
         }
         for c in &certs {
             if !CERTS.contains(c) {
-                return Err(format!(
-                    "unknown cert '{c}' (one of {})",
-                    CERTS.join(", ")
-                ));
+                return Err(format!("unknown cert '{c}' (one of {})", CERTS.join(", ")));
             }
         }
         self.certs.push((
@@ -133,7 +130,12 @@ pub fn usage_names(u: &Usage) -> BTreeSet<&str> {
     u.hostnames
         .iter()
         .map(String::as_str)
-        .chain(u.evidence.by.values().flat_map(|s| s.names.iter().map(String::as_str)))
+        .chain(
+            u.evidence
+                .by
+                .values()
+                .flat_map(|s| s.names.iter().map(String::as_str)),
+        )
         .collect()
 }
 
@@ -363,13 +365,26 @@ mod tests {
         // Unknown region: never a violation.
         assert_eq!(r.region_ok("zendesk", None), None);
         assert_eq!(Requirements::default().region_ok("x", Some("us")), None);
-        assert!(r.parse_region("europe for zendesk", 3, ok).unwrap_err().contains("unknown region"));
-        assert!(r.parse_region("eu", 3, ok).unwrap_err().contains("expected"));
-        r.parse_cert("soc2_type2, iso27001 for unsanctioned", 4).unwrap();
+        assert!(r
+            .parse_region("europe for zendesk", 3, ok)
+            .unwrap_err()
+            .contains("unknown region"));
+        assert!(r
+            .parse_region("eu", 3, ok)
+            .unwrap_err()
+            .contains("expected"));
+        r.parse_cert("soc2_type2, iso27001 for unsanctioned", 4)
+            .unwrap();
         r.parse_cert("hipaa", 5).unwrap();
-        assert_eq!(r.certs[0].0, true);
-        assert_eq!(r.certs[1].0, false);
-        assert!(r.parse_cert("soc2", 6).unwrap_err().contains("unknown cert 'soc2'"));
-        assert!(r.parse_cert("soc3 for sales", 6).unwrap_err().contains("for unsanctioned"));
+        assert!(r.certs[0].0);
+        assert!(!r.certs[1].0);
+        assert!(r
+            .parse_cert("soc2", 6)
+            .unwrap_err()
+            .contains("unknown cert 'soc2'"));
+        assert!(r
+            .parse_cert("soc3 for sales", 6)
+            .unwrap_err()
+            .contains("for unsanctioned"));
     }
 }

@@ -307,7 +307,9 @@ pub fn summary(
                     .collect();
                 let _ = writeln!(s, "       tenant: {}", owned.join(", "));
             }
-            if let Some(r) = crate::findings::region_of(catalog, id, crate::findings::usage_names(u)) {
+            if let Some(r) =
+                crate::findings::region_of(catalog, id, crate::findings::usage_names(u))
+            {
                 let verdict = match agg.policy().requirements.region_ok(id, Some(&r.code)) {
                     Some(false) => ", OUTSIDE the policy's regions",
                     _ => "",
@@ -462,11 +464,7 @@ pub fn summary(
             .iter()
             .filter(|f| f.severity == crate::findings::Severity::High)
             .count();
-        let _ = writeln!(
-            s,
-            "\nPOLICY FINDINGS ({}, {high} high)",
-            findings.len()
-        );
+        let _ = writeln!(s, "\nPOLICY FINDINGS ({}, {high} high)", findings.len());
         for f in &findings {
             let sev = match f.severity {
                 crate::findings::Severity::High => "high  ",

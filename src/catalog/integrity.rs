@@ -158,7 +158,10 @@ fn lookalikes_match_no_vendor() {
     assert!(names.iter().any(|n| n == "xn--zndesk-3of.com"));
     let hits: Vec<String> = names
         .iter()
-        .filter_map(|n| c.lookup(n).map(|m| format!("{n} -> {} ({})", m.vendor.id, m.pattern)))
+        .filter_map(|n| {
+            c.lookup(n)
+                .map(|m| format!("{n} -> {} ({})", m.vendor.id, m.pattern))
+        })
         .collect();
     assert!(hits.is_empty(), "lookalikes matched: {hits:#?}");
 }
@@ -167,7 +170,11 @@ fn lookalikes_match_no_vendor() {
 fn all_rules(c: &Catalog) -> Vec<(&str, &Rule)> {
     c.vendors()
         .iter()
-        .flat_map(|v| c.rules_of(&v.id).into_iter().map(move |r| (v.id.as_str(), r)))
+        .flat_map(|v| {
+            c.rules_of(&v.id)
+                .into_iter()
+                .map(move |r| (v.id.as_str(), r))
+        })
         .collect()
 }
 
@@ -175,7 +182,9 @@ fn all_rules(c: &Catalog) -> Vec<(&str, &Rule)> {
 fn every_catalog_domain_resolves_to_its_own_vendor() {
     let c = cat();
     for (id, r) in all_rules(&c) {
-        let m = c.lookup(&r.pattern).unwrap_or_else(|| panic!("{} matches nothing", r.pattern));
+        let m = c
+            .lookup(&r.pattern)
+            .unwrap_or_else(|| panic!("{} matches nothing", r.pattern));
         assert_eq!(m.vendor.id, id, "{} of {id}", r.pattern);
         assert_eq!(m.pattern, r.pattern);
         if !r.exact {

@@ -8,8 +8,8 @@ use serde::Serialize;
 /// Region codes a `region` or `regions_offered` line may use. `apac` only where a vendor
 /// itself names no more than "APAC": a finer code would claim more than the source says.
 pub const REGION_CODES: &[&str] = &[
-    "us", "eu", "uk", "ca", "au", "in", "jp", "sg", "br", "ae", "de", "ch", "kr", "sa", "za",
-    "cn", "apac",
+    "us", "eu", "uk", "ca", "au", "in", "jp", "sg", "br", "ae", "de", "ch", "kr", "sa", "za", "cn",
+    "apac",
 ];
 
 /// Certifications and attestations a `cert` line may name (and `require-cert` may ask for).
@@ -245,7 +245,10 @@ fn split_attrs<'v>(value: &'v str, want: &[&str]) -> Result<(Vec<&'v str>, Vec<S
         match w.split_once('=') {
             Some((k, v)) => {
                 let Some(&expect) = want.get(attrs.len()) else {
-                    return Err(format!("unexpected '{w}' (only {})", want.join("=, ") + "="));
+                    return Err(format!(
+                        "unexpected '{w}' (only {})",
+                        want.join("=, ") + "="
+                    ));
                 };
                 if k != expect {
                     return Err(format!(
@@ -357,10 +360,7 @@ pub fn pattern_matches(pattern: &str, host: &str) -> bool {
             return false;
         }
         let tail = &labels[labels.len() - want..];
-        return rest
-            .split('.')
-            .zip(tail)
-            .all(|(p, h)| label_matches(p, h));
+        return rest.split('.').zip(tail).all(|(p, h)| label_matches(p, h));
     }
     let (mut p, mut h) = (pattern.split('.'), host.split('.'));
     loop {
@@ -389,10 +389,7 @@ fn label_matches(pat: &str, label: &str) -> bool {
     let mut at = first.len();
     let end = label.len() - last.len();
     let mut free_ok = true;
-    let check_run = |run: &[u8]| {
-        run.iter()
-            .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
-    };
+    let check_run = |run: &[u8]| run.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-');
     for mid in &pieces[1..pieces.len() - 1] {
         let mid = mid.as_bytes();
         let Some(pos) = label[at..end]
@@ -418,17 +415,32 @@ mod tests {
         assert!(pattern_matches("*.eu.intercom.io", "a.b.eu.intercom.io"));
         assert!(!pattern_matches("*.eu.intercom.io", "eu.intercom.io"));
         assert!(!pattern_matches("*.eu.intercom.io", "api.intercom.io"));
-        assert!(!pattern_matches("*.eu.intercom.io", "api.eu.intercom.io.evil.example"));
+        assert!(!pattern_matches(
+            "*.eu.intercom.io",
+            "api.eu.intercom.io.evil.example"
+        ));
         // `*` inside a label stays within it.
         assert!(pattern_matches("eu*.salesforce.com", "eu12.salesforce.com"));
         assert!(pattern_matches("eu*.salesforce.com", "eu.salesforce.com"));
-        assert!(!pattern_matches("eu*.salesforce.com", "eu1.x.salesforce.com"));
+        assert!(!pattern_matches(
+            "eu*.salesforce.com",
+            "eu1.x.salesforce.com"
+        ));
         assert!(!pattern_matches("eu*.salesforce.com", "na1.salesforce.com"));
         assert!(pattern_matches("app-*1.hubspot.com", "app-eu1.hubspot.com"));
-        assert!(!pattern_matches("app-*1.hubspot.com", "app-eu2.hubspot.com"));
+        assert!(!pattern_matches(
+            "app-*1.hubspot.com",
+            "app-eu2.hubspot.com"
+        ));
         // Without `*` the label count is exact.
-        assert!(pattern_matches("app-eu1.hubspot.com", "app-eu1.hubspot.com"));
-        assert!(!pattern_matches("app-eu1.hubspot.com", "x.app-eu1.hubspot.com"));
+        assert!(pattern_matches(
+            "app-eu1.hubspot.com",
+            "app-eu1.hubspot.com"
+        ));
+        assert!(!pattern_matches(
+            "app-eu1.hubspot.com",
+            "x.app-eu1.hubspot.com"
+        ));
         assert!(pattern_matches("api.eu.intercom.io", "api.eu.intercom.io."));
     }
 
@@ -446,7 +458,11 @@ mod tests {
         ] {
             assert!(check_region_pattern(p).is_err(), "{p}");
         }
-        for p in ["*.eu.intercom.io", "eu*.salesforce.com", "app-eu1.hubspot.com"] {
+        for p in [
+            "*.eu.intercom.io",
+            "eu*.salesforce.com",
+            "app-eu1.hubspot.com",
+        ] {
             assert!(check_region_pattern(p).is_ok(), "{p}");
         }
     }
@@ -482,19 +498,39 @@ mod tests {
         .unwrap();
         assert_eq!(p.deployment, Deployment::SelfHosted);
         assert_eq!(p.company.as_deref(), Some("Acme Inc."));
-        assert_eq!(p.incidents[0].summary, "support system files read by an intruder");
+        assert_eq!(
+            p.incidents[0].summary,
+            "support system files read by an intruder"
+        );
         assert_eq!(p.incidents[0].date, "2023-10");
         assert_eq!(p.regions_offered.as_ref().unwrap().codes, ["us", "eu"]);
         let e = |k: &str, v: &str| parse_key(&mut Profile::default(), k, v).unwrap_err();
-        assert!(e("cert", "soc2 source=https://x.example/ read=2026-11-27").contains("unknown cert"));
+        assert!(
+            e("cert", "soc2 source=https://x.example/ read=2026-11-27").contains("unknown cert")
+        );
         assert!(e("cert", "soc3 source=https://x.example/").contains("missing read="));
-        assert!(e("cert", "soc3 read=2026-11-27 source=https://x.example/").contains("expected 'source='"));
-        assert!(e("region", "europe *.eu.x.com source=https://x.example/").contains("bad region code"));
+        assert!(e("cert", "soc3 read=2026-11-27 source=https://x.example/")
+            .contains("expected 'source='"));
+        assert!(
+            e("region", "europe *.eu.x.com source=https://x.example/").contains("bad region code")
+        );
         assert!(e("region", "eu *.com source=https://x.example/").contains("bad region pattern"));
         assert!(e("region", "eu a.x.com").contains("missing source="));
-        assert!(e("incident", "2023-13 source=https://x.example/ read=2026-11-27 x").contains("incident date"));
-        assert!(e("incident", "2023-10 source=https://x.example/ read=2026-11-27").contains("summary"));
-        assert!(e("regions_offered", "us,mars source=https://x.example/ read=2026-11-27").contains("bad region code"));
+        assert!(e(
+            "incident",
+            "2023-13 source=https://x.example/ read=2026-11-27 x"
+        )
+        .contains("incident date"));
+        assert!(e(
+            "incident",
+            "2023-10 source=https://x.example/ read=2026-11-27"
+        )
+        .contains("summary"));
+        assert!(e(
+            "regions_offered",
+            "us,mars source=https://x.example/ read=2026-11-27"
+        )
+        .contains("bad region code"));
         assert!(e("deployment", "on_prem").contains("cloud or self_hosted"));
         assert!(e("company", "A # b").contains("'#'"));
     }

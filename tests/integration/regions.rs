@@ -73,7 +73,10 @@ fn region_per_host_vendor_and_tenant() {
     // No requirement: neither ok nor violated.
     assert!(ic["region_ok"].is_null());
     let ku = host_vendor(&r, "kustomer");
-    assert_eq!((&ku["region"], &ku["region_by"]), (&"eu".into(), &"api.prod2.kustomerapp.com".into()));
+    assert_eq!(
+        (&ku["region"], &ku["region_by"]),
+        (&"eu".into(), &"api.prod2.kustomerapp.com".into())
+    );
     // The tenant was shown by acme.kustomerapp.com only, which says no region.
     let t = &ku["tenant_ownership"][0];
     assert_eq!(t["tenant"], "acme");
@@ -92,7 +95,10 @@ fn region_per_host_vendor_and_tenant() {
         .find(|v| v["vendor"] == "intercom")
         .unwrap();
     assert_eq!(v["deployment"], "cloud");
-    assert_eq!(v["risk"]["regions_offered"]["codes"], serde_json::json!(["us", "eu", "au"]));
+    assert_eq!(
+        v["risk"]["regions_offered"]["codes"],
+        serde_json::json!(["us", "eu", "au"])
+    );
     let certs: Vec<&str> = v["risk"]["certs"]
         .as_array()
         .unwrap()
@@ -103,7 +109,10 @@ fn region_per_host_vendor_and_tenant() {
     for c in ["soc2_type2", "iso27001", "iso27018", "iso27701", "hipaa"] {
         assert!(certs.contains(&c), "{certs:?}");
     }
-    assert!(v["risk"]["certs"][0]["source"].as_str().unwrap().starts_with("https://"));
+    assert!(v["risk"]["certs"][0]["source"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://"));
 }
 
 #[test]
@@ -120,8 +129,20 @@ fn require_region_flags_only_known_regions_outside_the_list() {
     assert_eq!(f.len(), 1, "{f:?}");
     let f = &f[0];
     assert_eq!(
-        (&f["kind"], &f["vendor"], &f["region"], &f["severity"], &f["line"]),
-        (&"region".into(), &"kustomer".into(), &"eu".into(), &"high".into(), &3.into())
+        (
+            &f["kind"],
+            &f["vendor"],
+            &f["region"],
+            &f["severity"],
+            &f["line"]
+        ),
+        (
+            &"region".into(),
+            &"kustomer".into(),
+            &"eu".into(),
+            &"high".into(),
+            &3.into()
+        )
     );
     assert_eq!(f["hosts"], serde_json::json!([CLIENT]));
     assert_eq!(f["required"], serde_json::json!(["us"]));
@@ -132,7 +153,10 @@ fn require_region_flags_only_known_regions_outside_the_list() {
     let o = run(&["scan", "--policy", p.to_str().unwrap(), &cap()]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("POLICY FINDINGS (1, 1 high)"), "{out}");
-    assert!(out.contains("region: eu (by api.prod2.kustomerapp.com), OUTSIDE"), "{out}");
+    assert!(
+        out.contains("region: eu (by api.prod2.kustomerapp.com), OUTSIDE"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -158,7 +182,11 @@ fn require_cert_flags_vendors_in_use_without_it() {
     // Zendesk sanctioned (medium, only the line for every vendor).
     assert_eq!(
         got,
-        [("kustomer", "high", 2), ("kustomer", "high", 3), ("zendesk", "medium", 2)]
+        [
+            ("kustomer", "high", 2),
+            ("kustomer", "high", 3),
+            ("zendesk", "medium", 2)
+        ]
     );
     assert_eq!(f[0]["missing"], serde_json::json!(["soc2_type2"]));
 }
@@ -167,11 +195,23 @@ fn require_cert_flags_vendors_in_use_without_it() {
 fn bad_requirements_name_the_line() {
     let dir = tempdir("regions-bad");
     for (text, want) in [
-        ("allow zendesk\nrequire-region europe for zendesk\n", "policy.txt:2: unknown region 'europe'"),
-        ("require-region eu\n", "policy.txt:1: expected 'require-region"),
-        ("require-region eu for nosuchvendor\n", "policy.txt:1: unknown vendor id 'nosuchvendor'"),
+        (
+            "allow zendesk\nrequire-region europe for zendesk\n",
+            "policy.txt:2: unknown region 'europe'",
+        ),
+        (
+            "require-region eu\n",
+            "policy.txt:1: expected 'require-region",
+        ),
+        (
+            "require-region eu for nosuchvendor\n",
+            "policy.txt:1: unknown vendor id 'nosuchvendor'",
+        ),
         ("\nrequire-cert soc2\n", "policy.txt:2: unknown cert 'soc2'"),
-        ("require-cert soc3 for sales\n", "policy.txt:1: require-cert applies"),
+        (
+            "require-cert soc3 for sales\n",
+            "policy.txt:1: require-cert applies",
+        ),
         ("require-certs soc3\n", "did you mean 'require-cert'?"),
     ] {
         let p = dir.join("policy.txt");

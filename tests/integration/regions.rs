@@ -221,3 +221,95 @@ fn bad_requirements_name_the_line() {
         assert!(stderr(&o).contains(want), "{text}: {}", stderr(&o));
     }
 }
+
+#[test]
+fn tenant_region_from_the_names_that_showed_it() {
+    // A catalog override (`--fingerprints`) whose first region rule names the tenant's own
+    // host: the mechanism for vendors whose tenant names carry the region (Zoho Desk's
+    // .eu portals, Salesforce instances). The rule is made up for the test, not a fact.
+    let dir = tempdir("regions-tenant");
+    let real = std::fs::read_to_string(root().join("fingerprints/kustomer.vendor")).unwrap();
+    let at = real.find("region = ").unwrap();
+    let text = format!(
+        "{}region = eu acme.kustomerapp.com source=https://example.test/made-up\n{}",
+        &real[..at],
+        &real[at..]
+    );
+    std::fs::write(dir.join("kustomer.vendor"), text).unwrap();
+    let p = dir.join("policy.txt");
+    std::fs::write(&p, "require-region us for kustomer\n").unwrap();
+    let (o, r) = report(&[
+        "--fingerprints",
+        dir.to_str().unwrap(),
+        "--policy",
+        p.to_str().unwrap(),
+        &cap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    check_report(&r);
+    let t = r["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["vendor"] == "kustomer" && t["tenant"] == "acme")
+        .unwrap();
+    assert_eq!(
+        (&t["region"], &t["region_by"], &t["region_ok"]),
+        (&"eu".into(), &"acme.kustomerapp.com".into(), &false.into())
+    );
+    let owner = &host_vendor(&r, "kustomer")["tenant_ownership"][0];
+    assert_eq!(
+        (&owner["region"], &owner["region_ok"]),
+        (&"eu".into(), &false.into())
+    );
+    // One finding, about the tenant: the host's own region comes from the same rule, so it
+    // is not reported twice.
+    let f = r["policy_findings"].as_array().unwrap();
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(
+        (&f[0]["tenant"], &f[0]["kind"]),
+        (&"acme".into(), &"region".into())
+    );
+    assert_eq!(f[0]["hosts"], serde_json::json!([CLIENT]));
+}
+
+#[test]
+fn vendors_lists_the_risk_profile_with_sources() {
+    let o = run(&["vendors", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let ic: Value = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|v| v["id"] == "intercom")
+        .unwrap();
+    assert_eq!(ic["deployment"], "cloud");
+    assert_eq!(ic["regions"][0]["code"], "eu");
+    assert_eq!(ic["regions"][0]["pattern"], "*.eu.intercom.io");
+    assert_eq!(
+        ic["regions"][0]["source"],
+        "https://developers.intercom.com/building-apps/docs/rest-apis"
+    );
+    assert_eq!(ic["certs"][0]["read"], "2026-11-27");
+    assert!(ic["incidents"].as_array().unwrap().is_empty());
+    let o = run(&["vendors"]);
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        text.contains("    cert soc2_type2  (https://www.intercom.io/security, read 2026-11-27)"),
+        "{text}"
+    );
+    // A bad fact in a catalog file is an error naming the file and line.
+    let dir = tempdir("regions-badcat");
+    std::fs::write(
+        dir.join("x.vendor"),
+        "id = x\nname = X\nproduct = p\ncategory = live_chat\ndomain = x.example strong\ncert = soc2 source=https://x.example/ read=2026-11-27\n",
+    )
+    .unwrap();
+    let o = run(&["vendors", "--fingerprints", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("x.vendor:6: unknown cert 'soc2'"),
+        "{}",
+        stderr(&o)
+    );
+}

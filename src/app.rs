@@ -531,6 +531,7 @@ fn vendors(a: VendorsArgs) -> Result<u8, Fatal> {
                 v.category,
                 doms.join(" ")
             ));
+            out.push_str(&output::vendor_profile_lines(&v.profile));
         }
         out.push_str(&format!("{} vendors\n", catalog.len()));
     }

@@ -30,6 +30,13 @@ Policy file (--policy FILE), one statement per line, # starts a comment:
   domain NAME[, NAME...]                  our DNS domains: names under them are ours,
                                           and so is any tenant they CNAME to
   tenant VENDOR TENANT                    a tenant of a vendor that belongs to us
+  require-region CODE[,CODE...] for VENDOR[, ...]|*
+                                          a tenant in use whose names show another
+                                          region is a finding (unknown region: none)
+  require-cert CERT[,CERT...] [for unsanctioned|for *]
+                                          a vendor in use (operator, integration)
+                                          whose catalog entry lacks one is a finding:
+                                          high when unsanctioned, else medium
 Everything not allowed is unsanctioned; --sanctioned adds vendors allowed everywhere.
 Vendor ids: shadowdesk vendors.
 

@@ -49,6 +49,7 @@ pub mod dispatch;
 pub mod escape;
 pub mod event;
 pub mod filter;
+pub mod findings;
 pub mod flow;
 pub mod html;
 pub mod memcap;

@@ -9,7 +9,8 @@ use std::net::IpAddr;
 
 use crate::aggregate::roles::{Role, Verdict};
 use crate::aggregate::{Aggregator, Usage};
-use crate::catalog::{Catalog, Endpoint, Rule, Vendor};
+use crate::catalog::risk::{Cert, Incident, RegionRule, RegionsOffered};
+use crate::catalog::{Catalog, Deployment, Endpoint, Rule, Vendor};
 use crate::event::Strength;
 use crate::model::InputSummary;
 use crate::report::{by_vendor, Report};
@@ -21,13 +22,62 @@ use crate::time::rfc3339;
 #[derive(Debug, serde::Serialize)]
 pub struct VendorListing<'a> {
     pub category: &'a str,
-    /// Where the vendor runs: `cloud` (the vendor hosts every tenant) or `self_hosted`. Every
-    /// vendor in the catalog today is a cloud service.
-    pub deployment: &'static str,
+    /// What the vendor's own trust or security pages state, each with its source and the
+    /// date it was read.
+    pub certs: &'a [Cert],
+    /// The company behind the product, when it differs from `name`; else null.
+    pub company: Option<&'a str>,
+    /// Where the vendor runs: `cloud` (the vendor hosts every tenant) or `self_hosted`
+    /// (software the customer runs).
+    pub deployment: Deployment,
     pub domains: Vec<DomainRule<'a>>,
     pub id: &'a str,
+    /// Publicly reported security incidents.
+    pub incidents: &'a [Incident],
     pub name: &'a str,
     pub product: &'a str,
+    /// Names matching `pattern` put the tenant's data in `code`; the first matching rule wins.
+    pub regions: &'a [RegionRule],
+    /// The data-residency regions the vendor offers; null when no source was read.
+    pub regions_offered: Option<&'a RegionsOffered>,
+}
+
+/// The risk profile of `shadowdesk vendors` (text), indented under the vendor's line: only
+/// what the catalog states, each fact with its source and read date; nothing for a cloud
+/// vendor without facts, so the list stays one line per vendor until the data lands.
+pub fn vendor_profile_lines(p: &crate::catalog::Profile) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let pad = "    ";
+    if p.deployment != Deployment::Cloud {
+        let _ = writeln!(s, "{pad}deployment: {}", p.deployment.as_str());
+    }
+    if let Some(c) = &p.company {
+        let _ = writeln!(s, "{pad}company: {c}");
+    }
+    for r in &p.regions {
+        let _ = writeln!(s, "{pad}region {}: {}  ({})", r.code, r.pattern, r.source);
+    }
+    if let Some(o) = &p.regions_offered {
+        let _ = writeln!(
+            s,
+            "{pad}regions offered: {}  ({}, read {})",
+            o.codes.join(","),
+            o.source,
+            o.read
+        );
+    }
+    for c in &p.certs {
+        let _ = writeln!(s, "{pad}cert {}  ({}, read {})", c.cert, c.source, c.read);
+    }
+    for i in &p.incidents {
+        let _ = writeln!(
+            s,
+            "{pad}incident {}: {}  ({}, read {})",
+            i.date, i.summary, i.source, i.read
+        );
+    }
+    s
 }
 
 /// One domain pattern of a vendor.
@@ -48,7 +98,12 @@ impl<'a> VendorListing<'a> {
     pub fn new(v: &'a Vendor, rules: &[&'a Rule]) -> VendorListing<'a> {
         VendorListing {
             category: &v.category,
-            deployment: "cloud",
+            certs: &v.profile.certs,
+            company: v.profile.company.as_deref(),
+            deployment: v.profile.deployment,
+            incidents: &v.profile.incidents,
+            regions: &v.profile.regions,
+            regions_offered: v.profile.regions_offered.as_ref(),
             domains: rules
                 .iter()
                 .map(|r| DomainRule {
@@ -252,6 +307,15 @@ pub fn summary(
                     .collect();
                 let _ = writeln!(s, "       tenant: {}", owned.join(", "));
             }
+            if let Some(r) =
+                crate::findings::region_of(catalog, id, crate::findings::usage_names(u))
+            {
+                let verdict = match agg.policy().requirements.region_ok(id, Some(&r.code)) {
+                    Some(false) => ", OUTSIDE the policy's regions",
+                    _ => "",
+                };
+                let _ = writeln!(s, "       region: {} (by {}){verdict}", r.code, r.pattern);
+            }
             let mut hn: Vec<String> = u.hostnames.iter().cloned().collect();
             if u.hostnames_dropped > 0 {
                 hn.push(format!("(+{} more)", u.hostnames_dropped));
@@ -392,6 +456,21 @@ pub fn summary(
                 "  ... and {} more hosts with only hidden traffic (--all-hosts lists them)",
                 listed.hidden_not_listed
             );
+        }
+    }
+    let findings = crate::findings::findings(agg, catalog);
+    if !findings.is_empty() {
+        let high = findings
+            .iter()
+            .filter(|f| f.severity == crate::findings::Severity::High)
+            .count();
+        let _ = writeln!(s, "\nPOLICY FINDINGS ({}, {high} high)", findings.len());
+        for f in &findings {
+            let sev = match f.severity {
+                crate::findings::Severity::High => "high  ",
+                crate::findings::Severity::Medium => "medium",
+            };
+            let _ = writeln!(s, "  {sev} {}", f.message);
         }
     }
     let problems: Vec<&InputSummary> = inputs.iter().filter(|i| i.error.is_some()).collect();

@@ -10,6 +10,8 @@
 //! allow kustomer for 10.30.0.5/32, 10.31.0.0/24
 //! domain acme-corp.test                    # our DNS domains (names under them are ours)
 //! tenant zendesk acme                      # a vendor tenant that is ours
+//! require-region eu for zendesk            # its tenants' data must be in these regions
+//! require-cert soc2_type2 for unsanctioned # the catalog must list these certs
 //! ```
 //!
 //! Everything not allowed is unsanctioned. Unknown vendor ids, unknown groups, bad CIDRs and
@@ -111,6 +113,8 @@ pub struct Policy {
     domains: Vec<String>,
     /// (vendor, tenant label) pairs declared ours.
     tenants: Vec<(String, String)>,
+    /// `require-region` and `require-cert`.
+    pub requirements: crate::findings::Requirements,
 }
 
 impl Policy {
@@ -286,6 +290,11 @@ impl Policy {
                     }
                     p.tenants.push((vendor, label));
                 }
+                "require-region" => p
+                    .requirements
+                    .parse_region(rest, i + 1, |v| check_vendor(v, catalog))
+                    .map_err(at)?,
+                "require-cert" => p.requirements.parse_cert(rest, i + 1).map_err(at)?,
                 other => {
                     let hint = STATEMENTS
                         .iter()
@@ -303,7 +312,14 @@ impl Policy {
     }
 }
 
-const STATEMENTS: [&str; 4] = ["group", "allow", "domain", "tenant"];
+const STATEMENTS: [&str; 6] = [
+    "group",
+    "allow",
+    "domain",
+    "tenant",
+    "require-region",
+    "require-cert",
+];
 
 /// Levenshtein distance of two short words (statement names), by characters.
 fn edit_distance(a: &str, b: &str) -> usize {

@@ -15,8 +15,10 @@ use serde::Serialize;
 
 use crate::aggregate::roles::Role;
 use crate::aggregate::{Aggregator, Usage, Visibility};
-use crate::catalog::Catalog;
+use crate::catalog::risk::{Cert, Incident, RegionsOffered};
+use crate::catalog::{Catalog, Deployment};
 use crate::event::{EncryptedDnsProtocol, Kind, Strength, Timestamp};
+use crate::findings::{region_of, tenant_names, usage_names, Finding};
 use crate::model::{Field, InputSummary, Source};
 use crate::policy::DecidedBy;
 use crate::stats::Stats;
@@ -35,6 +37,9 @@ pub struct Report<'a> {
     pub interrupted: bool,
     /// What made this report: the tool, when, the command line, the filters and the policy.
     pub meta: Meta<'a>,
+    /// What the policy's `require-region` and `require-cert` statements found, the most
+    /// severe first.
+    pub policy_findings: Vec<Finding>,
     pub stats: RunStats<'a>,
     /// Every vendor tenant seen (in a name, or behind a CNAME), and whose it is.
     pub tenants: Vec<TenantOwnership<'a>>,
@@ -186,6 +191,15 @@ pub struct HostVendor<'a> {
     pub last_seen: Timestamp,
     /// The vendor's display name; null if the vendor is not in the catalog.
     pub name: Option<&'a str>,
+    /// Where the tenant's data lives as the names show it: the region code of the vendor's
+    /// first catalog region rule that one of this host's names matches; null when the
+    /// names do not say.
+    pub region: Option<&'a str>,
+    /// The region pattern that matched, or null.
+    pub region_by: Option<&'a str>,
+    /// false: the region is outside the policy's `require-region` for the vendor; true:
+    /// inside; null: no requirement, or the region is unknown (never a violation).
+    pub region_ok: Option<bool>,
     /// What the host does with the vendor: `operator` (its people work in the product as a
     /// tenant's staff), `integration` (software calls its API or a tenant), `visitor` (it
     /// only loaded end-user endpoints: widgets, other organisations' help centers). Rules in
@@ -284,6 +298,11 @@ pub struct TenantOwner<'a> {
     /// `declared` (the policy's `tenant`), `own_domain_cname` (one of our domains has a
     /// CNAME to it), `third_party_cname` (only other organisations' names do), `unknown`.
     pub ours_by: &'static str,
+    /// The tenant's region over the names this host showed it by (see `region` of the
+    /// host's vendor entry).
+    pub region: Option<&'a str>,
+    pub region_by: Option<&'a str>,
+    pub region_ok: Option<bool>,
     pub tenant: &'a str,
 }
 
@@ -299,6 +318,14 @@ pub struct TenantOwnership<'a> {
     pub hosts: Vec<IpAddr>,
     pub ours: Option<bool>,
     pub ours_by: &'static str,
+    /// The tenant's region: the code of the vendor's first region rule that one of the
+    /// names that showed the tenant (from every host) matches; null when they do not say.
+    pub region: Option<&'a str>,
+    /// The region pattern that matched, or null.
+    pub region_by: Option<&'a str>,
+    /// false: outside the policy's `require-region`; true: inside; null: no requirement or
+    /// an unknown region.
+    pub region_ok: Option<bool>,
     pub tenant: &'a str,
     pub vendor: &'a str,
 }
@@ -307,12 +334,32 @@ pub struct TenantOwnership<'a> {
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct VendorUse<'a> {
+    /// The company behind the product when it differs from the name; null otherwise or
+    /// when the vendor is not in the catalog.
+    pub company: Option<&'a str>,
+    /// `cloud` or `self_hosted`; null if the vendor is not in the catalog.
+    pub deployment: Option<Deployment>,
     pub first_seen: Timestamp,
     pub hosts: Vec<VendorHost<'a>>,
     pub last_seen: Timestamp,
     /// The vendor's display name; null if the vendor is not in the catalog.
     pub name: Option<&'a str>,
+    /// The catalog's risk facts of the vendor, each with its source; null if the vendor is
+    /// not in the catalog.
+    pub risk: Option<VendorRisk<'a>>,
     pub vendor: &'a str,
+}
+
+/// What the catalog states about a vendor's trustworthiness.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct VendorRisk<'a> {
+    /// Certifications the vendor's own trust or security pages state.
+    pub certs: &'a [Cert],
+    /// Publicly reported security incidents.
+    pub incidents: &'a [Incident],
+    /// Data-residency regions the vendor offers; null when no source was read.
+    pub regions_offered: Option<&'a RegionsOffered>,
 }
 
 /// A host that used a vendor.
@@ -561,7 +608,12 @@ impl<'a> Report<'a> {
                         .map(|(id, u)| {
                             let v = catalog.vendor(id);
                             let verdict = agg.verdict(id, &u.evidence);
+                            let region = region_of(catalog, id, usage_names(u));
+                            let region_code = region.map(|r| r.code.as_str());
                             HostVendor {
+                                region: region_code,
+                                region_by: region.map(|r| r.pattern.as_str()),
+                                region_ok: policy.requirements.region_ok(id, region_code),
                                 role: verdict.role.into(),
                                 role_evidence: RoleEvidence {
                                     endpoints: u
@@ -592,9 +644,14 @@ impl<'a> Report<'a> {
                                     .iter()
                                     .map(|t| {
                                         let by = agg.ownership(id, t).0;
+                                        let r = region_of(catalog, id, tenant_names(u, t));
+                                        let code = r.map(|r| r.code.as_str());
                                         TenantOwner {
                                             ours: by.ours(),
                                             ours_by: by.as_str(),
+                                            region: code,
+                                            region_by: r.map(|r| r.pattern.as_str()),
+                                            region_ok: policy.requirements.region_ok(id, code),
                                             tenant: t,
                                         }
                                     })
@@ -625,7 +682,15 @@ impl<'a> Report<'a> {
             .map(|(id, hs)| {
                 let first = hs.iter().map(|(_, u)| u.first_seen).min();
                 let last = hs.iter().map(|(_, u)| u.last_seen).max();
+                let v = catalog.vendor(id);
                 VendorUse {
+                    company: v.and_then(|v| v.profile.company.as_deref()),
+                    deployment: v.map(|v| v.profile.deployment),
+                    risk: v.map(|v| VendorRisk {
+                        certs: &v.profile.certs,
+                        incidents: &v.profile.incidents,
+                        regions_offered: v.profile.regions_offered.as_ref(),
+                    }),
                     first_seen: Timestamp(first.unwrap_or_default()),
                     hosts: hs
                         .into_iter()
@@ -654,7 +719,17 @@ impl<'a> Report<'a> {
             .into_iter()
             .map(|((vendor, tenant), hosts)| {
                 let (by, own, others) = agg.ownership(vendor, tenant);
+                let names: BTreeSet<&str> = hosts
+                    .iter()
+                    .filter_map(|ip| agg.hosts.get(ip)?.get(vendor))
+                    .flat_map(|u| tenant_names(u, tenant))
+                    .collect();
+                let r = region_of(catalog, vendor, names.iter().copied());
+                let code = r.map(|r| r.code.as_str());
                 TenantOwnership {
+                    region: code,
+                    region_by: r.map(|r| r.pattern.as_str()),
+                    region_ok: policy.requirements.region_ok(vendor, code),
                     cnames_ours: own,
                     cnames_third_party: others,
                     hosts: hosts.into_iter().collect(),
@@ -682,6 +757,7 @@ impl<'a> Report<'a> {
             inputs,
             interrupted,
             meta: run.meta(),
+            policy_findings: crate::findings::findings(agg, catalog),
             stats: RunStats {
                 bytes: stats.bytes,
                 capture: stats.kernel.map(|k| CaptureCounts {

@@ -4,7 +4,22 @@
 use std::fmt;
 use std::path::Path;
 
+use super::risk::{self, Deployment, Profile};
 use super::{Endpoint, Rule, Vendor, VendorDef};
+
+/// Rank of a key in the order a file gives them: the header keys (any order among
+/// themselves), the `domain` lines, the risk keys in [`risk::KEYS`] order, the `source` lines.
+fn rank(key: &str) -> Option<usize> {
+    match key {
+        "id" | "name" | "product" | "category" | "alias" => Some(0),
+        "domain" => Some(1),
+        "source" => Some(2 + risk::KEYS.len()),
+        _ => risk::KEYS.iter().position(|k| *k == key).map(|i| 2 + i),
+    }
+}
+
+/// Keys a file gives at most once.
+const ONCE: &[&str] = &["deployment", "company", "regions_offered"];
 
 pub const CATEGORIES: &[&str] = &[
     "helpdesk_ticketing",
@@ -74,8 +89,11 @@ pub fn parse_file(name: &str, text: &str) -> Result<VendorDef, CatalogError> {
         category: String::new(),
         aliases: Vec::new(),
         origin: name.to_owned(),
+        profile: Profile::default(),
     };
     let mut rules = Vec::new();
+    let mut at_rank = 0;
+    let mut seen_once: Vec<&str> = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let n = i + 1;
         let line = raw.trim();
@@ -86,6 +104,28 @@ pub fn parse_file(name: &str, text: &str) -> Result<VendorDef, CatalogError> {
             return Err(err(n, format!("expected 'key = value', found '{line}'")));
         };
         let (key, value) = (key.trim(), value.trim());
+        if let Some(r) = rank(key) {
+            if r < at_rank {
+                return Err(err(
+                    n,
+                    format!(
+                        "'{key}' out of order: header keys, domain, {}, then source",
+                        risk::KEYS.join(", ")
+                    ),
+                ));
+            }
+            at_rank = r;
+        }
+        if let Some(k) = ONCE.iter().find(|k| **k == key) {
+            if seen_once.contains(k) {
+                return Err(err(n, format!("'{key}' given twice")));
+            }
+            seen_once.push(k);
+        }
+        if risk::KEYS.contains(&key) {
+            risk::parse_key(&mut v.profile, key, value).map_err(|m| err(n, m))?;
+            continue;
+        }
         let slot = match key {
             "id" => &mut v.id,
             "name" => &mut v.name,
@@ -147,7 +187,9 @@ pub fn parse_file(name: &str, text: &str) -> Result<VendorDef, CatalogError> {
             ),
         ));
     }
-    if rules.is_empty() {
+    // A self-hosted product runs on the customer's own names: it is found by its HTTP and
+    // certificate signatures, so it may have no domain of its own.
+    if rules.is_empty() && v.profile.deployment != Deployment::SelfHosted {
         return Err(err(0, "no 'domain' lines".into()));
     }
     Ok(VendorDef { vendor: v, rules })
@@ -276,6 +318,69 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.msg.contains("two or more labels"));
+    }
+
+    const HEAD: &str = "id = x\nname = X\ncategory = live_chat\ndomain = a.example strong\n";
+
+    #[test]
+    fn risk_keys_load_with_errors_naming_the_line() {
+        let ok = parse_file(
+            "x.vendor",
+            &format!(
+                "{HEAD}deployment = cloud\ncompany = X Corp\n\
+                 region = eu *.eu.a.example source=https://a.example/regions\n\
+                 region = au app.au.a.example source=https://a.example/regions\n\
+                 regions_offered = us,eu,au source=https://a.example/regions read=2026-11-27\n\
+                 cert = soc2_type2 source=https://a.example/trust read=2026-11-27\n\
+                 cert = iso27001 source=https://a.example/trust read=2026-11-27\n\
+                 incident = 2024-02-03 source=https://news.example/x read=2026-11-27 a thing happened\n\
+                 source = https://a.example/\n"
+            ),
+        )
+        .unwrap();
+        let p = &ok.vendor.profile;
+        assert_eq!(p.company.as_deref(), Some("X Corp"));
+        assert_eq!(p.regions.len(), 2);
+        assert_eq!(p.certs.len(), 2);
+        assert_eq!(p.incidents[0].summary, "a thing happened");
+        let line_of = |extra: &str| {
+            parse_file("x.vendor", &format!("{HEAD}{extra}"))
+                .unwrap_err()
+                .to_string()
+        };
+        // Line 5 is the first line after HEAD.
+        let e = line_of("cert = soc2 source=https://a.example/ read=2026-11-27\n");
+        assert!(e.starts_with("x.vendor:5: unknown cert 'soc2'"), "{e}");
+        let e = line_of("region = europe a.eu.a.example source=https://a.example/\n");
+        assert!(e.starts_with("x.vendor:5: bad region code"), "{e}");
+        let e = line_of("region = eu *.example source=https://a.example/\n");
+        assert!(e.starts_with("x.vendor:5: bad region pattern"), "{e}");
+        let e = line_of("cert = soc3 source=https://a.example/\n");
+        assert!(e.starts_with("x.vendor:5: missing read="), "{e}");
+        let e = line_of("region = eu a.eu.a.example\n");
+        assert!(e.starts_with("x.vendor:5: missing source="), "{e}");
+        let e = line_of("cert = soc3 source=https://a.example/ read=2026-11-27\ncompany = X\n");
+        assert!(e.starts_with("x.vendor:6: 'company' out of order"), "{e}");
+        let e = line_of("source = https://a.example/\ndomain = b.example strong\n");
+        assert!(e.starts_with("x.vendor:6: 'domain' out of order"), "{e}");
+        let e = line_of("company = X\ncompany = Y\n");
+        assert!(e.starts_with("x.vendor:6: 'company' given twice"), "{e}");
+        let e = line_of("deployment = cloud\ndeployment = self_hosted\n");
+        assert!(e.starts_with("x.vendor:6: 'deployment' given twice"), "{e}");
+        // Self-hosted: no domain needed; cloud: still required.
+        let sh = parse_file(
+            "x.vendor",
+            "id = x\nname = X\ncategory = helpdesk_ticketing\ndeployment = self_hosted\nsource = https://x.example/\n",
+        )
+        .unwrap();
+        assert_eq!(sh.vendor.profile.deployment, Deployment::SelfHosted);
+        assert!(sh.rules.is_empty());
+        let e = parse_file(
+            "x.vendor",
+            "id = x\nname = X\ncategory = helpdesk_ticketing\ndeployment = cloud\n",
+        )
+        .unwrap_err();
+        assert!(e.msg.contains("no 'domain' lines"), "{e}");
     }
 
     fn domain_line(flags: &str) -> Result<VendorDef, CatalogError> {

@@ -9,9 +9,13 @@
 //! pattern wins and an exact entry beats a suffix entry of the same length. The lookup walks
 //! the name's label boundaries with one hash probe each.
 
+#[cfg(test)]
+mod integrity;
 mod load;
+pub mod risk;
 
 pub use load::{load_dir, parse_file, CatalogError};
+pub use risk::{Deployment, Profile};
 
 use hashbrown::HashMap;
 use schemars::JsonSchema;
@@ -32,6 +36,8 @@ pub struct Vendor {
     pub aliases: Vec<String>,
     /// File the vendor came from (`zendesk.vendor`, or a path for `--fingerprints`).
     pub origin: String,
+    /// Deployment, company, region rules and the risk facts, each with its source.
+    pub profile: Profile,
 }
 
 /// What a catalog hostname serves, and so who is on the other end of a connection to it:

@@ -24,6 +24,7 @@ mod ja4; // the ja4 fingerprint vs FoxIO's reference, and the client class
 mod live; // shadowdesk live on a veth between namespaces, with real clients
 mod pivot; // input, --sensor, rcode_name/qtype/min_ttl, tls_version/alpn vs tshark
 mod reader; // our pcap/pcapng reader gives the records libpcap gives
+mod regions; // data regions, require-region and require-cert on captures/regions (issue 16)
 mod report; // the per-host and per-vendor report vs what the recording script did
 mod robustness; // corrupted and snapped packets never panic
 mod roles; // operator / integration / visitor and tenant ownership on the office day

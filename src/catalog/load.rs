@@ -29,6 +29,8 @@ pub const CATEGORIES: &[&str] = &[
     "messaging_chatbot",
     "ccaas",
     "feedback_survey",
+    "community_forum",
+    "customer_success",
 ];
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -32,6 +32,7 @@ pub fn run(cli: Cli) -> Result<u8, Fatal> {
     match cli.command {
         Command::Scan(a) => scan(a),
         Command::Live(a) => live(a),
+        Command::Merge(a) => crate::merge::run(a),
         Command::Vendors(a) => vendors(a),
     }
 }
@@ -165,6 +166,7 @@ fn run_info(policy: &Policy, file: Option<PolicyFile>) -> RunInfo {
         filters,
         policy: file,
         sanctioned: policy.sanctioned_by_flag(),
+        merged: Vec::new(),
     }
 }
 
@@ -550,7 +552,7 @@ fn output_name(p: &str) -> &str {
 /// Writes text to standard output and flushes it, so a full disk (`> /dev/full`) is an error
 /// (exit status 2) rather than lost at exit. A closed pipe (`| head`) is not an error: the
 /// reader has what it wanted. The error reads "standard output: REASON".
-fn write_stdout(text: &str) -> Result<(), String> {
+pub fn write_stdout(text: &str) -> Result<(), String> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {

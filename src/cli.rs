@@ -52,8 +52,31 @@ pub enum Command {
     /// then write the final report.
     #[command(after_help = AFTER_HELP)]
     Live(LiveArgs),
+    /// Combine reports of `scan` or `live` into the report one scan of all their inputs
+    /// would give (an archive split across machines, several sensors).
+    #[command(after_help = AFTER_HELP)]
+    Merge(MergeArgs),
     /// List the vendor catalog.
     Vendors(VendorsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Reports written by `scan --report` or `live --report`, in any order.
+    #[arg(required = true, value_name = "REPORT.json")]
+    pub reports: Vec<String>,
+    /// Write the merged report to FILE; - is standard output.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<String>,
+    /// Write the merged report as one self-contained HTML page to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<String>,
+    /// Write the merged per-host-vendor table as CSV to FILE; - is standard output.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<String>,
+    /// Exit with status 1 when the merged report has unsanctioned use.
+    #[arg(long)]
+    pub fail_on_unsanctioned: bool,
 }
 
 #[derive(Debug, Args)]

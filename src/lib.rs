@@ -52,6 +52,7 @@ pub mod filter;
 pub mod flow;
 pub mod html;
 pub mod memcap;
+pub mod merge;
 pub mod model;
 pub mod outfile;
 pub mod output;

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::aggregate::roles::Role;
 use crate::aggregate::{Aggregator, Usage, Visibility};
@@ -53,6 +53,8 @@ pub struct Meta<'a> {
     pub filters: &'a Filters,
     /// When this report was written: the wall clock, RFC 3339 in UTC.
     pub generated_at: Timestamp,
+    /// The reports `shadowdesk merge` combined into this one; empty for a scan.
+    pub merged: &'a [MergedReport],
     /// The `--policy` file, or null.
     pub policy: Option<&'a PolicyFile>,
     /// The vendor ids `--sanctioned` allowed for every host, as the catalog names them.
@@ -60,8 +62,20 @@ pub struct Meta<'a> {
     pub tool: Tool,
 }
 
+/// One report that `shadowdesk merge` read.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct MergedReport {
+    /// Its `meta.command_line`.
+    pub command_line: Vec<String>,
+    /// Its `meta.generated_at`.
+    pub generated_at: Timestamp,
+    /// The file it was read from, as given to `merge`.
+    pub path: String,
+}
+
 /// The filters of the run, as given on the command line; empty or null when not given.
-#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Filters {
     /// `--host`: addresses and CIDR ranges.
@@ -73,7 +87,7 @@ pub struct Filters {
 }
 
 /// The policy file as it was read.
-#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct PolicyFile {
     /// As given to `--policy`.
@@ -110,6 +124,8 @@ pub struct RunInfo {
     pub filters: Filters,
     pub policy: Option<PolicyFile>,
     pub sanctioned: Vec<String>,
+    /// `merge`: the reports combined.
+    pub merged: Vec<MergedReport>,
 }
 
 impl RunInfo {
@@ -119,6 +135,7 @@ impl RunInfo {
             command_line: &self.command_line,
             filters: &self.filters,
             generated_at: Timestamp(crate::time::wall_clock()),
+            merged: &self.merged,
             policy: self.policy.as_ref(),
             sanctioned: &self.sanctioned,
             tool: Tool::this(),
@@ -337,7 +354,7 @@ pub struct VendorHost<'a> {
 /// How much of the traffic had a name: counted per TLS or QUIC connection (its first
 /// hello), per plain-HTTP or proxy request, and per other TCP connection whose SYN was seen.
 /// `named + attributed + unnamed = connections`.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct VisibilityCounts {
     /// No usable name on the wire, but one recovered from the client's own DNS.
@@ -428,7 +445,7 @@ pub struct RunStats<'a> {
     pub ip_fragments_dropped: FragmentDrops,
     pub packets: u64,
     /// Packets not analysed, by reason.
-    pub packets_skipped: &'a BTreeMap<&'static str, u64>,
+    pub packets_skipped: BTreeMap<&'a str, u64>,
     /// Records shorter than the packet on the wire (snaplen).
     pub packets_snapped: u64,
     /// Packets whose headers announce more bytes than were captured.
@@ -439,7 +456,7 @@ pub struct RunStats<'a> {
 }
 
 /// What each limit dropped.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct LimitDrops {
     pub defrag_memcap: u64,
@@ -472,7 +489,7 @@ pub struct LimitDrops {
 }
 
 /// libpcap's counters.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct CaptureCounts {
     pub packets_dropped_interface: u64,
@@ -481,7 +498,7 @@ pub struct CaptureCounts {
 }
 
 /// IP fragments given up, by reason.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct FragmentDrops {
     pub overlap: u64,
@@ -723,7 +740,7 @@ impl<'a> Report<'a> {
                     timeout: d.dropped_timeout,
                 },
                 packets: stats.packets,
-                packets_skipped: &stats.skipped,
+                packets_skipped: stats.skipped.iter().map(|(k, n)| (*k, *n)).collect(),
                 packets_snapped: stats.snapped,
                 packets_truncated: stats.truncated,
                 tcp_flows: f.flows_created,

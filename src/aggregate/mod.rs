@@ -21,7 +21,7 @@ mod visibility;
 
 use attribution::{Answer, EchAnswer};
 use facts::Facts;
-pub use usage::{Seen, Usage};
+pub use usage::{Seen, Usage, MAX_HOSTNAMES};
 pub use visibility::Visibility;
 
 pub struct Aggregator<'a> {

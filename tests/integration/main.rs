@@ -22,6 +22,7 @@ mod identity; // identity events (DHCP, mDNS, NBNS, Kerberos, NTLM) vs tshark tr
 mod identity_join; // vendor events carry the device and user of EXPECTED.tsv (issue 13)
 mod ja4; // the ja4 fingerprint vs FoxIO's reference, and the client class
 mod live; // shadowdesk live on a veth between namespaces, with real clients
+mod merge; // merge: reports of any split of real captures, merged in any order, give the whole scan
 mod pivot; // input, --sensor, rcode_name/qtype/min_ttl, tls_version/alpn vs tshark
 mod reader; // our pcap/pcapng reader gives the records libpcap gives
 mod report; // the per-host and per-vendor report vs what the recording script did

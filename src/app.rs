@@ -335,6 +335,10 @@ fn analyze(
     let (policy, policy_file) = load_policy(c, &catalog)?;
     let run = run_info(&policy, policy_file);
     let (resolvers, ech_fronts) = load_lists(c.fingerprints.as_deref())?;
+    let baseline = match &c.baseline {
+        Some(p) => Some(crate::baseline::Baseline::load(p).map_err(Fatal)?),
+        None => None,
+    };
     // Every output path is checked before any is opened, so a bad --report does not cost the
     // events file its content, and a bad path fails now, not after hours of capture.
     use crate::outfile::Mode;
@@ -384,7 +388,8 @@ fn analyze(
         )
         .with_flag_visitors(c.flag_visitors)
         .with_identity(filter, i64::from(c.identity_max_age) * 3_600_000_000_000)
-        .with_origins(input_names, c.sensor.clone()),
+        .with_origins(input_names, c.sensor.clone())
+        .with_baseline(baseline.as_ref()),
         catalog: &catalog,
         events,
         events_path: c.events.as_deref(),
@@ -436,7 +441,10 @@ fn analyze(
         });
     }
     let interrupted = interrupted_by.is_some_and(|w| w.load(Ordering::Relaxed) != 0);
-    if c.report.is_some() || c.html.is_some() || c.csv.is_some() {
+    // --baseline: the summary's section and --fail-on-new read the marked report.
+    let mut since_baseline = String::new();
+    let mut any_new = false;
+    if c.report.is_some() || c.html.is_some() || c.csv.is_some() || baseline.is_some() {
         let report = Report::build(
             &agg,
             &catalog,
@@ -461,12 +469,15 @@ fn analyze(
             crate::outfile::write_whole(p, crate::csv::table(&report).as_bytes())
                 .map_err(|e| Fatal(format!("writing the CSV table to {}: {e}", output_name(p))))?;
         }
+        since_baseline = crate::baseline::summary(&report);
+        any_new = report.baseline.as_ref().is_some_and(|b| !b.new.is_empty());
     }
     if c.events.is_none() && c.report.is_none() && c.html.is_none() && c.csv.is_none() {
         let mut text = output::summary(&agg, &catalog, &all_inputs, &result.stats, c.evidence);
         // Under the header line: which policy the verdicts below come from.
         let at = text.find('\n').map_or(text.len(), |i| i + 1);
         text.insert_str(at, &policy_line(&run));
+        text.push_str(&since_baseline);
         write_stdout(&text).map_err(|e| Fatal(format!("writing the summary to {e}")))?;
     }
     if let Some(e) = &result.internal_error {
@@ -477,6 +488,9 @@ fn analyze(
         return Ok(EXIT_ERROR);
     }
     if c.fail_on_unsanctioned && agg.any_unsanctioned_use() {
+        return Ok(EXIT_UNSANCTIONED);
+    }
+    if c.fail_on_new && any_new {
         return Ok(EXIT_UNSANCTIONED);
     }
     Ok(EXIT_OK)

@@ -36,7 +36,9 @@ Vendor ids: shadowdesk vendors.
 Exit status:
   0         every input read, to its end or to where it is cut short or corrupt (a warning
             names the file and the record)
-  1         --fail-on-unsanctioned, and unsanctioned vendor traffic was seen
+  1         --fail-on-unsanctioned, and unsanctioned vendor traffic was seen; or
+            --fail-on-new, and a host and vendor pair, a name or a tenant is new since
+            the --baseline report
   2         an input is not a capture at all (missing, empty, not pcap/pcapng, an archive),
             a usage or configuration error, or an output could not be written (a full disk
             included)
@@ -77,6 +79,13 @@ pub struct MergeArgs {
     /// Exit with status 1 when the merged report has unsanctioned use.
     #[arg(long)]
     pub fail_on_unsanctioned: bool,
+    /// Mark what is new since this earlier report (scan, live or merge), and list what is gone.
+    #[arg(long, value_name = "OLD_REPORT.json")]
+    pub baseline: Option<String>,
+    /// With --baseline: exit with status 1 when a host and vendor pair, a name or a tenant is
+    /// new.
+    #[arg(long, requires = "baseline")]
+    pub fail_on_new: bool,
 }
 
 #[derive(Debug, Args)]
@@ -165,6 +174,14 @@ pub struct CommonArgs {
     /// (visitors too with --flag-visitors).
     #[arg(long)]
     pub fail_on_unsanctioned: bool,
+    /// Mark what is new since this earlier report (scan, live or merge) in events, report and
+    /// summary, and list what is gone.
+    #[arg(long, value_name = "OLD_REPORT.json")]
+    pub baseline: Option<String>,
+    /// With --baseline: exit with status 1 when a host and vendor pair, a name or a tenant is
+    /// new.
+    #[arg(long, requires = "baseline")]
+    pub fail_on_new: bool,
     /// Count visitors (hosts that only loaded a vendor's widgets or read other
     /// organisations' help centers) as unsanctioned use too, as operators and integrations are.
     #[arg(long)]

@@ -227,6 +227,11 @@ pub struct VendorMatch<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "String")]
     pub endpoint: Option<&'static str>,
+    /// `--baseline` only: true when the host and vendor pair is not in the baseline report,
+    /// or the name (as the report files it) is not among the pair's names there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "bool")]
+    pub new_since_baseline: Option<bool>,
 }
 
 /// `kind: "identity"`.

@@ -37,6 +37,7 @@
 
 pub mod aggregate;
 pub mod app;
+pub mod baseline;
 pub mod capture;
 pub mod catalog;
 pub mod cli;

@@ -25,6 +25,8 @@ use crate::stats::Stats;
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Report<'a> {
+    /// `--baseline`: what is new since the baseline report, and what is gone; null without.
+    pub baseline: Option<crate::baseline::BaselineDiff>,
     /// Every host with vendor traffic, encrypted DNS or hidden traffic (the hosts with only
     /// hidden traffic: at most 1000, the most hidden first, unless `--all-hosts`), by address.
     pub hosts: Vec<Host<'a>>,
@@ -203,6 +205,11 @@ pub struct HostVendor<'a> {
     pub last_seen: Timestamp,
     /// The vendor's display name; null if the vendor is not in the catalog.
     pub name: Option<&'a str>,
+    /// `--baseline`: the names not filed under this host and vendor in the baseline (all of
+    /// them for a new pair); null without a baseline.
+    pub new_hostnames: Option<Vec<String>>,
+    /// `--baseline`: this host and vendor pair is not in the baseline; null without one.
+    pub new_since_baseline: Option<bool>,
     /// What the host does with the vendor: `operator` (its people work in the product as a
     /// tenant's staff), `integration` (software calls its API or a tenant), `visitor` (it
     /// only loaded end-user endpoints: widgets, other organisations' help centers). Rules in
@@ -314,6 +321,8 @@ pub struct TenantOwnership<'a> {
     pub cnames_third_party: Vec<&'a str>,
     /// The hosts whose vendor entries name it.
     pub hosts: Vec<IpAddr>,
+    /// `--baseline`: the tenant is not in the baseline's `tenants`; null without one.
+    pub new_since_baseline: Option<bool>,
     pub ours: Option<bool>,
     pub ours_by: &'static str,
     pub tenant: &'a str,
@@ -625,6 +634,8 @@ impl<'a> Report<'a> {
                                 hostnames_not_listed: u.hostnames_dropped,
                                 last_seen: Timestamp(u.last_seen),
                                 name: v.map(|v| v.name.as_str()),
+                                new_hostnames: None,
+                                new_since_baseline: None,
                                 sanctioned: u.sanctioned,
                                 strength: Strength::of(u.strong),
                                 tenants: &u.tenants,
@@ -675,6 +686,7 @@ impl<'a> Report<'a> {
                     cnames_ours: own,
                     cnames_third_party: others,
                     hosts: hosts.into_iter().collect(),
+                    new_since_baseline: None,
                     ours: by.ours(),
                     ours_by: by.as_str(),
                     tenant,
@@ -693,7 +705,8 @@ impl<'a> Report<'a> {
             .collect();
         let f = &stats.flows;
         let d = &stats.defrag;
-        Report {
+        let mut report = Report {
+            baseline: None,
             hosts,
             hosts_not_listed: listed.hidden_not_listed,
             inputs,
@@ -749,7 +762,11 @@ impl<'a> Report<'a> {
             tenants,
             vendors,
             visibility: (&agg.visibility_total()).into(),
+        };
+        if let Some(b) = agg.baseline {
+            b.apply(&mut report);
         }
+        report
     }
 
     /// The report as written: pretty-printed JSON and a newline.

@@ -18,8 +18,8 @@ pub use combine::Merged;
 /// few kilobytes each, and the whole file is read into memory before it is parsed.
 const MAX_REPORT_BYTES: u64 = 1 << 30;
 
-/// Reads one report.
-fn read(path: &str) -> Result<owned::Report, Fatal> {
+/// Reads one report (also `--baseline`).
+pub fn read_report(path: &str) -> Result<owned::Report, Fatal> {
     use std::io::Read as _;
     let f = std::fs::File::open(path).map_err(|e| Fatal(format!("report {path}: {e}")))?;
     let mut bytes = Vec::new();
@@ -82,10 +82,14 @@ pub fn run(a: MergeArgs) -> Result<u8, Fatal> {
         )));
     }
     crate::outfile::check_all(&outputs).map_err(Fatal)?;
+    let baseline = match &a.baseline {
+        Some(p) => Some(crate::baseline::Baseline::load(p).map_err(Fatal)?),
+        None => None,
+    };
 
     let mut reports = Vec::with_capacity(a.reports.len());
     for p in &a.reports {
-        reports.push((p.clone(), read(p)?));
+        reports.push((p.clone(), read_report(p)?));
     }
     let first = &reports[0];
     let want = settings(&first.1);
@@ -130,7 +134,10 @@ pub fn run(a: MergeArgs) -> Result<u8, Fatal> {
         merged: sources,
     };
     let rules = view::Rules { flag_visitors };
-    let report = merged.report(&run, &rules);
+    let mut report = merged.report(&run, &rules);
+    if let Some(b) = &baseline {
+        b.apply(&mut report);
+    }
 
     let name = |p: &str| {
         if p == "-" {
@@ -156,7 +163,8 @@ pub fn run(a: MergeArgs) -> Result<u8, Fatal> {
             .map_err(|e| Fatal(format!("writing the CSV table to {}: {e}", name(p))))?;
     }
     if on_stdout.is_empty() {
-        let text = summary::text(&report, &rules);
+        let mut text = summary::text(&report, &rules);
+        text.push_str(&crate::baseline::summary(&report));
         crate::app::write_stdout(&text)
             .map_err(|e| Fatal(format!("writing the summary to {e}")))?;
     }
@@ -164,6 +172,9 @@ pub fn run(a: MergeArgs) -> Result<u8, Fatal> {
         tracing::warn!("some inputs of the merged reports were not read to their end");
     }
     if a.fail_on_unsanctioned && report.hosts.iter().any(|h| !h.unsanctioned.is_empty()) {
+        return Ok(EXIT_UNSANCTIONED);
+    }
+    if a.fail_on_new && report.baseline.as_ref().is_some_and(|b| !b.new.is_empty()) {
         return Ok(EXIT_UNSANCTIONED);
     }
     Ok(EXIT_OK)

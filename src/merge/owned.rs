@@ -2,7 +2,8 @@
 //! [`crate::report`], field for field. Fields the merge recomputes rather than reads (a host's
 //! `unsanctioned`, a vendor entry's `role`, `reasons` and `tenant_ownership`) are still
 //! declared, so that a report from another version with a field renamed fails to read
-//! instead of merging half its content.
+//! instead of merging half its content. The `--baseline` marks of a report are read and
+//! dropped: a merge compares with its own `--baseline`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -18,6 +19,8 @@ use crate::report::{
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Report {
+    #[serde(default)]
+    pub baseline: Option<crate::baseline::BaselineDiff>,
     pub hosts: Vec<Host>,
     pub hosts_not_listed: u64,
     pub inputs: Vec<Input>,
@@ -94,6 +97,10 @@ pub struct HostVendor {
     pub hostnames_not_listed: u64,
     pub last_seen: Timestamp,
     pub name: Option<String>,
+    #[serde(default)]
+    pub new_hostnames: Option<Vec<String>>,
+    #[serde(default)]
+    pub new_since_baseline: Option<bool>,
     pub role: String,
     pub role_evidence: RoleEvidence,
     pub sanctioned: bool,
@@ -143,6 +150,8 @@ pub struct TenantOwnership {
     pub cnames_ours: Vec<String>,
     pub cnames_third_party: Vec<String>,
     pub hosts: Vec<IpAddr>,
+    #[serde(default)]
+    pub new_since_baseline: Option<bool>,
     pub ours: Option<bool>,
     pub ours_by: String,
     pub tenant: String,

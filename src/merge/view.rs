@@ -136,6 +136,7 @@ impl Merged {
                     cnames_ours: t.cnames_ours.iter().map(String::as_str).collect(),
                     cnames_third_party: t.cnames_third_party.iter().map(String::as_str).collect(),
                     hosts: t.hosts.iter().copied().collect(),
+                    new_since_baseline: None,
                     ours: by.ours(),
                     ours_by: by.as_str(),
                     tenant,
@@ -146,6 +147,7 @@ impl Merged {
 
         let s = &self.stats;
         Report {
+            baseline: None,
             hosts,
             hosts_not_listed: self.hosts_not_listed,
             inputs: self
@@ -203,6 +205,8 @@ impl Merged {
             hostnames_not_listed: v.hostnames_not_listed,
             last_seen: Timestamp(v.last),
             name: v.name.as_deref(),
+            new_hostnames: None,
+            new_since_baseline: None,
             role: verdict.role.into(),
             role_evidence: RoleEvidence {
                 endpoints: v

@@ -6,6 +6,7 @@
 mod util;
 
 mod bad_input; // cut, empty, foreign, missing inputs; unsupported link types
+mod baseline; // --baseline and --fail-on-new between two real captures of one client
 mod captures; // events vs tshark truth, per link type and format; split/out-of-order hellos
 mod catalog_roles; // endpoint roles of catalog domains in `vendors`, and their errors
 mod cli; // exit codes, policy errors, stdout purity, vendors listing

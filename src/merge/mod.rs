@@ -5,7 +5,10 @@
 
 mod combine;
 mod owned;
+mod stats;
 mod summary;
+#[cfg(test)]
+mod tests;
 mod view;
 
 use crate::app::{Fatal, EXIT_OK, EXIT_UNSANCTIONED};

@@ -32,6 +32,7 @@ pub fn run(cli: Cli) -> Result<u8, Fatal> {
     match cli.command {
         Command::Scan(a) => scan(a),
         Command::Live(a) => live(a),
+        Command::Merge(a) => crate::merge::run(a),
         Command::Vendors(a) => vendors(a),
     }
 }
@@ -165,6 +166,7 @@ fn run_info(policy: &Policy, file: Option<PolicyFile>) -> RunInfo {
         filters,
         policy: file,
         sanctioned: policy.sanctioned_by_flag(),
+        merged: Vec::new(),
     }
 }
 
@@ -333,6 +335,10 @@ fn analyze(
     let (policy, policy_file) = load_policy(c, &catalog)?;
     let run = run_info(&policy, policy_file);
     let (resolvers, ech_fronts) = load_lists(c.fingerprints.as_deref())?;
+    let baseline = match &c.baseline {
+        Some(p) => Some(crate::baseline::Baseline::load(p).map_err(Fatal)?),
+        None => None,
+    };
     // Every output path is checked before any is opened, so a bad --report does not cost the
     // events file its content, and a bad path fails now, not after hours of capture.
     use crate::outfile::Mode;
@@ -382,7 +388,8 @@ fn analyze(
         )
         .with_flag_visitors(c.flag_visitors)
         .with_identity(filter, i64::from(c.identity_max_age) * 3_600_000_000_000)
-        .with_origins(input_names, c.sensor.clone()),
+        .with_origins(input_names, c.sensor.clone())
+        .with_baseline(baseline.as_ref()),
         catalog: &catalog,
         events,
         events_path: c.events.as_deref(),
@@ -434,7 +441,10 @@ fn analyze(
         });
     }
     let interrupted = interrupted_by.is_some_and(|w| w.load(Ordering::Relaxed) != 0);
-    if c.report.is_some() || c.html.is_some() || c.csv.is_some() {
+    // --baseline: the summary's section and --fail-on-new read the marked report.
+    let mut since_baseline = String::new();
+    let mut any_new = false;
+    if c.report.is_some() || c.html.is_some() || c.csv.is_some() || baseline.is_some() {
         let report = Report::build(
             &agg,
             &catalog,
@@ -459,12 +469,15 @@ fn analyze(
             crate::outfile::write_whole(p, crate::csv::table(&report).as_bytes())
                 .map_err(|e| Fatal(format!("writing the CSV table to {}: {e}", output_name(p))))?;
         }
+        since_baseline = crate::baseline::summary(&report);
+        any_new = report.baseline.as_ref().is_some_and(|b| !b.new.is_empty());
     }
     if c.events.is_none() && c.report.is_none() && c.html.is_none() && c.csv.is_none() {
         let mut text = output::summary(&agg, &catalog, &all_inputs, &result.stats, c.evidence);
         // Under the header line: which policy the verdicts below come from.
         let at = text.find('\n').map_or(text.len(), |i| i + 1);
         text.insert_str(at, &policy_line(&run));
+        text.push_str(&since_baseline);
         write_stdout(&text).map_err(|e| Fatal(format!("writing the summary to {e}")))?;
     }
     if let Some(e) = &result.internal_error {
@@ -475,6 +488,9 @@ fn analyze(
         return Ok(EXIT_ERROR);
     }
     if c.fail_on_unsanctioned && agg.any_unsanctioned_use() {
+        return Ok(EXIT_UNSANCTIONED);
+    }
+    if c.fail_on_new && any_new {
         return Ok(EXIT_UNSANCTIONED);
     }
     Ok(EXIT_OK)
@@ -551,7 +567,7 @@ fn output_name(p: &str) -> &str {
 /// Writes text to standard output and flushes it, so a full disk (`> /dev/full`) is an error
 /// (exit status 2) rather than lost at exit. A closed pipe (`| head`) is not an error: the
 /// reader has what it wanted. The error reads "standard output: REASON".
-fn write_stdout(text: &str) -> Result<(), String> {
+pub fn write_stdout(text: &str) -> Result<(), String> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {

@@ -43,7 +43,9 @@ Vendor ids: shadowdesk vendors.
 Exit status:
   0         every input read, to its end or to where it is cut short or corrupt (a warning
             names the file and the record)
-  1         --fail-on-unsanctioned, and unsanctioned vendor traffic was seen
+  1         --fail-on-unsanctioned, and unsanctioned vendor traffic was seen; or
+            --fail-on-new, and a host and vendor pair, a name or a tenant is new since
+            the --baseline report
   2         an input is not a capture at all (missing, empty, not pcap/pcapng, an archive),
             a usage or configuration error, or an output could not be written (a full disk
             included)
@@ -59,8 +61,38 @@ pub enum Command {
     /// then write the final report.
     #[command(after_help = AFTER_HELP)]
     Live(LiveArgs),
+    /// Combine reports of `scan` or `live` into the report one scan of all their inputs
+    /// would give (an archive split across machines, several sensors).
+    #[command(after_help = AFTER_HELP)]
+    Merge(MergeArgs),
     /// List the vendor catalog.
     Vendors(VendorsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Reports written by `scan --report` or `live --report`, in any order.
+    #[arg(required = true, value_name = "REPORT.json")]
+    pub reports: Vec<String>,
+    /// Write the merged report to FILE; - is standard output.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<String>,
+    /// Write the merged report as one self-contained HTML page to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<String>,
+    /// Write the merged per-host-vendor table as CSV to FILE; - is standard output.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<String>,
+    /// Exit with status 1 when the merged report has unsanctioned use.
+    #[arg(long)]
+    pub fail_on_unsanctioned: bool,
+    /// Mark what is new since this earlier report (scan, live or merge), and list what is gone.
+    #[arg(long, value_name = "OLD_REPORT.json")]
+    pub baseline: Option<String>,
+    /// With --baseline: exit with status 1 when a host and vendor pair, a name or a tenant is
+    /// new.
+    #[arg(long, requires = "baseline")]
+    pub fail_on_new: bool,
 }
 
 #[derive(Debug, Args)]
@@ -149,6 +181,14 @@ pub struct CommonArgs {
     /// (visitors too with --flag-visitors).
     #[arg(long)]
     pub fail_on_unsanctioned: bool,
+    /// Mark what is new since this earlier report (scan, live or merge) in events, report and
+    /// summary, and list what is gone.
+    #[arg(long, value_name = "OLD_REPORT.json")]
+    pub baseline: Option<String>,
+    /// With --baseline: exit with status 1 when a host and vendor pair, a name or a tenant is
+    /// new.
+    #[arg(long, requires = "baseline")]
+    pub fail_on_new: bool,
     /// Count visitors (hosts that only loaded a vendor's widgets or read other
     /// organisations' help centers) as unsanctioned use too, as operators and integrations are.
     #[arg(long)]

@@ -13,7 +13,7 @@ use crate::time::rfc3339;
 
 /// The columns, in order; list-valued cells (tenants, hostnames) are joined by spaces, which
 /// a name in presentation form never holds unescaped.
-pub const HEADER: [&str; 12] = [
+pub const HEADER: [&str; 13] = [
     "host",
     "host_name",
     "vendor",
@@ -26,6 +26,7 @@ pub const HEADER: [&str; 12] = [
     "first_seen",
     "last_seen",
     "events",
+    "new_since_baseline",
 ];
 
 /// The table of `report` as CSV text.
@@ -50,6 +51,10 @@ pub fn table(report: &Report<'_>) -> String {
                     rfc3339(v.first_seen.0),
                     rfc3339(v.last_seen.0),
                     v.events.to_string(),
+                    // Empty without --baseline.
+                    v.new_since_baseline
+                        .map(|n| n.to_string())
+                        .unwrap_or_default(),
                 ]
                 .into_iter(),
             );

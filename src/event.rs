@@ -10,7 +10,7 @@
 use std::net::IpAddr;
 
 use schemars::JsonSchema;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::model::{Field, Source};
 use crate::time::{rfc3339, TsNanos};
@@ -23,6 +23,16 @@ pub struct Timestamp(pub TsNanos);
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&rfc3339(self.0))
+    }
+}
+
+/// Read back as written (`shadowdesk merge` reads reports): any RFC 3339 time.
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        let s = String::deserialize(d)?;
+        crate::time::parse_rfc3339(&s)
+            .map(Timestamp)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -45,7 +55,9 @@ impl JsonSchema for Timestamp {
 
 /// What an event reports. Declared in the order of their names, so a map keyed by kind
 /// (`events_by_kind`) lists them as it always has: alphabetically.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// A question in a DNS query.
@@ -215,6 +227,11 @@ pub struct VendorMatch<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "String")]
     pub endpoint: Option<&'static str>,
+    /// `--baseline` only: true when the host and vendor pair is not in the baseline report,
+    /// or the name (as the report files it) is not among the pair's names there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "bool")]
+    pub new_since_baseline: Option<bool>,
 }
 
 /// `kind: "identity"`.
@@ -492,7 +509,9 @@ pub enum EchEvidence {
 
 /// An encrypted-DNS protocol. Declared in the order of their names: the report lists a
 /// host's resolvers sorted by protocol name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum EncryptedDnsProtocol {
     /// DNS over HTTPS (over TLS).

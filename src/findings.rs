@@ -8,9 +8,9 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::aggregate::roles::Role;
+use crate::aggregate::roles::{Evidence, Role};
 use crate::aggregate::{Aggregator, Usage};
 use crate::catalog::risk::{RegionRule, CERTS, REGION_CODES};
 use crate::catalog::Catalog;
@@ -127,11 +127,16 @@ where
 
 /// The names a host's use of a vendor showed: its listed names and the role evidence's.
 pub fn usage_names(u: &Usage) -> BTreeSet<&str> {
-    u.hostnames
+    names_of(&u.hostnames, &u.evidence)
+}
+
+/// As [`usage_names`], from the parts a merged report keeps too.
+pub fn names_of<'u>(hostnames: &'u BTreeSet<String>, evidence: &'u Evidence) -> BTreeSet<&'u str> {
+    hostnames
         .iter()
         .map(String::as_str)
         .chain(
-            u.evidence
+            evidence
                 .by
                 .values()
                 .flat_map(|s| s.names.iter().map(String::as_str)),
@@ -141,22 +146,34 @@ pub fn usage_names(u: &Usage) -> BTreeSet<&str> {
 
 /// The names a host's use of a vendor showed for one tenant.
 pub fn tenant_names<'u>(u: &'u Usage, tenant: &str) -> impl Iterator<Item = &'u str> + Clone {
+    evidence_tenant_names(&u.evidence, tenant)
+}
+
+/// As [`tenant_names`], from the role evidence alone.
+pub fn evidence_tenant_names<'u>(
+    evidence: &'u Evidence,
+    tenant: &str,
+) -> impl Iterator<Item = &'u str> + Clone {
     let tenant = tenant.to_owned();
-    u.evidence
+    evidence
         .by
         .iter()
         .filter(move |((_, _, t), _)| *t == tenant)
         .flat_map(|(_, s)| s.names.iter().map(String::as_str))
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     High,
     Medium,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingKind {
     /// `require-region`: a tenant's data is in a region the policy does not allow.
@@ -166,7 +183,7 @@ pub enum FindingKind {
 }
 
 /// One policy finding.
-#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Finding {
     /// The hosts concerned.

@@ -37,6 +37,7 @@
 
 pub mod aggregate;
 pub mod app;
+pub mod baseline;
 pub mod capture;
 pub mod catalog;
 pub mod cli;
@@ -53,6 +54,7 @@ pub mod findings;
 pub mod flow;
 pub mod html;
 pub mod memcap;
+pub mod merge;
 pub mod model;
 pub mod outfile;
 pub mod output;

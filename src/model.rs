@@ -6,7 +6,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::proto::preamble::ProxyTarget;
 use crate::proto::{dhcp, dhcpv6, dns, ech, ja4, kerberos, nbns, ntlm, tls};
@@ -83,7 +83,9 @@ pub enum Identity {
 }
 
 /// What an identity fact is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
     /// A device name: DHCP option 12 or 81, DHCPv6 Client FQDN, an mDNS `.local` name, a
@@ -97,7 +99,9 @@ pub enum Field {
 }
 
 /// The protocol an identity fact came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// A DHCPv4 ACK (`mac`, and option 12 of the ACK or of the REQUEST/INFORM it answers).

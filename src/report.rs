@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::aggregate::roles::Role;
 use crate::aggregate::{Aggregator, Usage, Visibility};
@@ -27,6 +27,8 @@ use crate::stats::Stats;
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Report<'a> {
+    /// `--baseline`: what is new since the baseline report, and what is gone; null without.
+    pub baseline: Option<crate::baseline::BaselineDiff>,
     /// Every host with vendor traffic, encrypted DNS or hidden traffic (the hosts with only
     /// hidden traffic: at most 1000, the most hidden first, unless `--all-hosts`), by address.
     pub hosts: Vec<Host<'a>>,
@@ -58,6 +60,8 @@ pub struct Meta<'a> {
     pub filters: &'a Filters,
     /// When this report was written: the wall clock, RFC 3339 in UTC.
     pub generated_at: Timestamp,
+    /// The reports `shadowdesk merge` combined into this one; empty for a scan.
+    pub merged: &'a [MergedReport],
     /// The `--policy` file, or null.
     pub policy: Option<&'a PolicyFile>,
     /// The vendor ids `--sanctioned` allowed for every host, as the catalog names them.
@@ -65,8 +69,20 @@ pub struct Meta<'a> {
     pub tool: Tool,
 }
 
+/// One report that `shadowdesk merge` read.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct MergedReport {
+    /// Its `meta.command_line`.
+    pub command_line: Vec<String>,
+    /// Its `meta.generated_at`.
+    pub generated_at: Timestamp,
+    /// The file it was read from, as given to `merge`.
+    pub path: String,
+}
+
 /// The filters of the run, as given on the command line; empty or null when not given.
-#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Filters {
     /// `--host`: addresses and CIDR ranges.
@@ -78,7 +94,7 @@ pub struct Filters {
 }
 
 /// The policy file as it was read.
-#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct PolicyFile {
     /// As given to `--policy`.
@@ -115,6 +131,8 @@ pub struct RunInfo {
     pub filters: Filters,
     pub policy: Option<PolicyFile>,
     pub sanctioned: Vec<String>,
+    /// `merge`: the reports combined.
+    pub merged: Vec<MergedReport>,
 }
 
 impl RunInfo {
@@ -124,6 +142,7 @@ impl RunInfo {
             command_line: &self.command_line,
             filters: &self.filters,
             generated_at: Timestamp(crate::time::wall_clock()),
+            merged: &self.merged,
             policy: self.policy.as_ref(),
             sanctioned: &self.sanctioned,
             tool: Tool::this(),
@@ -191,6 +210,11 @@ pub struct HostVendor<'a> {
     pub last_seen: Timestamp,
     /// The vendor's display name; null if the vendor is not in the catalog.
     pub name: Option<&'a str>,
+    /// `--baseline`: the names not filed under this host and vendor in the baseline (all of
+    /// them for a new pair); null without a baseline.
+    pub new_hostnames: Option<Vec<String>>,
+    /// `--baseline`: this host and vendor pair is not in the baseline; null without one.
+    pub new_since_baseline: Option<bool>,
     /// Where the tenant's data lives as the names show it: the region code of the vendor's
     /// first catalog region rule that one of this host's names matches; null when the
     /// names do not say.
@@ -316,6 +340,8 @@ pub struct TenantOwnership<'a> {
     pub cnames_third_party: Vec<&'a str>,
     /// The hosts whose vendor entries name it.
     pub hosts: Vec<IpAddr>,
+    /// `--baseline`: the tenant is not in the baseline's `tenants`; null without one.
+    pub new_since_baseline: Option<bool>,
     pub ours: Option<bool>,
     pub ours_by: &'static str,
     /// The tenant's region: the code of the vendor's first region rule that one of the
@@ -384,7 +410,7 @@ pub struct VendorHost<'a> {
 /// How much of the traffic had a name: counted per TLS or QUIC connection (its first
 /// hello), per plain-HTTP or proxy request, and per other TCP connection whose SYN was seen.
 /// `named + attributed + unnamed = connections`.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct VisibilityCounts {
     /// No usable name on the wire, but one recovered from the client's own DNS.
@@ -475,7 +501,7 @@ pub struct RunStats<'a> {
     pub ip_fragments_dropped: FragmentDrops,
     pub packets: u64,
     /// Packets not analysed, by reason.
-    pub packets_skipped: &'a BTreeMap<&'static str, u64>,
+    pub packets_skipped: BTreeMap<&'a str, u64>,
     /// Records shorter than the packet on the wire (snaplen).
     pub packets_snapped: u64,
     /// Packets whose headers announce more bytes than were captured.
@@ -486,7 +512,7 @@ pub struct RunStats<'a> {
 }
 
 /// What each limit dropped.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct LimitDrops {
     pub defrag_memcap: u64,
@@ -519,7 +545,7 @@ pub struct LimitDrops {
 }
 
 /// libpcap's counters.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct CaptureCounts {
     pub packets_dropped_interface: u64,
@@ -528,7 +554,7 @@ pub struct CaptureCounts {
 }
 
 /// IP fragments given up, by reason.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct FragmentDrops {
     pub overlap: u64,
@@ -665,6 +691,8 @@ impl<'a> Report<'a> {
                                 hostnames_not_listed: u.hostnames_dropped,
                                 last_seen: Timestamp(u.last_seen),
                                 name: v.map(|v| v.name.as_str()),
+                                new_hostnames: None,
+                                new_since_baseline: None,
                                 sanctioned: u.sanctioned,
                                 strength: Strength::of(u.strong),
                                 tenants: &u.tenants,
@@ -733,6 +761,7 @@ impl<'a> Report<'a> {
                     cnames_ours: own,
                     cnames_third_party: others,
                     hosts: hosts.into_iter().collect(),
+                    new_since_baseline: None,
                     ours: by.ours(),
                     ours_by: by.as_str(),
                     tenant,
@@ -751,7 +780,8 @@ impl<'a> Report<'a> {
             .collect();
         let f = &stats.flows;
         let d = &stats.defrag;
-        Report {
+        let mut report = Report {
+            baseline: None,
             hosts,
             hosts_not_listed: listed.hidden_not_listed,
             inputs,
@@ -799,7 +829,7 @@ impl<'a> Report<'a> {
                     timeout: d.dropped_timeout,
                 },
                 packets: stats.packets,
-                packets_skipped: &stats.skipped,
+                packets_skipped: stats.skipped.iter().map(|(k, n)| (*k, *n)).collect(),
                 packets_snapped: stats.snapped,
                 packets_truncated: stats.truncated,
                 tcp_flows: f.flows_created,
@@ -808,7 +838,11 @@ impl<'a> Report<'a> {
             tenants,
             vendors,
             visibility: (&agg.visibility_total()).into(),
+        };
+        if let Some(b) = agg.baseline {
+            b.apply(&mut report);
         }
+        report
     }
 
     /// The report as written: pretty-printed JSON and a newline.

@@ -27,6 +27,8 @@ pub(super) struct Facts<'o> {
     pub(super) encrypted_dns: Option<EncryptedDnsProtocol>,
     /// Who held the client address (vendor events only).
     pub(super) who: Who<'o>,
+    /// `--baseline`, vendor events: the host and vendor pair, or the name, is new.
+    pub(super) new_since_baseline: Option<bool>,
 }
 
 impl<'o> Facts<'o> {
@@ -45,6 +47,7 @@ impl<'o> Facts<'o> {
             hello,
             encrypted_dns,
             who,
+            new_since_baseline,
         } = *self;
         let attributed = hello.and_then(|h| h.attributed.as_ref());
         let named = Named {
@@ -78,6 +81,7 @@ impl<'o> Facts<'o> {
                 strength: Strength::of(m.strong),
                 tenant: m.tenant.as_deref(),
                 endpoint: m.endpoint.map(|e| e.as_str()),
+                new_since_baseline,
             }),
             who,
         };

@@ -21,7 +21,7 @@ mod visibility;
 
 use attribution::{Answer, EchAnswer};
 use facts::Facts;
-pub use usage::{Seen, Usage};
+pub use usage::{Seen, Usage, MAX_HOSTNAMES};
 pub use visibility::Visibility;
 
 pub struct Aggregator<'a> {
@@ -69,6 +69,8 @@ pub struct Aggregator<'a> {
     pub inputs: Vec<String>,
     /// `--sensor`: written on every event.
     pub sensor: Option<String>,
+    /// `--baseline`: marks vendor events and the report with what is new since it.
+    pub baseline: Option<&'a crate::baseline::Baseline>,
 }
 
 /// What the aggregator may hold, from the `--memcap` shares.
@@ -170,6 +172,7 @@ impl<'a> Aggregator<'a> {
             identity_filter: None,
             inputs: Vec::new(),
             sensor: None,
+            baseline: None,
         }
     }
 
@@ -189,6 +192,12 @@ impl<'a> Aggregator<'a> {
     /// Visitors count as unsanctioned use too (`--flag-visitors`).
     pub fn with_flag_visitors(mut self, on: bool) -> Self {
         self.flag_visitors = on;
+        self
+    }
+
+    /// `--baseline`.
+    pub fn with_baseline(mut self, b: Option<&'a crate::baseline::Baseline>) -> Self {
+        self.baseline = b;
         self
     }
 
@@ -429,6 +438,10 @@ impl<'a> Aggregator<'a> {
                     Some(_) => self.identity.at(client, o.ts),
                     None => event::Who::default(),
                 },
+                new_since_baseline: m.as_ref().and_then(|m| {
+                    self.baseline
+                        .map(|b| b.is_new(client, &m.vendor.id, used_name))
+                }),
             };
             if let Some(e) = facts.event(o, self.origin(o)) {
                 event::write(buf, &e);

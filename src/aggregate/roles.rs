@@ -21,8 +21,8 @@ pub const SUSTAINED_NS: i64 = 180 * 1_000_000_000;
 pub const BURST_EVERY_NS: i64 = 20 * 1_000_000_000;
 /// Names kept per endpoint role and client, JA4 strings per host and vendor, tenants per
 /// host and vendor, CNAME names per tenant: evidence to show, not to count, so a few suffice.
-const MAX_NAMES: usize = 8;
-const MAX_JA4: usize = 4;
+pub const MAX_NAMES: usize = 8;
+pub const MAX_JA4: usize = 4;
 const MAX_KEYS: usize = 24;
 /// Connections whose hello named a vendor, waiting for their end; past this a hello's
 /// session is not joined (counted in `sessions_unjoined`). A connection lives here from its

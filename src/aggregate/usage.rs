@@ -10,7 +10,7 @@ use crate::time::TsNanos;
 
 /// Distinct hostnames kept per host and vendor; more are counted, not kept, so a host that
 /// asks for a million tenant names cannot grow the report without bound.
-const MAX_HOSTNAMES: usize = 64;
+pub const MAX_HOSTNAMES: usize = 64;
 
 /// First and last time, and how many connections.
 #[derive(Clone, Copy, Debug, Default)]

@@ -254,7 +254,6 @@ fn overlap_check_sees_a_suffix_claim() {
 }
 
 #[test]
-#[ignore = "data lands with issue 16"]
 fn catalog_holds_at_least_350_vendors() {
     let c = cat();
     let mut by_cat: BTreeMap<&str, usize> = BTreeMap::new();

@@ -81,13 +81,18 @@ fn table_and_report(
                 s(&v["first_seen"]),
                 s(&v["last_seen"]),
                 v["events"].to_string(),
+                // Empty without --baseline (the report's null).
+                v["new_since_baseline"]
+                    .as_bool()
+                    .map(|b| b.to_string())
+                    .unwrap_or_default(),
             ]);
         }
     }
     (rows, want)
 }
 
-const HEADER: [&str; 12] = [
+const HEADER: [&str; 13] = [
     "host",
     "host_name",
     "vendor",
@@ -100,6 +105,7 @@ const HEADER: [&str; 12] = [
     "first_seen",
     "last_seen",
     "events",
+    "new_since_baseline",
 ];
 
 fn have_python() -> bool {

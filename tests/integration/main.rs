@@ -6,6 +6,7 @@
 mod util;
 
 mod bad_input; // cut, empty, foreign, missing inputs; unsupported link types
+mod baseline; // --baseline and --fail-on-new between two real captures of one client
 mod captures; // events vs tshark truth, per link type and format; split/out-of-order hellos
 mod catalog_roles; // endpoint roles of catalog domains in `vendors`, and their errors
 mod cli; // exit codes, policy errors, stdout purity, vendors listing
@@ -22,6 +23,7 @@ mod identity; // identity events (DHCP, mDNS, NBNS, Kerberos, NTLM) vs tshark tr
 mod identity_join; // vendor events carry the device and user of EXPECTED.tsv (issue 13)
 mod ja4; // the ja4 fingerprint vs FoxIO's reference, and the client class
 mod live; // shadowdesk live on a veth between namespaces, with real clients
+mod merge; // merge: reports of any split of real captures, merged in any order, give the whole scan
 mod pivot; // input, --sensor, rcode_name/qtype/min_ttl, tls_version/alpn vs tshark
 mod reader; // our pcap/pcapng reader gives the records libpcap gives
 mod regions; // data regions, require-region and require-cert on captures/regions (issue 16)

@@ -1,0 +1,65 @@
+//! The run's counters of several reports: each is a sum.
+
+use crate::report::CaptureCounts;
+
+use super::owned;
+
+/// Every counter of the run is a sum; live capture counters are absent (null) only when no
+/// report has them.
+pub fn add(a: &mut owned::RunStats, b: &owned::RunStats) {
+    a.bytes += b.bytes;
+    a.capture = match (a.capture.take(), &b.capture) {
+        (None, None) => None,
+        (x, y) => {
+            let x = x.unwrap_or_default();
+            let y = y.clone().unwrap_or_default();
+            Some(CaptureCounts {
+                packets_dropped_interface: x.packets_dropped_interface
+                    + y.packets_dropped_interface,
+                packets_dropped_kernel: x.packets_dropped_kernel + y.packets_dropped_kernel,
+                packets_received: x.packets_received + y.packets_received,
+            })
+        }
+    };
+    let (d, e) = (&mut a.dropped, &b.dropped);
+    d.defrag_memcap += e.defrag_memcap;
+    d.dns_cache_cleared += e.dns_cache_cleared;
+    d.encrypted_dns_memcap += e.encrypted_dns_memcap;
+    d.flows_memcap += e.flows_memcap;
+    d.hidden_hosts_not_listed += e.hidden_hosts_not_listed;
+    d.identity_cleared += e.identity_cleared;
+    d.identity_pending_cleared += e.identity_pending_cleared;
+    d.reassembly_memcap += e.reassembly_memcap;
+    d.reassembly_pieces += e.reassembly_pieces;
+    d.reassembly_window += e.reassembly_window;
+    d.sessions_lost += e.sessions_lost;
+    d.sessions_memcap += e.sessions_memcap;
+    d.sessions_unjoined += e.sessions_unjoined;
+    d.tenants_not_kept += e.tenants_not_kept;
+    d.usage_memcap += e.usage_memcap;
+    d.visibility_memcap += e.visibility_memcap;
+    a.events += b.events;
+    for (k, n) in &b.events_by_kind {
+        *a.events_by_kind.entry(*k).or_default() += n;
+    }
+    a.flow_buffer_overflows += b.flow_buffer_overflows;
+    a.flows_evicted_cap += b.flows_evicted_cap;
+    a.flows_evicted_idle += b.flows_evicted_idle;
+    a.flows_evicted_memcap += b.flows_evicted_memcap;
+    a.identity_malformed += b.identity_malformed;
+    a.ip_datagrams_reassembled += b.ip_datagrams_reassembled;
+    a.ip_fragments += b.ip_fragments;
+    let (f, g) = (&mut a.ip_fragments_dropped, &b.ip_fragments_dropped);
+    f.overlap += g.overlap;
+    f.oversize += g.oversize;
+    f.table_full += g.table_full;
+    f.timeout += g.timeout;
+    a.packets += b.packets;
+    for (k, n) in &b.packets_skipped {
+        *a.packets_skipped.entry(k.clone()).or_default() += n;
+    }
+    a.packets_snapped += b.packets_snapped;
+    a.packets_truncated += b.packets_truncated;
+    a.tcp_flows += b.tcp_flows;
+    a.unsanctioned_events += b.unsanctioned_events;
+}

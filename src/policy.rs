@@ -371,13 +371,28 @@ fn check_vendor(id: &str, catalog: &Catalog) -> Result<String, String> {
     if let Some(v) = catalog.resolve(id) {
         return Ok(v.id.clone());
     }
-    // The first four characters, not bytes: the id is the user's text, any UTF-8.
-    let prefix = id.char_indices().nth(4).map_or(id, |(end, _)| &id[..end]);
-    let hint = catalog
-        .vendors()
-        .iter()
-        .find(|v| v.id.starts_with(prefix))
-        .map(|v| format!(" (did you mean '{}'?)", v.id))
+    // Ids sharing the first four characters (characters, not bytes: the id is the user's
+    // text, any UTF-8), the nearest by edit distance first; else the nearest id if it is near
+    // enough to be a typo. With 500 vendors a shared prefix alone often names the wrong one
+    // (`zendeks` would give `zendesk-qa`), and distance alone a stranger (`zendמ`, `pendo`).
+    // At most 64 characters are compared, as `edit_distance` does with the other side.
+    let lower: String = id.to_lowercase().chars().take(64).collect();
+    let prefix = lower
+        .char_indices()
+        .nth(4)
+        .map_or(lower.as_str(), |(end, _)| &lower[..end]);
+    let by_distance = |only_prefix: bool| {
+        catalog
+            .vendors()
+            .iter()
+            .filter(|v| !only_prefix || v.id.starts_with(prefix))
+            .map(|v| (edit_distance(&lower, &v.id), v.id.len(), v.id.as_str()))
+            .min()
+    };
+    let hint = by_distance(true)
+        .or_else(|| by_distance(false).filter(|(d, _, _)| *d <= 2 + lower.chars().count() / 6))
+        .map(|(_, _, v)| v)
+        .map(|v| format!(" (did you mean '{v}'?)"))
         .unwrap_or_default();
     Err(format!(
         "unknown vendor id '{id}'{hint}; `shadowdesk vendors` lists them"

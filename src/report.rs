@@ -66,10 +66,15 @@ pub struct Meta<'a> {
 pub struct Filters {
     /// `--host`: addresses and CIDR ranges.
     pub host: Vec<String>,
+    /// `--only`: `vendor` or `unsanctioned`; it narrows the events only, not this report.
+    pub only: Option<&'static str>,
     /// `--since`: RFC 3339, or relative to the end of the capture (`-2h`).
     pub since: Option<String>,
     /// `--until`.
     pub until: Option<String>,
+    /// `--vendor`: the catalog ids kept (aliases resolved); every other vendor's
+    /// observations, and those of none, are left out of this report.
+    pub vendor: Vec<String>,
 }
 
 /// The policy file as it was read.

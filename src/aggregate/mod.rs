@@ -69,6 +69,8 @@ pub struct Aggregator<'a> {
     pub inputs: Vec<String>,
     /// `--sensor`: written on every event.
     pub sensor: Option<String>,
+    /// `--vendor` and `--only`.
+    pub select: crate::filter::VendorSelect,
 }
 
 /// What the aggregator may hold, from the `--memcap` shares.
@@ -170,6 +172,7 @@ impl<'a> Aggregator<'a> {
             identity_filter: None,
             inputs: Vec::new(),
             sensor: None,
+            select: crate::filter::VendorSelect::default(),
         }
     }
 
@@ -178,6 +181,12 @@ impl<'a> Aggregator<'a> {
     pub fn with_identity(mut self, filter: crate::filter::Filter, max_age_ns: i64) -> Self {
         self.identity_filter = (!filter.keeps_all()).then_some(filter);
         self.identity.max_age_ns = max_age_ns;
+        self
+    }
+
+    /// `--vendor` and `--only`: which observations count, and which events are written.
+    pub fn with_select(mut self, select: crate::filter::VendorSelect) -> Self {
+        self.select = select;
         self
     }
 
@@ -240,7 +249,10 @@ impl<'a> Aggregator<'a> {
 
     pub fn observe(&mut self, o: &Observation, line: Option<&mut Vec<u8>>) -> bool {
         if let What::Identity(w) = &o.what {
-            return self.observe_identity(o, w, line);
+            // Learnt whatever is kept; written only when no vendor filter applies.
+            let line = line.filter(|_| self.select.writes_identity());
+            let wrote = line.is_some();
+            return self.observe_identity(o, w, line) && wrote;
         }
         // Who is the client: the sender, except for a DNS response, whose client is the
         // host that asked (the response's destination).
@@ -343,6 +355,20 @@ impl<'a> Aggregator<'a> {
                 self.remember_cnames(hostname, &msg.cnames);
             }
         }
+        // `--vendor`: an observation of another vendor (or of none) counts nowhere; a hello to
+        // a CNAME alias of a kept vendor's name still adds to that vendor's evidence.
+        let alias_kept = || {
+            hello.is_some()
+                && attributed.is_none()
+                && !hostname.is_empty()
+                && self
+                    .alias_match(hostname)
+                    .is_some_and(|am| self.select.keeps(Some(&am.vendor.id)))
+        };
+        let vendor_id = m.as_ref().map(|m| m.vendor.id.as_str());
+        if !self.select.keeps(vendor_id) && !alias_kept() {
+            return false;
+        }
         // Encrypted DNS: anything on port 853 (DNS over TLS or QUIC), or a hello to a known
         // DNS-over-HTTPS resolver. The host's names are then out of sight.
         let encrypted_dns = match kind {
@@ -411,7 +437,8 @@ impl<'a> Aggregator<'a> {
             .as_ref()
             .map(|m| self.policy.sanctioned(&m.vendor.id, client));
 
-        if let Some(buf) = line {
+        let write = self.select.writes(vendor_id, sanctioned);
+        if let Some(buf) = line.filter(|_| write) {
             buf.clear();
             let facts = Facts {
                 kind,
@@ -466,6 +493,6 @@ impl<'a> Aggregator<'a> {
                 self.add_evidence(client, &am, hostname, hello_client, conn);
             }
         }
-        true
+        write
     }
 }

@@ -182,6 +182,9 @@ pub struct HostVendor<'a> {
     pub events: u64,
     #[schemars(schema_with = "kind_counts")]
     pub events_by_kind: &'a BTreeMap<Kind, u64>,
+    /// Why the report says the host used the vendor, name by name: the first DNS query,
+    /// the answer, and the first connections that followed.
+    pub evidence_chain: crate::aggregate::evidence::ChainReport<'a>,
     pub first_seen: Timestamp,
     /// The names filed under this vendor (the SNI, or the attributed name), sorted; at most
     /// 64, and while the host budget of `--memcap` lasts.
@@ -451,6 +454,11 @@ pub struct LimitDrops {
     /// Times the DNS answers kept for attribution were cleared for room.
     pub dns_cache_cleared: u64,
     pub encrypted_dns_memcap: u64,
+    /// Parts of evidence chains (names, queries, answers, connections) not kept: the
+    /// chains' share of the host budget was spent.
+    pub evidence_memcap: u64,
+    /// Times the DNS queries waiting for an answer (for the chains) were cleared for room.
+    pub evidence_pending_cleared: u64,
     pub flows_memcap: u64,
     pub hidden_hosts_not_listed: u64,
     /// Times the identity bindings were cleared for room (each is written again when next
@@ -608,6 +616,7 @@ impl<'a> Report<'a> {
                                 decided_by: policy.decided_by(id, *ip),
                                 events: u.events,
                                 events_by_kind: &u.by_kind,
+                                evidence_chain: u.chain.report(),
                                 first_seen: Timestamp(u.first_seen),
                                 hostnames: &u.hostnames,
                                 hostnames_not_listed: u.hostnames_dropped,
@@ -698,6 +707,8 @@ impl<'a> Report<'a> {
                     defrag_memcap: d.dropped_memcap,
                     dns_cache_cleared: agg.dropped.dns_cache_cleared,
                     encrypted_dns_memcap: agg.dropped.encrypted_dns_memcap,
+                    evidence_memcap: agg.chains.dropped_memcap,
+                    evidence_pending_cleared: agg.chains.pending_cleared,
                     flows_memcap: f.evicted_memcap,
                     hidden_hosts_not_listed: listed.hidden_not_listed,
                     identity_cleared: agg.identity.cleared,

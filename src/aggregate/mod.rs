@@ -11,6 +11,7 @@ use crate::model::{Observation, What};
 use crate::policy::Policy;
 
 mod attribution;
+pub mod evidence;
 mod facts;
 pub mod identity;
 pub mod roles;
@@ -71,6 +72,8 @@ pub struct Aggregator<'a> {
     pub sensor: Option<String>,
     /// `--vendor` and `--only`.
     pub select: crate::filter::VendorSelect,
+    /// The evidence chains' queries waiting for an answer, and their budget.
+    pub chains: evidence::State,
 }
 
 /// What the aggregator may hold, from the `--memcap` shares.
@@ -83,6 +86,8 @@ pub struct Limits {
     pub dns_cache_bytes: usize,
     /// The identity bindings (address → name, MAC, user).
     pub identity_bytes: usize,
+    /// The evidence chains (per host and vendor: queries, answers, connections).
+    pub evidence_bytes: usize,
     /// List every host with hidden traffic, not only the [`MAX_HIDDEN_LISTED`] with the most.
     pub all_hosts: bool,
 }
@@ -91,8 +96,10 @@ impl Limits {
     pub fn new(shares: &crate::memcap::Shares, all_hosts: bool) -> Limits {
         Limits {
             usage_bytes: shares.hosts / 100 * USAGE_PERCENT,
-            visibility_bytes: shares.hosts / 100 * (100 - USAGE_PERCENT - IDENTITY_PERCENT),
+            visibility_bytes: shares.hosts / 100
+                * (100 - USAGE_PERCENT - IDENTITY_PERCENT - EVIDENCE_PERCENT),
             identity_bytes: shares.hosts / 100 * IDENTITY_PERCENT,
+            evidence_bytes: shares.hosts / 100 * EVIDENCE_PERCENT,
             dns_cache_bytes: shares.dns_cache,
             all_hosts,
         }
@@ -118,7 +125,10 @@ pub struct Dropped {
 pub const MAX_HIDDEN_LISTED: usize = 1000;
 
 /// The part of the per-host share that vendor usage gets.
-const USAGE_PERCENT: usize = 60;
+const USAGE_PERCENT: usize = 50;
+/// The part the evidence chains get: at most 8 names of ~1 KB each per host and vendor,
+/// most pairs far less; on the default budget, some thousands of pairs in full.
+const EVIDENCE_PERCENT: usize = 10;
 /// The part the identity bindings get: a few per host, ~200 bytes each.
 const IDENTITY_PERCENT: usize = 10;
 
@@ -173,6 +183,7 @@ impl<'a> Aggregator<'a> {
             inputs: Vec::new(),
             sensor: None,
             select: crate::filter::VendorSelect::default(),
+            chains: evidence::State::default(),
         }
     }
 
@@ -355,6 +366,16 @@ impl<'a> Aggregator<'a> {
                 self.remember_cnames(hostname, &msg.cnames);
             }
         }
+        // The evidence chain's query: one without a vendor waits for its answer, whose
+        // CNAME chain may name one.
+        let waiting = match &o.what {
+            What::DnsQuery { qtype, .. } if m.is_none() => {
+                self.chain_pending_query(client, server, hostname, *qtype, o.ts);
+                None
+            }
+            What::DnsAnswer { .. } => self.chain_take_query(client, hostname),
+            _ => None,
+        };
         // `--vendor`: an observation of another vendor (or of none) counts nowhere; a hello to
         // a CNAME alias of a kept vendor's name still adds to that vendor's evidence.
         let alias_kept = || {
@@ -469,6 +490,14 @@ impl<'a> Aggregator<'a> {
                 self.unsanctioned_events += 1;
             }
             self.fold_usage(client, m, ok, kind, used_name, o.ts);
+            self.chain_event(
+                o,
+                m.vendor.id.as_str(),
+                kind,
+                used_name,
+                attributed,
+                waiting,
+            );
         }
         // Role evidence: the name under its endpoint role, a hello's client and connection.
         // A hello to a CNAME alias of a vendor's name (a tenant behind our own name) is
@@ -491,6 +520,9 @@ impl<'a> Aggregator<'a> {
                     ..am
                 };
                 self.add_evidence(client, &am, hostname, hello_client, conn);
+                let how = evidence::How::Cname;
+                let id = am.vendor.id.as_str();
+                self.chain_connection(client, id, hostname, kind, how, conn, hostname, o.ts);
             }
         }
         write

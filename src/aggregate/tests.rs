@@ -193,6 +193,7 @@ fn hosts_past_the_budget_are_summed_and_hidden_ones_past_the_limit_counted() {
         visibility_bytes: 1200 * VISIBILITY_BYTES,
         dns_cache_bytes: 1 << 20,
         identity_bytes: 0,
+        evidence_bytes: 0,
         all_hosts,
     };
     for all in [false, true] {
@@ -237,6 +238,7 @@ fn hosts_past_the_budget_are_summed_and_hidden_ones_past_the_limit_counted() {
         visibility_bytes: 0,
         dns_cache_bytes: 1 << 20,
         identity_bytes: 0,
+        evidence_bytes: 0,
         all_hosts: false,
     };
     let mut agg = Aggregator::new(&catalog, &policy, &resolvers, &fronts, limits);

@@ -402,4 +402,3 @@ impl Aggregator<'_> {
         }
     }
 }
-

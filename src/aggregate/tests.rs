@@ -376,12 +376,21 @@ fn the_chain_joins_a_query_to_its_cname_answer_and_caps_what_follows() {
     let u = &agg.hosts[&C.parse::<IpAddr>().unwrap()]["zendesk"];
     let c = &u.chain.names["help.acme-corp.example"];
     let q = c.query.unwrap();
-    assert_eq!((q.ts, q.resolver.to_string(), q.qtype), (1, S.to_owned(), 1));
+    assert_eq!(
+        (q.ts, q.resolver.to_string(), q.qtype),
+        (1, S.to_owned(), 1)
+    );
     let a = c.answer.as_ref().unwrap();
-    assert_eq!((a.ts, a.cnames.clone()), (2, vec!["acme.zendesk.com".to_owned()]));
+    assert_eq!(
+        (a.ts, a.cnames.clone()),
+        (2, vec!["acme.zendesk.com".to_owned()])
+    );
     assert_eq!(c.connections.len(), MAX_CHAIN_CONNECTIONS);
     assert_eq!(c.connections_not_kept, 5 - MAX_CHAIN_CONNECTIONS as u64);
-    assert!(c.connections.iter().all(|k| k.how == How::DnsAnswer && k.sni.is_empty()));
+    assert!(c
+        .connections
+        .iter()
+        .all(|k| k.how == How::DnsAnswer && k.sni.is_empty()));
     assert_eq!(c.connections[0].ts, 10);
     // Names past the cap are counted.
     for i in 0..MAX_CHAIN_NAMES + 2 {
@@ -413,5 +422,9 @@ fn the_chain_budget_drops_and_counts() {
     for i in 0..1000 {
         agg.observe(&query(i, C, &format!("n{i}.example")), None);
     }
-    assert!(agg.chains.pending_cleared >= 5, "{}", agg.chains.pending_cleared);
+    assert!(
+        agg.chains.pending_cleared >= 5,
+        "{}",
+        agg.chains.pending_cleared
+    );
 }

@@ -483,8 +483,12 @@ impl<'a> Aggregator<'a> {
             }
         }
 
-        self.events += 1;
-        *self.events_by_kind.entry(kind).or_default() += 1;
+        // Under `--vendor`, a hello kept only as evidence for its alias's vendor makes no
+        // event (its own vendor is none), so it is not counted as one.
+        if self.select.keeps(vendor_id) {
+            self.events += 1;
+            *self.events_by_kind.entry(kind).or_default() += 1;
+        }
         if let (Some(m), Some(ok)) = (&m, sanctioned) {
             if !ok {
                 self.unsanctioned_events += 1;

@@ -175,7 +175,7 @@ fn the_chain_of_a_cname_attributed_hello_is_what_tshark_sees() {
         assert_eq!(k["method"], "dns_answer");
         let ev = evs
             .iter()
-            .find(|e| e["kind"] == "tls" && e["src_port"].to_string() == h[3])
+            .find(|e| e["kind"] == "tls" && e["src_port"].as_u64() == h[3].parse().ok())
             .expect("the hello's event");
         assert_eq!(k["community_id"], ev["community_id"]);
     }

@@ -616,7 +616,7 @@ impl<'a> Report<'a> {
                                 decided_by: policy.decided_by(id, *ip),
                                 events: u.events,
                                 events_by_kind: &u.by_kind,
-                                evidence_chain: u.chain.report(),
+                                evidence_chain: crate::aggregate::evidence::ChainReport::of(u),
                                 first_seen: Timestamp(u.first_seen),
                                 hostnames: &u.hostnames,
                                 hostnames_not_listed: u.hostnames_dropped,

@@ -49,9 +49,9 @@ const PENDING_BYTES: usize = 96;
 /// The chains of one host and vendor.
 #[derive(Clone, Debug, Default)]
 pub struct Chain {
+    /// The first [`MAX_CHAIN_NAMES`] hostnames (the report counts the others from the
+    /// usage's names).
     pub names: BTreeMap<String, NameChain>,
-    /// Hostnames past [`MAX_CHAIN_NAMES`].
-    pub names_not_kept: u64,
 }
 
 /// One hostname's chain.
@@ -221,8 +221,6 @@ impl Aggregator<'_> {
         if !known {
             let full = self.hosts[&client][vendor].chain.names.len() >= MAX_CHAIN_NAMES;
             if full || !self.chain_room(NAME_BYTES + name.len()) {
-                let u = self.hosts.get_mut(&client)?.get_mut(vendor)?;
-                u.chain.names_not_kept += 1;
                 return None;
             }
         }

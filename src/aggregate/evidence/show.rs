@@ -6,7 +6,8 @@ use std::net::IpAddr;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::{Chain, ConnKind, How, NameChain};
+use super::{ConnKind, How, NameChain};
+use crate::aggregate::Usage;
 use crate::event::{QType, RCode, Timestamp};
 
 /// The evidence chain of a host and vendor, as the report writes it.
@@ -76,9 +77,17 @@ pub struct ConnectionReport<'a> {
     pub ts: Timestamp,
 }
 
-impl Chain {
-    pub fn report(&self) -> ChainReport<'_> {
-        let mut names: Vec<(&String, &NameChain)> = self.names.iter().collect();
+impl<'a> ChainReport<'a> {
+    /// The chain of a host and vendor. The names without one are counted from the usage's
+    /// (distinct names, where counting chain events would count a name once per event).
+    pub fn of(u: &'a Usage) -> ChainReport<'a> {
+        let chain = &u.chain;
+        let unchained = u
+            .hostnames
+            .iter()
+            .filter(|n| !chain.names.contains_key(*n))
+            .count() as u64;
+        let mut names: Vec<(&String, &NameChain)> = chain.names.iter().collect();
         names.sort_by_key(|(n, c)| (c.first_ts(), *n));
         ChainReport {
             hostnames: names
@@ -116,14 +125,14 @@ impl Chain {
                     }),
                 })
                 .collect(),
-            hostnames_not_listed: self.names_not_kept,
+            hostnames_not_listed: unchained + u.hostnames_dropped,
         }
     }
 
     /// The chain under a host and vendor in the summary (`--evidence`).
-    pub fn write(&self, s: &mut String) {
+    pub fn write(u: &Usage, s: &mut String) {
         use std::fmt::Write as _;
-        let r = self.report();
+        let r = ChainReport::of(u);
         let t = |ts: &Timestamp| crate::time::rfc3339(ts.0);
         let esc = crate::escape::text;
         let q = |q: QType| match q {

@@ -418,7 +418,7 @@ fn the_chain_budget_drops_and_counts() {
     assert!(u.chain.names.is_empty());
     assert_eq!(super::evidence::ChainReport::of(u).hostnames_not_listed, 2);
     assert_eq!(agg.chains.dropped_memcap, 2);
-    // A quarter of 40 KB is room for ~100 waiting queries.
+    // A quarter of 40 KB is room for ~150 waiting queries.
     let mut agg = chain_agg(&catalog, &policy, &resolvers, &fronts, 40_000);
     for i in 0..1000 {
         agg.observe(&query(i, C, &format!("n{i}.example")), None);

@@ -144,8 +144,46 @@ fn given(argv: &[String], flag: &str) -> Vec<String> {
     out
 }
 
+/// `--vendor` and `--only`, the ids resolved through the catalog (aliases, any case); an
+/// unknown id is a usage error that suggests a near one.
+fn vendor_select(c: &CommonArgs, catalog: &Catalog) -> Result<filter::VendorSelect, Fatal> {
+    let mut ids = std::collections::BTreeSet::new();
+    for v in c.vendor.iter().map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        let id =
+            crate::policy::check_vendor(v, catalog).map_err(|e| Fatal(format!("--vendor: {e}")))?;
+        ids.insert(id);
+    }
+    Ok(filter::VendorSelect {
+        vendors: (!ids.is_empty()).then_some(ids),
+        only: c.only,
+    })
+}
+
+/// The summary's line naming the filters that applied, or "" when none did.
+fn filters_line(f: &Filters) -> String {
+    let mut parts = Vec::new();
+    if !f.vendor.is_empty() {
+        parts.push(format!("--vendor {}", f.vendor.join(",")));
+    }
+    if !f.host.is_empty() {
+        parts.push(format!("--host {}", f.host.join(",")));
+    }
+    for (flag, v) in [("--since", &f.since), ("--until", &f.until)] {
+        if let Some(v) = v {
+            parts.push(format!("{flag} {v}"));
+        }
+    }
+    if let Some(o) = &f.only {
+        parts.push(format!("--only {o} (events only; this summary counts all)"));
+    }
+    match parts.is_empty() {
+        true => String::new(),
+        false => format!("filters: {}\n", crate::escape::text(&parts.join(", "))),
+    }
+}
+
 /// What the report's `meta` says of the run.
-fn run_info(policy: &Policy, file: Option<PolicyFile>) -> RunInfo {
+fn run_info(policy: &Policy, file: Option<PolicyFile>, select: &filter::VendorSelect) -> RunInfo {
     let argv: Vec<String> = std::env::args_os()
         .skip(1)
         .map(|a| a.to_string_lossy().into_owned())
@@ -160,6 +198,8 @@ fn run_info(policy: &Policy, file: Option<PolicyFile>) -> RunInfo {
             .collect(),
         since: given(&argv, "--since").pop(),
         until: given(&argv, "--until").pop(),
+        only: select.only.map(|o| o.as_str().to_owned()),
+        vendor: select.vendors.iter().flatten().cloned().collect(),
     };
     RunInfo {
         command_line: argv,
@@ -333,7 +373,8 @@ fn analyze(
     }
     let catalog = load_catalog(c.fingerprints.as_deref())?;
     let (policy, policy_file) = load_policy(c, &catalog)?;
-    let run = run_info(&policy, policy_file);
+    let select = vendor_select(c, &catalog)?;
+    let run = run_info(&policy, policy_file, &select);
     let (resolvers, ech_fronts) = load_lists(c.fingerprints.as_deref())?;
     let baseline = match &c.baseline {
         Some(p) => Some(crate::baseline::Baseline::load(p).map_err(Fatal)?),
@@ -389,7 +430,8 @@ fn analyze(
         .with_flag_visitors(c.flag_visitors)
         .with_identity(filter, i64::from(c.identity_max_age) * 3_600_000_000_000)
         .with_origins(input_names, c.sensor.clone())
-        .with_baseline(baseline.as_ref()),
+        .with_baseline(baseline.as_ref())
+        .with_select(select),
         catalog: &catalog,
         events,
         events_path: c.events.as_deref(),
@@ -476,7 +518,7 @@ fn analyze(
         let mut text = output::summary(&agg, &catalog, &all_inputs, &result.stats, c.evidence);
         // Under the header line: which policy the verdicts below come from.
         let at = text.find('\n').map_or(text.len(), |i| i + 1);
-        text.insert_str(at, &policy_line(&run));
+        text.insert_str(at, &(policy_line(&run) + &filters_line(&run.filters)));
         text.push_str(&since_baseline);
         write_stdout(&text).map_err(|e| Fatal(format!("writing the summary to {e}")))?;
     }

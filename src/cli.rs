@@ -215,6 +215,15 @@ pub struct CommonArgs {
     /// observation, from DHCP, mDNS, NetBIOS and NTLM; see the README's Identity section).
     #[arg(long, value_name = "IP|CIDR|NAME|MAC,...", value_parser = crate::filter::HostSel::parse, value_delimiter = ',')]
     pub host: Vec<crate::filter::HostSel>,
+    /// Keep only these vendors' observations, comma-separated ids or aliases in any case
+    /// (see `shadowdesk vendors`): in events, report, summary, CSV and HTML.
+    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    pub vendor: Vec<String>,
+    /// Write only these events: `vendor` (a vendor matched) or `unsanctioned` (a vendor not
+    /// sanctioned for the client). The event stream only: the report, summary, CSV and HTML
+    /// still count every observation.
+    #[arg(long, value_name = "WHAT")]
+    pub only: Option<crate::filter::Only>,
     /// Hours a host name or user learnt from mDNS, NetBIOS, Kerberos or NTLM names the
     /// address's vendor events after it was last seen (DHCP bindings last their lease).
     #[arg(long, value_name = "HOURS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=87_600))]

@@ -299,6 +299,30 @@ pub enum QType {
     Number(u16),
 }
 
+/// Read back (`merge`): a mnemonic maps to the number it stands for.
+impl<'de> serde::Deserialize<'de> for QType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match NameOrNumber::deserialize(d)? {
+            NameOrNumber::Number(n) => u16::try_from(n)
+                .map(QType::of)
+                .map_err(|_| serde::de::Error::custom("qtype out of range")),
+            NameOrNumber::Name(s) => [1, 2, 5, 6, 12, 15, 16, 28, 33, 64, 65, 255]
+                .into_iter()
+                .map(QType::of)
+                .find(|q| matches!(q, QType::Name(n) if *n == s))
+                .ok_or_else(|| serde::de::Error::custom(format!("unknown qtype {s}"))),
+        }
+    }
+}
+
+/// A name or a number, as QType and RCode are written.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum NameOrNumber {
+    Name(String),
+    Number(u64),
+}
+
 impl QType {
     pub fn of(t: u16) -> QType {
         let name = match t {
@@ -329,6 +353,21 @@ pub enum RCode {
     /// `YXRRSET`, `NXRRSET`, `NOTAUTH`, `NOTZONE`, `DSOTYPENI`.
     Name(&'static str),
     Number(u8),
+}
+
+/// Read back (`merge`): a name maps to the code it stands for.
+impl<'de> serde::Deserialize<'de> for RCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match NameOrNumber::deserialize(d)? {
+            NameOrNumber::Number(n) => u8::try_from(n)
+                .map(RCode::of)
+                .map_err(|_| serde::de::Error::custom("rcode out of range")),
+            NameOrNumber::Name(s) => (0..12)
+                .map(RCode::of)
+                .find(|r| matches!(r, RCode::Name(n) if *n == s))
+                .ok_or_else(|| serde::de::Error::custom(format!("unknown rcode {s}"))),
+        }
+    }
 }
 
 impl RCode {

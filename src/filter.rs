@@ -250,6 +250,58 @@ impl Window {
     }
 }
 
+/// `--only`: which events the event stream keeps. The report does not change with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Only {
+    /// Events with a vendor (`vendor` not null).
+    Vendor,
+    /// Events of a vendor the policy does not sanction for the client.
+    Unsanctioned,
+}
+
+impl Only {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Only::Vendor => "vendor",
+            Only::Unsanctioned => "unsanctioned",
+        }
+    }
+}
+
+/// What `--vendor` and `--only` keep. Unlike the window and the hosts, they are decided after
+/// classification, in the aggregator: only it knows an observation's vendor, and it must
+/// learn every DNS answer (attribution, CNAME aliases) whether or not it is kept.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VendorSelect {
+    /// `--vendor`: catalog ids (aliases and case already resolved); None keeps every one.
+    pub vendors: Option<std::collections::BTreeSet<String>>,
+    pub only: Option<Only>,
+}
+
+impl VendorSelect {
+    /// Does `--vendor` keep an observation of this vendor (events, report, summary)?
+    pub fn keeps(&self, vendor: Option<&str>) -> bool {
+        self.vendors
+            .as_ref()
+            .is_none_or(|set| vendor.is_some_and(|v| set.contains(v)))
+    }
+
+    /// Is the event of a kept observation written (`--only`, and `--vendor`)?
+    pub fn writes(&self, vendor: Option<&str>, sanctioned: Option<bool>) -> bool {
+        self.keeps(vendor)
+            && match self.only {
+                None => true,
+                Some(Only::Vendor) => vendor.is_some(),
+                Some(Only::Unsanctioned) => sanctioned == Some(false),
+            }
+    }
+
+    /// Are identity events written? They have no vendor: not under either flag.
+    pub fn writes_identity(&self) -> bool {
+        self.vendors.is_none() && self.only.is_none()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,6 +322,31 @@ mod tests {
         );
         assert!(HostSel::parse("a b").is_err());
         assert!(HostSel::parse("").is_err());
+    }
+
+    #[test]
+    fn vendor_select() {
+        let all = VendorSelect::default();
+        assert!(all.keeps(None) && all.writes(None, None) && all.writes_identity());
+        let zd = VendorSelect {
+            vendors: Some(["zendesk".to_owned()].into()),
+            only: None,
+        };
+        assert!(zd.keeps(Some("zendesk")) && !zd.keeps(Some("intercom")) && !zd.keeps(None));
+        assert!(!zd.writes_identity());
+        let bad = VendorSelect {
+            vendors: None,
+            only: Some(Only::Unsanctioned),
+        };
+        assert!(bad.keeps(None) && !bad.writes(None, None));
+        assert!(
+            bad.writes(Some("zendesk"), Some(false)) && !bad.writes(Some("zendesk"), Some(true))
+        );
+        let vendor = VendorSelect {
+            vendors: None,
+            only: Some(Only::Vendor),
+        };
+        assert!(vendor.writes(Some("zendesk"), Some(true)) && !vendor.writes(None, None));
     }
 
     #[test]

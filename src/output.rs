@@ -642,4 +642,5 @@ fn write_evidence(s: &mut String, u: &Usage, v: &Verdict) {
         let j: Vec<&str> = u.evidence.ja4.iter().map(String::as_str).collect();
         let _ = writeln!(s, "       ja4:    {}", j.join(", "));
     }
+    crate::aggregate::evidence::ChainReport::write(u, s);
 }

@@ -367,7 +367,7 @@ fn split_list(s: &str) -> impl Iterator<Item = &str> {
 }
 
 /// The catalog id the user meant: ids and aliases in any case (`Freshdesk` is `freshworks`).
-fn check_vendor(id: &str, catalog: &Catalog) -> Result<String, String> {
+pub(crate) fn check_vendor(id: &str, catalog: &Catalog) -> Result<String, String> {
     if let Some(v) = catalog.resolve(id) {
         return Ok(v.id.clone());
     }

@@ -87,10 +87,15 @@ pub struct MergedReport {
 pub struct Filters {
     /// `--host`: addresses and CIDR ranges.
     pub host: Vec<String>,
+    /// `--only`: `vendor` or `unsanctioned`; it narrows the events only, not this report.
+    pub only: Option<String>,
     /// `--since`: RFC 3339, or relative to the end of the capture (`-2h`).
     pub since: Option<String>,
     /// `--until`.
     pub until: Option<String>,
+    /// `--vendor`: the catalog ids kept (aliases resolved); every other vendor's
+    /// observations, and those of none, are left out of this report.
+    pub vendor: Vec<String>,
 }
 
 /// The policy file as it was read.
@@ -201,6 +206,9 @@ pub struct HostVendor<'a> {
     pub events: u64,
     #[schemars(schema_with = "kind_counts")]
     pub events_by_kind: &'a BTreeMap<Kind, u64>,
+    /// Why the report says the host used the vendor, name by name: the first DNS query,
+    /// the answer, and the first connections that followed.
+    pub evidence_chain: crate::aggregate::evidence::ChainReport<'a>,
     pub first_seen: Timestamp,
     /// The names filed under this vendor (the SNI, or the attributed name), sorted; at most
     /// 64, and while the host budget of `--memcap` lasts.
@@ -519,6 +527,11 @@ pub struct LimitDrops {
     /// Times the DNS answers kept for attribution were cleared for room.
     pub dns_cache_cleared: u64,
     pub encrypted_dns_memcap: u64,
+    /// Parts of evidence chains (names, queries, answers, connections) not kept: the
+    /// chains' share of the host budget was spent.
+    pub evidence_memcap: u64,
+    /// Times the DNS queries waiting for an answer (for the chains) were cleared for room.
+    pub evidence_pending_cleared: u64,
     pub flows_memcap: u64,
     pub hidden_hosts_not_listed: u64,
     /// Times the identity bindings were cleared for room (each is written again when next
@@ -686,6 +699,7 @@ impl<'a> Report<'a> {
                                 decided_by: policy.decided_by(id, *ip),
                                 events: u.events,
                                 events_by_kind: &u.by_kind,
+                                evidence_chain: crate::aggregate::evidence::ChainReport::of(u),
                                 first_seen: Timestamp(u.first_seen),
                                 hostnames: &u.hostnames,
                                 hostnames_not_listed: u.hostnames_dropped,
@@ -799,6 +813,8 @@ impl<'a> Report<'a> {
                     defrag_memcap: d.dropped_memcap,
                     dns_cache_cleared: agg.dropped.dns_cache_cleared,
                     encrypted_dns_memcap: agg.dropped.encrypted_dns_memcap,
+                    evidence_memcap: agg.chains.dropped_memcap,
+                    evidence_pending_cleared: agg.chains.pending_cleared,
                     flows_memcap: f.evicted_memcap,
                     hidden_hosts_not_listed: listed.hidden_not_listed,
                     identity_cleared: agg.identity.cleared,

@@ -11,6 +11,7 @@ use crate::model::{Observation, What};
 use crate::policy::Policy;
 
 mod attribution;
+pub mod evidence;
 mod facts;
 pub mod identity;
 pub mod roles;
@@ -71,6 +72,10 @@ pub struct Aggregator<'a> {
     pub sensor: Option<String>,
     /// `--baseline`: marks vendor events and the report with what is new since it.
     pub baseline: Option<&'a crate::baseline::Baseline>,
+    /// `--vendor` and `--only`.
+    pub select: crate::filter::VendorSelect,
+    /// The evidence chains' queries waiting for an answer, and their budget.
+    pub chains: evidence::State,
 }
 
 /// What the aggregator may hold, from the `--memcap` shares.
@@ -83,6 +88,8 @@ pub struct Limits {
     pub dns_cache_bytes: usize,
     /// The identity bindings (address → name, MAC, user).
     pub identity_bytes: usize,
+    /// The evidence chains (per host and vendor: queries, answers, connections).
+    pub evidence_bytes: usize,
     /// List every host with hidden traffic, not only the [`MAX_HIDDEN_LISTED`] with the most.
     pub all_hosts: bool,
 }
@@ -91,8 +98,10 @@ impl Limits {
     pub fn new(shares: &crate::memcap::Shares, all_hosts: bool) -> Limits {
         Limits {
             usage_bytes: shares.hosts / 100 * USAGE_PERCENT,
-            visibility_bytes: shares.hosts / 100 * (100 - USAGE_PERCENT - IDENTITY_PERCENT),
+            visibility_bytes: shares.hosts / 100
+                * (100 - USAGE_PERCENT - IDENTITY_PERCENT - EVIDENCE_PERCENT),
             identity_bytes: shares.hosts / 100 * IDENTITY_PERCENT,
+            evidence_bytes: shares.hosts / 100 * EVIDENCE_PERCENT,
             dns_cache_bytes: shares.dns_cache,
             all_hosts,
         }
@@ -118,7 +127,10 @@ pub struct Dropped {
 pub const MAX_HIDDEN_LISTED: usize = 1000;
 
 /// The part of the per-host share that vendor usage gets.
-const USAGE_PERCENT: usize = 60;
+const USAGE_PERCENT: usize = 50;
+/// The part the evidence chains get: at most 8 names of ~1 KB each per host and vendor,
+/// most pairs far less; on the default budget, some thousands of pairs in full.
+const EVIDENCE_PERCENT: usize = 10;
 /// The part the identity bindings get: a few per host, ~200 bytes each.
 const IDENTITY_PERCENT: usize = 10;
 
@@ -173,6 +185,8 @@ impl<'a> Aggregator<'a> {
             inputs: Vec::new(),
             sensor: None,
             baseline: None,
+            select: crate::filter::VendorSelect::default(),
+            chains: evidence::State::default(),
         }
     }
 
@@ -181,6 +195,12 @@ impl<'a> Aggregator<'a> {
     pub fn with_identity(mut self, filter: crate::filter::Filter, max_age_ns: i64) -> Self {
         self.identity_filter = (!filter.keeps_all()).then_some(filter);
         self.identity.max_age_ns = max_age_ns;
+        self
+    }
+
+    /// `--vendor` and `--only`: which observations count, and which events are written.
+    pub fn with_select(mut self, select: crate::filter::VendorSelect) -> Self {
+        self.select = select;
         self
     }
 
@@ -249,7 +269,10 @@ impl<'a> Aggregator<'a> {
 
     pub fn observe(&mut self, o: &Observation, line: Option<&mut Vec<u8>>) -> bool {
         if let What::Identity(w) = &o.what {
-            return self.observe_identity(o, w, line);
+            // Learnt whatever is kept; written only when no vendor filter applies.
+            let line = line.filter(|_| self.select.writes_identity());
+            let wrote = line.is_some();
+            return self.observe_identity(o, w, line) && wrote;
         }
         // Who is the client: the sender, except for a DNS response, whose client is the
         // host that asked (the response's destination).
@@ -352,6 +375,30 @@ impl<'a> Aggregator<'a> {
                 self.remember_cnames(hostname, &msg.cnames);
             }
         }
+        // The evidence chain's query: one without a vendor waits for its answer, whose
+        // CNAME chain may name one.
+        let waiting = match &o.what {
+            What::DnsQuery { qtype, .. } if m.is_none() => {
+                self.chain_pending_query(client, server, hostname, *qtype, o.ts);
+                None
+            }
+            What::DnsAnswer { .. } => self.chain_take_query(client, hostname),
+            _ => None,
+        };
+        // `--vendor`: an observation of another vendor (or of none) counts nowhere; a hello to
+        // a CNAME alias of a kept vendor's name still adds to that vendor's evidence.
+        let alias_kept = || {
+            hello.is_some()
+                && attributed.is_none()
+                && !hostname.is_empty()
+                && self
+                    .alias_match(hostname)
+                    .is_some_and(|am| self.select.keeps(Some(&am.vendor.id)))
+        };
+        let vendor_id = m.as_ref().map(|m| m.vendor.id.as_str());
+        if !self.select.keeps(vendor_id) && !alias_kept() {
+            return false;
+        }
         // Encrypted DNS: anything on port 853 (DNS over TLS or QUIC), or a hello to a known
         // DNS-over-HTTPS resolver. The host's names are then out of sight.
         let encrypted_dns = match kind {
@@ -420,7 +467,8 @@ impl<'a> Aggregator<'a> {
             .as_ref()
             .map(|m| self.policy.sanctioned(&m.vendor.id, client));
 
-        if let Some(buf) = line {
+        let write = self.select.writes(vendor_id, sanctioned);
+        if let Some(buf) = line.filter(|_| write) {
             buf.clear();
             let facts = Facts {
                 kind,
@@ -448,13 +496,25 @@ impl<'a> Aggregator<'a> {
             }
         }
 
-        self.events += 1;
-        *self.events_by_kind.entry(kind).or_default() += 1;
+        // Under `--vendor`, a hello kept only as evidence for its alias's vendor makes no
+        // event (its own vendor is none), so it is not counted as one.
+        if self.select.keeps(vendor_id) {
+            self.events += 1;
+            *self.events_by_kind.entry(kind).or_default() += 1;
+        }
         if let (Some(m), Some(ok)) = (&m, sanctioned) {
             if !ok {
                 self.unsanctioned_events += 1;
             }
             self.fold_usage(client, m, ok, kind, used_name, o.ts);
+            self.chain_event(
+                o,
+                m.vendor.id.as_str(),
+                kind,
+                used_name,
+                attributed,
+                waiting,
+            );
         }
         // Role evidence: the name under its endpoint role, a hello's client and connection.
         // A hello to a CNAME alias of a vendor's name (a tenant behind our own name) is
@@ -477,8 +537,11 @@ impl<'a> Aggregator<'a> {
                     ..am
                 };
                 self.add_evidence(client, &am, hostname, hello_client, conn);
+                let how = evidence::How::Cname;
+                let id = am.vendor.id.as_str();
+                self.chain_connection(client, id, hostname, kind, how, conn, hostname, o.ts);
             }
         }
-        true
+        write
     }
 }

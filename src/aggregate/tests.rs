@@ -193,6 +193,7 @@ fn hosts_past_the_budget_are_summed_and_hidden_ones_past_the_limit_counted() {
         visibility_bytes: 1200 * VISIBILITY_BYTES,
         dns_cache_bytes: 1 << 20,
         identity_bytes: 0,
+        evidence_bytes: 0,
         all_hosts,
     };
     for all in [false, true] {
@@ -237,6 +238,7 @@ fn hosts_past_the_budget_are_summed_and_hidden_ones_past_the_limit_counted() {
         visibility_bytes: 0,
         dns_cache_bytes: 1 << 20,
         identity_bytes: 0,
+        evidence_bytes: 0,
         all_hosts: false,
     };
     let mut agg = Aggregator::new(&catalog, &policy, &resolvers, &fronts, limits);
@@ -319,4 +321,111 @@ fn tenant_ownership_from_policy_and_cnames() {
     );
     let seen = agg.tenants_seen();
     assert!(seen.contains_key(&("zendesk", "lone")) && seen.contains_key(&("zendesk", "shop")));
+}
+
+fn query(ts: i64, client: &str, name: &str) -> Observation {
+    let mut o = obs(
+        ts,
+        client,
+        S,
+        What::DnsQuery {
+            name: name.into(),
+            qtype: 1,
+        },
+    );
+    (o.tcp, o.dport) = (false, 53);
+    o
+}
+
+fn chain_agg<'a>(
+    catalog: &'a Catalog,
+    policy: &'a Policy,
+    resolvers: &'a Resolvers,
+    fronts: &'a EchFronts,
+    evidence_bytes: usize,
+) -> Aggregator<'a> {
+    let shares = crate::memcap::Shares::split(crate::memcap::DEFAULT_MEMCAP, 1);
+    let limits = Limits {
+        evidence_bytes,
+        ..Limits::new(&shares, false)
+    };
+    Aggregator::new(catalog, policy, resolvers, fronts, limits)
+}
+
+// The CNAME case: the query has no vendor when it is asked; its answer names one, and the
+// SNI-less hellos that follow are tied to the name through that answer. Past the cap,
+// connections and names are counted, not kept.
+#[test]
+fn the_chain_joins_a_query_to_its_cname_answer_and_caps_what_follows() {
+    use super::evidence::{How, MAX_CHAIN_CONNECTIONS, MAX_CHAIN_NAMES};
+    let catalog = Catalog::builtin().unwrap();
+    let policy = Policy::default();
+    let resolvers = Resolvers::builtin().unwrap();
+    let fronts = EchFronts::builtin().unwrap();
+    let mut agg = chain_agg(&catalog, &policy, &resolvers, &fronts, 1 << 20);
+    agg.observe(&query(1, C, "help.acme-corp.example"), None);
+    agg.observe(
+        &cname_answer(2, C, "help.acme-corp.example", "acme.zendesk.com"),
+        None,
+    );
+    for i in 0..5 {
+        let mut h = hello(10 + i, C, "", None);
+        h.sport = 40000 + i as u16;
+        agg.observe(&h, None);
+    }
+    let u = &agg.hosts[&C.parse::<IpAddr>().unwrap()]["zendesk"];
+    let c = &u.chain.names["help.acme-corp.example"];
+    let q = c.query.unwrap();
+    assert_eq!(
+        (q.ts, q.resolver.to_string(), q.qtype),
+        (1, S.to_owned(), 1)
+    );
+    let a = c.answer.as_ref().unwrap();
+    assert_eq!(
+        (a.ts, a.cnames.clone()),
+        (2, vec!["acme.zendesk.com".to_owned()])
+    );
+    assert_eq!(c.connections.len(), MAX_CHAIN_CONNECTIONS);
+    assert_eq!(c.connections_not_kept, 5 - MAX_CHAIN_CONNECTIONS as u64);
+    assert!(c
+        .connections
+        .iter()
+        .all(|k| k.how == How::DnsAnswer && k.sni.is_empty()));
+    assert_eq!(c.connections[0].ts, 10);
+    // Names past the cap are counted.
+    for i in 0..MAX_CHAIN_NAMES + 2 {
+        agg.observe(&hello(100, C, &format!("t{i}.zendesk.com"), None), None);
+    }
+    let u = &agg.hosts[&C.parse::<IpAddr>().unwrap()]["zendesk"];
+    assert_eq!(u.chain.names.len(), MAX_CHAIN_NAMES);
+    let shown = super::evidence::ChainReport::of(u);
+    assert_eq!(shown.hostnames_not_listed, 3);
+    assert_eq!(agg.chains.dropped_memcap, 0);
+}
+
+// No room: nothing kept, each part given up counted by name; a flood of unanswered queries
+// clears the waiting table (counted) instead of growing it.
+#[test]
+fn the_chain_budget_drops_and_counts() {
+    let catalog = Catalog::builtin().unwrap();
+    let policy = Policy::default();
+    let resolvers = Resolvers::builtin().unwrap();
+    let fronts = EchFronts::builtin().unwrap();
+    let mut agg = chain_agg(&catalog, &policy, &resolvers, &fronts, 0);
+    agg.observe(&hello(1, C, "acme.zendesk.com", None), None);
+    agg.observe(&hello(2, C, "b.zendesk.com", None), None);
+    let u = &agg.hosts[&C.parse::<IpAddr>().unwrap()]["zendesk"];
+    assert!(u.chain.names.is_empty());
+    assert_eq!(super::evidence::ChainReport::of(u).hostnames_not_listed, 2);
+    assert_eq!(agg.chains.dropped_memcap, 2);
+    // A quarter of 40 KB is room for ~150 waiting queries.
+    let mut agg = chain_agg(&catalog, &policy, &resolvers, &fronts, 40_000);
+    for i in 0..1000 {
+        agg.observe(&query(i, C, &format!("n{i}.example")), None);
+    }
+    assert!(
+        agg.chains.pending_cleared >= 5,
+        "{}",
+        agg.chains.pending_cleared
+    );
 }

@@ -7,8 +7,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
+use crate::aggregate::evidence::{NameReport, MAX_CHAIN_CONNECTIONS};
 use crate::aggregate::roles::{Client, Ep, Evidence, OursBy, Sessions, MAX_JA4, MAX_NAMES};
 use crate::aggregate::{Visibility, MAX_HIDDEN_LISTED, MAX_HOSTNAMES};
+use crate::event::Timestamp;
 use crate::event::{EncryptedDnsProtocol, Kind};
 use crate::model::{Field, Source};
 use crate::policy::DecidedBy;
@@ -115,6 +117,53 @@ pub struct Vendor {
     pub host_macs: BTreeSet<String>,
     pub host_names: BTreeSet<String>,
     pub users: BTreeSet<String>,
+    /// The evidence chains by hostname: per name the earliest query and answer, the
+    /// earliest connections (at most [`MAX_CHAIN_CONNECTIONS`], the rest counted); at the
+    /// report, the names first seen earliest (at most `MAX_CHAIN_NAMES`).
+    pub chain: BTreeMap<String, NameReport<'static>>,
+    pub chain_not_listed: u64,
+}
+
+/// One part's chain of a name joined to the others'.
+fn absorb_chain(m: &mut NameReport<'static>, o: NameReport<'static>) {
+    let earlier = |a: &Option<Timestamp>, b: &Option<Timestamp>| match (a, b) {
+        (Some(a), Some(b)) => b.0 < a.0,
+        (None, Some(_)) => true,
+        _ => false,
+    };
+    if earlier(
+        &m.query.as_ref().map(|q| q.ts),
+        &o.query.as_ref().map(|q| q.ts),
+    ) {
+        m.query = o.query;
+    }
+    if earlier(
+        &m.answer.as_ref().map(|a| a.ts),
+        &o.answer.as_ref().map(|a| a.ts),
+    ) {
+        m.answer = o.answer;
+    }
+    m.connections.extend(o.connections);
+    m.connections
+        .sort_by_key(|c| (c.ts.0, c.community_id.clone()));
+    m.connections_not_listed += o.connections_not_listed;
+    if m.connections.len() > MAX_CHAIN_CONNECTIONS {
+        m.connections_not_listed += (m.connections.len() - MAX_CHAIN_CONNECTIONS) as u64;
+        m.connections.truncate(MAX_CHAIN_CONNECTIONS);
+    }
+}
+
+/// When a name was first seen in its chain.
+pub fn chain_first(n: &NameReport<'_>) -> i64 {
+    [
+        n.query.as_ref().map(|q| q.ts.0),
+        n.answer.as_ref().map(|a| a.ts.0),
+        n.connections.first().map(|c| c.ts.0),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    .unwrap_or(i64::MAX)
 }
 
 /// A vendor tenant: hosts and CNAME names the union (names at most [`MAX_NAMES`]);
@@ -345,6 +394,15 @@ impl Vendor {
             union_capped(&mut m.names, &s.names, MAX_NAMES);
         }
         union_capped(&mut self.evidence.ja4, &o.evidence.ja4, MAX_JA4);
+        self.chain_not_listed += o.chain_not_listed;
+        for (name, c) in o.chain {
+            match self.chain.get_mut(&name) {
+                Some(m) => absorb_chain(m, c),
+                None => {
+                    self.chain.insert(name, c);
+                }
+            }
+        }
     }
 }
 
@@ -395,6 +453,16 @@ fn vendor(v: &owned::HostVendor) -> Result<Vendor, Bad> {
         host_macs: BTreeSet::new(),
         host_names: BTreeSet::new(),
         users: BTreeSet::new(),
+        chain: v
+            .evidence_chain
+            .iter()
+            .flat_map(|c| c.hostnames.iter().cloned())
+            .map(|n| (n.hostname.clone().into_owned(), n))
+            .collect(),
+        chain_not_listed: v
+            .evidence_chain
+            .as_ref()
+            .map_or(0, |c| c.hostnames_not_listed),
     })
 }
 

@@ -94,6 +94,8 @@ pub struct HostVendor {
     pub decided_by: String,
     pub events: u64,
     pub events_by_kind: BTreeMap<Kind, u64>,
+    #[serde(default)]
+    pub evidence_chain: Option<crate::aggregate::evidence::ChainReport<'static>>,
     pub first_seen: Timestamp,
     pub hostnames: BTreeSet<String>,
     pub hostnames_not_listed: u64,

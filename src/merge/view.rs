@@ -249,7 +249,21 @@ impl Merged {
         let verdict = self.verdict(id, v);
         let (region, region_by, region_ok) =
             self.region(catalog, id, names_of(&v.hostnames, &v.evidence));
+        let mut chain: Vec<&crate::aggregate::evidence::NameReport<'static>> =
+            v.chain.values().collect();
+        chain.sort_by(|a, b| {
+            (super::combine::chain_first(a), &a.hostname)
+                .cmp(&(super::combine::chain_first(b), &b.hostname))
+        });
+        let past = chain
+            .len()
+            .saturating_sub(crate::aggregate::evidence::MAX_CHAIN_NAMES);
+        chain.truncate(crate::aggregate::evidence::MAX_CHAIN_NAMES);
         HostVendor {
+            evidence_chain: crate::aggregate::evidence::ChainReport {
+                hostnames: chain.into_iter().cloned().collect(),
+                hostnames_not_listed: v.chain_not_listed + past as u64,
+            },
             region,
             region_by,
             region_ok,

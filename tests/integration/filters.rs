@@ -145,3 +145,217 @@ fn bad_windows_and_hosts_are_usage_errors() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("standard input"), "{}", stderr(&o));
 }
+
+/// tshark's count of what `--vendor` keeps on a capture, per event kind, for the vendor
+/// whose names `re` matches (a suffix at a label boundary, as the catalog's patterns do):
+/// DNS questions with such a name; responses whose question or a CNAME target is one (the
+/// chain attributes the answer); ClientHellos whose SNI is one. The commands:
+///
+/// ```text
+/// tshark -r CAP -Y 'dns.flags.response == 0' -T fields -e dns.qry.name    (names counted)
+/// tshark -r CAP -Y 'dns.flags.response == 1 && (dns.qry.name matches "RE" || dns.cname matches "RE")'
+/// tshark -r CAP -Y 'tls.handshake.type == 1 && tls.handshake.extensions_server_name matches "RE"'
+/// ```
+fn tshark_counts(cap: &std::path::Path, re: &str) -> [(String, usize); 3] {
+    let tshark = |filter: &str, fields: bool| -> String {
+        let mut c = std::process::Command::new("tshark");
+        c.args(["-r", cap.to_str().unwrap(), "-Y", filter]);
+        if fields {
+            c.args(["-T", "fields", "-e", "dns.qry.name"]);
+        }
+        let o = c.output().expect("running tshark");
+        assert!(o.status.success(), "tshark -Y {filter}: {}", stderr(&o));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    // A display filter's string literal takes `\\` for one backslash.
+    let lit = re.replace('\\', "\\\\");
+    let rx = regex_lite(re);
+    let queries = tshark("dns.flags.response == 0", true)
+        .lines()
+        .flat_map(|l| l.split(','))
+        .filter(|n| rx(n))
+        .count();
+    let answers = tshark(
+        &format!(
+            "dns.flags.response == 1 && (dns.qry.name matches \"{lit}\" || dns.cname matches \"{lit}\")"
+        ),
+        false,
+    )
+    .lines()
+    .count();
+    let hellos = tshark(
+        &format!(
+            "tls.handshake.type == 1 && tls.handshake.extensions_server_name matches \"{lit}\""
+        ),
+        false,
+    )
+    .lines()
+    .count();
+    [
+        ("dns".into(), queries),
+        ("dns_answer".into(), answers),
+        ("tls".into(), hellos),
+    ]
+}
+
+/// `(^|\.)(a\.b|c\.d)$` as a predicate, so the question names tshark prints are matched the
+/// way its `matches` matches the others (the test has no regex crate).
+fn regex_lite(re: &str) -> impl Fn(&str) -> bool {
+    let inner = re
+        .strip_prefix(r"(^|\.)(")
+        .and_then(|r| r.strip_suffix(")$"))
+        .expect("the (^|\\.)(...)$ form");
+    let suffixes: Vec<String> = inner.split('|').map(|s| s.replace(r"\.", ".")).collect();
+    move |name: &str| {
+        let n = name.trim_end_matches('.').to_ascii_lowercase();
+        suffixes
+            .iter()
+            .any(|s| n == *s || n.ends_with(&format!(".{s}")))
+    }
+}
+
+/// Our events per kind, all of whose vendors must be in `vendors`.
+fn counts_by_kind(args: &[&str], vendors: &[&str]) -> [(String, usize); 3] {
+    let (o, evs) = events(args);
+    assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+    let mut out = [
+        ("dns".to_owned(), 0),
+        ("dns_answer".to_owned(), 0),
+        ("tls".to_owned(), 0),
+    ];
+    for e in &evs {
+        let v = e["vendor"].as_str();
+        assert!(
+            v.is_some_and(|v| vendors.contains(&v)),
+            "{args:?}: an event of another vendor: {e}"
+        );
+        let kind = e["kind"].as_str().unwrap();
+        let slot = out.iter_mut().find(|(k, _)| k == kind);
+        slot.unwrap_or_else(|| panic!("{args:?}: unexpected kind {kind}"))
+            .1 += 1;
+    }
+    out
+}
+
+// --vendor (an alias-free id in another case) and --only, on the office day: the events kept
+// are, kind by kind, as many as tshark finds for that vendor's names.
+#[test]
+fn vendor_and_only_keep_what_tshark_finds_for_the_vendors_names() {
+    let have = std::process::Command::new("tshark")
+        .arg("-v")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !require(have, "tshark is not installed") {
+        return;
+    }
+    let cap = root().join("testdata/office/office_day.pcap");
+    let c = cap.to_str().unwrap();
+    let zendesk = r"(^|\.)(zendesk\.com|zdassets\.com)$";
+    let truth = tshark_counts(&cap, zendesk);
+    assert!(truth.iter().all(|(_, n)| *n > 50), "{truth:?}");
+    assert_eq!(
+        counts_by_kind(&[c, "--vendor", "ZenDesk"], &["zendesk"]),
+        truth
+    );
+    // --only unsanctioned with intercom sanctioned: of the two vendors, zendesk's events.
+    assert_eq!(
+        counts_by_kind(
+            &[
+                c,
+                "--vendor",
+                "zendesk,intercom",
+                "--sanctioned",
+                "intercom",
+                "--only",
+                "unsanctioned"
+            ],
+            &["zendesk"]
+        ),
+        truth
+    );
+    // --only vendor: the names of every vendor the office day reaches (from the catalog's
+    // patterns of zendesk, intercom, helpscout, hubspot-service and kustomer).
+    let all = r"(^|\.)(zendesk\.com|zdassets\.com|intercom\.io|intercom\.com|intercomassets\.com|intercomcdn\.com|helpscout\.net|hubapi\.com|hs-analytics\.net|hs-scripts\.com|hubspot\.com|usemessages\.com|kustomerapp\.com)$";
+    let vendors = [
+        "zendesk",
+        "intercom",
+        "helpscout",
+        "hubspot-service",
+        "kustomer",
+    ];
+    assert_eq!(
+        counts_by_kind(&[c, "--only", "vendor"], &vendors),
+        tshark_counts(&cap, all)
+    );
+}
+
+// The report follows --vendor and names the filters; --only leaves it alone.
+#[test]
+fn vendor_narrows_the_report_only_narrows_events() {
+    let cap = root().join("testdata/office/office_day.pcap");
+    let dir = tempdir("vendor-report");
+    let report = |extra: &[&str]| {
+        let r = dir.join("r.json");
+        let mut a = vec![
+            "scan",
+            "--quiet",
+            cap.to_str().unwrap(),
+            "--report",
+            r.to_str().unwrap(),
+        ];
+        a.extend_from_slice(extra);
+        let o = run(&a);
+        assert_eq!(o.status.code(), Some(0), "{extra:?}: {}", stderr(&o));
+        report_doc(&std::fs::read(&r).unwrap())
+    };
+    let whole = report(&[]);
+    let only = report(&["--only", "unsanctioned"]);
+    assert_eq!(only["hosts"], whole["hosts"]);
+    assert_eq!(only["meta"]["filters"]["only"], "unsanctioned");
+    let zd = report(&["--vendor", "Zendesk"]);
+    assert_eq!(
+        zd["meta"]["filters"]["vendor"],
+        serde_json::json!(["zendesk"])
+    );
+    let vendors: Vec<&str> = zd["vendors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["vendor"].as_str().unwrap())
+        .collect();
+    assert_eq!(vendors, ["zendesk"]);
+    for h in zd["hosts"].as_array().unwrap() {
+        for v in h["vendors"].as_array().unwrap() {
+            assert_eq!(v["vendor"], "zendesk");
+        }
+    }
+    // The summary's header says so.
+    let o = run(&[
+        "scan",
+        "--quiet",
+        cap.to_str().unwrap(),
+        "--vendor",
+        "zendesk",
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.lines()
+            .take(4)
+            .any(|l| l == "filters: --vendor zendesk"),
+        "{text}"
+    );
+    // An unknown id is a usage error that suggests the near one.
+    let o = run(&[
+        "scan",
+        "--quiet",
+        cap.to_str().unwrap(),
+        "--vendor",
+        "zendsk",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("did you mean 'zendesk'"),
+        "{}",
+        stderr(&o)
+    );
+}

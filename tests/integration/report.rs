@@ -156,8 +156,10 @@ fn meta_names_the_run_and_the_rule_behind_each_verdict() {
         meta["filters"],
         serde_json::json!({
             "host": ["10.99.50.11", "10.99.50.12"],
+            "only": null,
             "since": "2000-01-01T00:00:00Z",
-            "until": null
+            "until": null,
+            "vendor": []
         })
     );
     let sum = std::process::Command::new("sha256sum")

@@ -206,9 +206,15 @@ fn scan(a: ScanArgs) -> Result<u8, Fatal> {
         false => 0,
     };
     let reader_stop = Arc::clone(&stop);
+    let time_order = a.time_order;
     let code = analyze(
         &a.common,
-        move || Ok(pipeline::Source::Files(inputs, reader_stop)),
+        move || {
+            Ok(match time_order {
+                true => pipeline::Source::FilesByTime(inputs, reader_stop),
+                false => pipeline::Source::Files(inputs, reader_stop),
+            })
+        },
         missing,
         None,
         Some(&which),
@@ -358,7 +364,9 @@ fn analyze(
     let policy_view = policy_view(c);
     // The names events give `Observation::input`, by index.
     let input_names: Vec<String> = match &source {
-        pipeline::Source::Files(inputs, _) => inputs.iter().map(|p| p.shown.clone()).collect(),
+        pipeline::Source::Files(inputs, _) | pipeline::Source::FilesByTime(inputs, _) => {
+            inputs.iter().map(|p| p.shown.clone()).collect()
+        }
         pipeline::Source::Bytes { name, .. } => vec![name.clone()],
         pipeline::Source::Live(src) => src.names.iter().map(|n| format!("interface:{n}")).collect(),
     };

@@ -61,6 +61,10 @@ pub struct ScanArgs {
     /// Capture files, folders, or - for standard input.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
+    /// Several inputs (taps of the same period): read them together and write events in
+    /// capture-time order, not file after file (each file's own order is kept).
+    #[arg(long)]
+    pub time_order: bool,
     #[command(flatten)]
     pub common: CommonArgs,
 }

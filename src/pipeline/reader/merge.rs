@@ -95,20 +95,28 @@ impl Open {
             match self.input.reader.next_record() {
                 Next::Record(r) => return Some(Head::new(&r)),
                 Next::Idle => continue,
-                Next::End => {
-                    self.interrupted = stop.load(Ordering::Relaxed);
-                    return None;
-                }
-                Next::Cut(_) if stop.load(Ordering::Relaxed) => {
-                    self.interrupted = true;
-                    return None;
-                }
-                Next::Cut(why) => {
-                    let (records, shown) = (self.input.reader.records, self.sum.path.clone());
-                    cut_short(&mut self.sum, &shown, &why, records);
+                end => {
+                    let cut = match end {
+                        Next::Cut(why) => Some(why),
+                        _ => None,
+                    };
+                    self.ended(cut, stop);
                     return None;
                 }
             }
+        }
+    }
+
+    /// Notes how the input ended: at its end, cut short, or stopped by a signal.
+    fn ended(&mut self, cut: Option<String>, stop: &AtomicBool) {
+        let stopped = stop.load(Ordering::Relaxed);
+        match cut {
+            // A stream stopped by a signal ends where it was: not a fault of the file.
+            Some(why) if !stopped => {
+                let (records, shown) = (self.input.reader.records, self.sum.path.clone());
+                cut_short(&mut self.sum, &shown, &why, records);
+            }
+            _ => self.interrupted = stopped,
         }
     }
 }
@@ -168,29 +176,57 @@ pub(in crate::pipeline) fn read_merged(
         let Some(head) = heads[k].take() else {
             continue;
         };
+        // What the other inputs have consumed: they stand still while this one is read.
+        let others: u64 = match progress {
+            Some(_) => heads
+                .iter()
+                .zip(&open)
+                .filter(|(h, _)| h.is_some())
+                .filter_map(|(_, o)| o.as_ref().ok())
+                .map(|o| o.input.consumed())
+                .sum(),
+            None => 0,
+        };
+        let Ok(o) = &mut open[k] else { continue };
         core.input = u32::try_from(k).unwrap_or(u32::MAX);
         core.record(&head.record());
         // Let go of the block before reading on, so the reader can reuse it.
         drop(head);
-        let Ok(o) = &mut open[k] else { continue };
-        match o.advance(stop) {
-            Some(h) => {
-                queue.push(Reverse((h.ts, k)));
-                heads[k] = Some(h);
+        // Read on in this input while its records come before every other input's next
+        // one: no queue work and no held block per record, so inputs that do not overlap
+        // in time (hourly files) cost next to nothing over reading them in turn.
+        let limit = queue.peek().map(|Reverse(at)| *at);
+        loop {
+            if o.input.check_stop && stop.load(Ordering::Relaxed) {
+                o.interrupted = true;
+                done += o.size.unwrap_or_else(|| o.input.consumed());
+                break;
             }
-            None => done += o.size.unwrap_or_else(|| o.input.consumed()),
-        }
-        if let Some(p) = &progress {
-            if core.stats.packets % 4096 == 0 && Instant::now() >= next_progress {
-                next_progress = Instant::now() + PROGRESS_EVERY;
-                let reading: u64 = heads
-                    .iter()
-                    .zip(&open)
-                    .filter(|(h, _)| h.is_some())
-                    .filter_map(|(_, o)| o.as_ref().ok())
-                    .map(|o| o.input.consumed())
-                    .sum();
-                p.set(done + reading);
+            match o.input.reader.next_record() {
+                Next::Record(r) if limit.is_none_or(|at| (r.ts, k) < at) => core.record(&r),
+                Next::Record(r) => {
+                    let h = Head::new(&r);
+                    queue.push(Reverse((h.ts, k)));
+                    heads[k] = Some(h);
+                    break;
+                }
+                Next::Idle => continue,
+                end => {
+                    let cut = match end {
+                        Next::Cut(why) => Some(why),
+                        _ => None,
+                    };
+                    o.ended(cut, stop);
+                    done += o.size.unwrap_or_else(|| o.input.consumed());
+                    break;
+                }
+            }
+            if let Some(p) = &progress {
+                if core.stats.packets % 4096 == 0 && Instant::now() >= next_progress {
+                    next_progress = Instant::now() + PROGRESS_EVERY;
+                    p.input(k + 1, &o.sum.path, None);
+                    p.set(done + others + o.input.consumed());
+                }
             }
         }
     }

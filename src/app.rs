@@ -468,8 +468,13 @@ fn analyze(
                 .map_err(|e| Fatal(format!("writing the CSV table to {}: {e}", output_name(p))))?;
         }
     }
-    if c.events.is_none() && c.report.is_none() && c.html.is_none() && c.csv.is_none() {
-        let mut text = output::summary(&agg, &catalog, &all_inputs, &result.stats, c.evidence);
+    // The summary goes wherever stdout is free: also next to outputs written to files.
+    if on_stdout.is_empty() && !c.no_summary {
+        let look = output::Look {
+            evidence: c.evidence,
+            local_time: c.local_time,
+        };
+        let mut text = output::summary_with(&agg, &catalog, &all_inputs, &result.stats, look);
         // Under the header line: which policy the verdicts below come from.
         let at = text.find('\n').map_or(text.len(), |i| i + 1);
         text.insert_str(at, &policy_line(&run));

@@ -153,6 +153,14 @@ pub struct CommonArgs {
     /// The summary shows each role's evidence: names by endpoint role, client, sessions.
     #[arg(long)]
     pub evidence: bool,
+    /// No summary on stdout. It is printed whenever stdout is free: also when --events,
+    /// --report, --html or --csv write to files; not when one of them writes to -.
+    #[arg(long)]
+    pub no_summary: bool,
+    /// The summary's times in the local time zone (TZ, else /etc/localtime), each labelled
+    /// with its UTC offset, instead of UTC.
+    #[arg(long)]
+    pub local_time: bool,
     /// No progress bar on stderr (it shows only on a terminal).
     #[arg(long, short)]
     pub quiet: bool,

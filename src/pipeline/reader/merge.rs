@@ -15,8 +15,8 @@ use std::time::Instant;
 use crossbeam_channel::Sender;
 
 use super::{
-    cut_short, finish_input, open_checked, read_all, start_progress, summary_of, Input,
-    OpenInput, ReaderCore, PROGRESS_EVERY,
+    cut_short, finish_input, open_checked, read_all, start_progress, summary_of, Input, OpenInput,
+    ReaderCore, PROGRESS_EVERY,
 };
 use crate::capture::{Next, Record};
 use crate::memcap::Shares;

@@ -469,7 +469,8 @@ fn analyze(
         }
     }
     // The summary goes wherever stdout is free: also next to outputs written to files.
-    if on_stdout.is_empty() && !c.no_summary {
+    let stdout_taken = !on_stdout.is_empty() || c.html.as_deref() == Some("-");
+    if !stdout_taken && !c.no_summary {
         let look = output::Look {
             evidence: c.evidence,
             local_time: c.local_time,

@@ -333,7 +333,7 @@ fn the_summary_goes_wherever_stdout_is_free() {
     assert!(std::fs::metadata(&rep).unwrap().len() > 0);
     let quiet = stdout(&["scan", "-q", "--no-summary", "--report", &rep, &office()]);
     assert_eq!(quiet, "");
-    for flag in ["--events", "--report", "--csv"] {
+    for flag in ["--events", "--report", "--csv", "--html"] {
         let out = stdout(&["scan", "-q", flag, "-", &office()]);
         assert!(!out.contains("shadowdesk: "), "{flag} -: {}", &out[..200]);
     }

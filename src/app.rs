@@ -335,6 +335,12 @@ fn analyze(
             if on_stdout.len() == 2 { "both" } else { "all" }
         )));
     }
+    // Asked before any output is written (a report renamed over stdout's file would no
+    // longer be the same file afterwards).
+    let stdout_taken = [&c.events, &c.report, &c.html, &c.csv]
+        .into_iter()
+        .flatten()
+        .any(|p| names_stdout(p));
     let catalog = load_catalog(c.fingerprints.as_deref())?;
     let (policy, policy_file) = load_policy(c, &catalog)?;
     let run = run_info(&policy, policy_file);
@@ -469,7 +475,6 @@ fn analyze(
         }
     }
     // The summary goes wherever stdout is free: also next to outputs written to files.
-    let stdout_taken = !on_stdout.is_empty() || c.html.as_deref() == Some("-");
     if !stdout_taken && !c.no_summary {
         let look = output::Look {
             evidence: c.evidence,
@@ -550,6 +555,24 @@ fn vendors(a: VendorsArgs) -> Result<u8, Fatal> {
     }
     write_stdout(&out).map_err(|e| Fatal(format!("writing the vendor list to {e}")))?;
     Ok(EXIT_OK)
+}
+
+/// Whether an output path is where standard output goes: `-`, or a name of the same file
+/// (`/dev/stdout`, `/dev/fd/1`, the file stdout is redirected to). The summary then stays
+/// off stdout, which carries that output.
+fn names_stdout(path: &str) -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::MetadataExt;
+    if path == "-" {
+        return true;
+    }
+    let Ok(fd) = std::io::stdout().as_fd().try_clone_to_owned() else {
+        return false;
+    };
+    let Ok(out) = std::fs::File::from(fd).metadata() else {
+        return false;
+    };
+    std::fs::metadata(path).is_ok_and(|m| m.dev() == out.dev() && m.ino() == out.ino())
 }
 
 /// How an output is named in an error: its path, or "standard output" for `-`.

@@ -333,9 +333,16 @@ fn the_summary_goes_wherever_stdout_is_free() {
     assert!(std::fs::metadata(&rep).unwrap().len() > 0);
     let quiet = stdout(&["scan", "-q", "--no-summary", "--report", &rep, &office()]);
     assert_eq!(quiet, "");
+    // Standard output by name too: /dev/stdout is the pipe the test reads.
     for flag in ["--events", "--report", "--csv", "--html"] {
-        let out = stdout(&["scan", "-q", flag, "-", &office()]);
-        assert!(!out.contains("shadowdesk: "), "{flag} -: {}", &out[..200]);
+        for to in ["-", "/dev/stdout"] {
+            let out = stdout(&["scan", "-q", flag, to, &office()]);
+            assert!(
+                !out.contains("shadowdesk: "),
+                "{flag} {to}: {}",
+                &out[..200]
+            );
+        }
     }
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -248,9 +248,15 @@ fn scan(a: ScanArgs) -> Result<u8, Fatal> {
         false => 0,
     };
     let reader_stop = Arc::clone(&stop);
+    let time_order = a.time_order;
     let code = analyze(
         &a.common,
-        move || Ok(pipeline::Source::Files(inputs, reader_stop)),
+        move || {
+            Ok(match time_order {
+                true => pipeline::Source::FilesByTime(inputs, reader_stop),
+                false => pipeline::Source::Files(inputs, reader_stop),
+            })
+        },
         missing,
         None,
         Some(&which),
@@ -371,6 +377,12 @@ fn analyze(
             if on_stdout.len() == 2 { "both" } else { "all" }
         )));
     }
+    // Asked before any output is written (a report renamed over stdout's file would no
+    // longer be the same file afterwards).
+    let stdout_taken = [&c.events, &c.report, &c.html, &c.csv]
+        .into_iter()
+        .flatten()
+        .any(|p| names_stdout(p));
     let catalog = load_catalog(c.fingerprints.as_deref())?;
     let (policy, policy_file) = load_policy(c, &catalog)?;
     let select = vendor_select(c, &catalog)?;
@@ -405,7 +417,9 @@ fn analyze(
     let policy_view = policy_view(c);
     // The names events give `Observation::input`, by index.
     let input_names: Vec<String> = match &source {
-        pipeline::Source::Files(inputs, _) => inputs.iter().map(|p| p.shown.clone()).collect(),
+        pipeline::Source::Files(inputs, _) | pipeline::Source::FilesByTime(inputs, _) => {
+            inputs.iter().map(|p| p.shown.clone()).collect()
+        }
         pipeline::Source::Bytes { name, .. } => vec![name.clone()],
         pipeline::Source::Live(src) => src.names.iter().map(|n| format!("interface:{n}")).collect(),
     };
@@ -514,8 +528,13 @@ fn analyze(
         since_baseline = crate::baseline::summary(&report);
         any_new = report.baseline.as_ref().is_some_and(|b| !b.new.is_empty());
     }
-    if c.events.is_none() && c.report.is_none() && c.html.is_none() && c.csv.is_none() {
-        let mut text = output::summary(&agg, &catalog, &all_inputs, &result.stats, c.evidence);
+    // The summary goes wherever stdout is free: also next to outputs written to files.
+    if !stdout_taken && !c.no_summary {
+        let look = output::Look {
+            evidence: c.evidence,
+            local_time: c.local_time,
+        };
+        let mut text = output::summary_with(&agg, &catalog, &all_inputs, &result.stats, look);
         // Under the header line: which policy the verdicts below come from.
         let at = text.find('\n').map_or(text.len(), |i| i + 1);
         text.insert_str(at, &(policy_line(&run) + &filters_line(&run.filters)));
@@ -595,6 +614,24 @@ fn vendors(a: VendorsArgs) -> Result<u8, Fatal> {
     }
     write_stdout(&out).map_err(|e| Fatal(format!("writing the vendor list to {e}")))?;
     Ok(EXIT_OK)
+}
+
+/// Whether an output path is where standard output goes: `-`, or a name of the same file
+/// (`/dev/stdout`, `/dev/fd/1`, the file stdout is redirected to). The summary then stays
+/// off stdout, which carries that output.
+fn names_stdout(path: &str) -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::MetadataExt;
+    if path == "-" {
+        return true;
+    }
+    let Ok(fd) = std::io::stdout().as_fd().try_clone_to_owned() else {
+        return false;
+    };
+    let Ok(out) = std::fs::File::from(fd).metadata() else {
+        return false;
+    };
+    std::fs::metadata(path).is_ok_and(|m| m.dev() == out.dev() && m.ino() == out.ino())
 }
 
 /// How an output is named in an error: its path, or "standard output" for `-`.

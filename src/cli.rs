@@ -100,6 +100,10 @@ pub struct ScanArgs {
     /// Capture files, folders, or - for standard input.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
+    /// Several inputs (taps of the same period): read them together and write events in
+    /// capture-time order, not file after file (each file's own order is kept).
+    #[arg(long)]
+    pub time_order: bool,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -196,6 +200,14 @@ pub struct CommonArgs {
     /// The summary shows each role's evidence: names by endpoint role, client, sessions.
     #[arg(long)]
     pub evidence: bool,
+    /// No summary on stdout. It is printed whenever stdout is free: also when --events,
+    /// --report, --html or --csv write to files; not when one of them writes to -.
+    #[arg(long)]
+    pub no_summary: bool,
+    /// The summary's times in the local time zone (TZ, else /etc/localtime), each labelled
+    /// with its UTC offset, instead of UTC.
+    #[arg(long)]
+    pub local_time: bool,
     /// No progress bar on stderr (it shows only on a terminal).
     #[arg(long, short)]
     pub quiet: bool,

@@ -15,7 +15,7 @@ use crate::event::Strength;
 use crate::model::InputSummary;
 use crate::report::{by_vendor, Report};
 use crate::stats::Stats;
-use crate::time::rfc3339;
+use crate::time::{rfc3339, TsNanos};
 
 /// One line of `vendors --json`: a vendor of the catalog and its domain patterns. Fields in
 /// the order of their names, as this listing has always been written.
@@ -188,9 +188,92 @@ pub fn write_report(path: &str, report: &Report<'_>) -> io::Result<()> {
     crate::outfile::write_whole(path, &report.to_bytes())
 }
 
+/// How the summary is written: evidence under each role, and the zone of its times.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Look {
+    /// Each role's evidence under its line (`--evidence`).
+    pub evidence: bool,
+    /// Times in the local zone, each labelled with its offset (`--local-time`); else UTC.
+    pub local_time: bool,
+}
+
+impl Look {
+    /// A first..last range as the summary prints it: `2026-11-27 10:32:08 .. 10:42:01 UTC`
+    /// style, with the date repeated, and the zone after it (local time: the UTC offset, on
+    /// each end when they differ, as across a daylight-saving change).
+    fn span(self, first: TsNanos, last: TsNanos) -> String {
+        if !self.local_time {
+            return format!("{} .. {} UTC", utc_short(first), utc_short(last));
+        }
+        let ((a, oa), (b, ob)) = (local_short(first), local_short(last));
+        match oa == ob {
+            true => format!("{a} .. {b} {oa}"),
+            false => format!("{a} {oa} .. {b} {ob}"),
+        }
+    }
+
+    /// What the header says of the times.
+    fn zone(self) -> &'static str {
+        match self.local_time {
+            true => "times in local time, with their UTC offset",
+            false => "times in UTC",
+        }
+    }
+}
+
+/// `2026-11-27 10:32:08`, UTC.
+fn utc_short(ts: TsNanos) -> String {
+    rfc3339(ts)[..19].replace('T', " ")
+}
+
+/// The local time of `ts` and its zone's offset then (`UTC+01:00`), from `TZ` or
+/// /etc/localtime.
+fn local_short(ts: TsNanos) -> (String, String) {
+    use chrono::{Offset, TimeZone};
+    let t = chrono::Local.timestamp_nanos(ts);
+    let off = t.offset().fix().local_minus_utc();
+    let sign = if off < 0 { '-' } else { '+' };
+    let abs = off.unsigned_abs();
+    (
+        t.format("%Y-%m-%d %H:%M:%S").to_string(),
+        format!("UTC{sign}{:02}:{:02}", abs / 3600, abs % 3600 / 60),
+    )
+}
+
+/// A vendor as people know it: the product (`Dynamics 365 Customer Service`), or the
+/// company when the catalog names no product; the id for a vendor the catalog lacks.
+fn product(catalog: &Catalog, id: &str) -> String {
+    match catalog.vendor(id) {
+        Some(v) if !v.product.is_empty() => v.product.clone(),
+        Some(v) => v.name.clone(),
+        None => id.to_owned(),
+    }
+}
+
+/// The product, the company behind it when its name differs, and the id: the BY VENDOR
+/// heading (`Dynamics 365 Customer Service, Microsoft (dynamics-365)`).
+fn product_company(catalog: &Catalog, id: &str) -> String {
+    let p = product(catalog, id);
+    match catalog.vendor(id) {
+        Some(v) if v.name != p => format!("{p}, {} ({id})", v.name),
+        _ => format!("{p} ({id})"),
+    }
+}
+
+/// Vendor ids in the order of their display names (case aside), then of ids.
+fn by_product<'a>(catalog: &Catalog, ids: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut v: Vec<(String, &str)> = ids
+        .into_iter()
+        .map(|id| (product(catalog, id).to_lowercase(), id))
+        .collect();
+    v.sort();
+    v.dedup();
+    v.into_iter().map(|(_, id)| id).collect()
+}
+
 /// The readable summary for a terminal: per host (those that operate or integrate with a
 /// vendor first, the most unsanctioned first), the visitors apart, then per vendor.
-/// `evidence` adds each role's evidence under its line.
+/// `evidence` adds each role's evidence under its line. Times in UTC.
 pub fn summary(
     agg: &Aggregator,
     catalog: &Catalog,
@@ -198,15 +281,27 @@ pub fn summary(
     stats: &Stats,
     evidence: bool,
 ) -> String {
+    let look = Look {
+        evidence,
+        local_time: false,
+    };
+    summary_with(agg, catalog, inputs, stats, look)
+}
+
+/// [`summary`], written as `look` says. Its first two lines are the header (inputs,
+/// packets, observations and vendor events) and the totals (hosts, hosts with unsanctioned
+/// use, vendors).
+pub fn summary_with(
+    agg: &Aggregator,
+    catalog: &Catalog,
+    inputs: &[InputSummary],
+    stats: &Stats,
+    look: Look,
+) -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
-    let name = |id: &str| {
-        catalog
-            .vendor(id)
-            .map(|v| v.name.clone())
-            .unwrap_or_else(|| id.to_owned())
-    };
-    let short = |ts: i64| rfc3339(ts)[..19].replace('T', " ");
+    let evidence = look.evidence;
+    let name = |id: &str| product(catalog, id);
     // The role of every host and vendor, once.
     let roles: BTreeMap<(IpAddr, &str), Verdict> = agg
         .hosts
@@ -224,22 +319,6 @@ pub fn summary(
                 .get(&(*ip, id))
                 .is_some_and(|v| v.role != Role::Visitor)
     };
-    let users = agg
-        .hosts
-        .iter()
-        .filter(|(ip, vs)| vs.keys().any(|id| shown(ip, id)))
-        .count();
-    let _ = writeln!(
-        s,
-        "shadowdesk: {}, {}, {}, {} using support vendors, {users} operating or integrating with one",
-        count(inputs.len() as u64, "input"),
-        count(stats.packets, "packet"),
-        count(agg.events, "event"),
-        count(agg.hosts.len() as u64, "host"),
-    );
-    if agg.hosts.is_empty() {
-        let _ = writeln!(s, "\nNo customer-support vendor traffic seen.");
-    }
     let mut order: Vec<(&IpAddr, usize)> = agg
         .hosts
         .iter()
@@ -252,29 +331,67 @@ pub fn summary(
         })
         .filter(|(ip, _)| agg.hosts[*ip].keys().any(|id| shown(ip, id)))
         .collect();
+    let users = order.len() as u64;
+    let flagged = order.iter().filter(|(_, bad)| *bad > 0).count() as u64;
+    let vendors_seen: BTreeSet<&str> = agg
+        .hosts
+        .values()
+        .flat_map(|vs| vs.keys().map(String::as_str))
+        .collect();
+    let _ = writeln!(
+        s,
+        "shadowdesk: {}, {}, {}: {}, {} with no vendor; {}",
+        count(inputs.len() as u64, "input"),
+        count(stats.packets, "packet"),
+        count(agg.events, "observation"),
+        count(agg.vendor_events, "vendor event"),
+        agg.events.saturating_sub(agg.vendor_events),
+        look.zone(),
+    );
+    let _ = writeln!(
+        s,
+        "totals: {} using support vendors, {users} operating or integrating with one, {flagged} with unsanctioned use; {}",
+        count(agg.hosts.len() as u64, "host"),
+        count(vendors_seen.len() as u64, "vendor"),
+    );
+    if agg.hosts.is_empty() {
+        let _ = writeln!(s, "\nNo customer-support vendor traffic seen.");
+    }
     order.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     for (ip, bad) in order {
         let vendors = &agg.hosts[ip];
         let mine: Vec<(&String, &Usage)> = vendors.iter().filter(|(id, _)| shown(ip, id)).collect();
         let _ = writeln!(
             s,
-            "\nHOST {}  ({} vendor(s) used, {bad} unsanctioned)",
+            "\nHOST {}  ({} used, {bad} unsanctioned)",
             known_as(*ip, vendors.values()),
-            mine.len()
+            count(mine.len() as u64, "vendor"),
         );
         if let Some(v) = agg.visibility.get(ip) {
             let connections = v.connections();
             if let Some(share) = (100 * (v.named + v.attributed)).checked_div(connections) {
                 let _ = writeln!(
                     s,
-                    "     visibility: {share}% of {connections} connections named ({} on the wire, {} from its DNS), {} no name",
-                    v.named, v.attributed, v.unnamed
+                    "     visibility: {share}% of {} named ({} on the wire, {} from its DNS), {} no name",
+                    count(connections, "connection"),
+                    v.named,
+                    v.attributed,
+                    v.unnamed
                 );
             }
         }
         let mut mine = mine;
-        // Unsanctioned use first.
-        mine.sort_by_key(|(id, u)| (!agg.counts_unsanctioned(id, u), id.as_str()));
+        // Unsanctioned use first, then by name.
+        mine.sort_by_cached_key(|(id, u)| {
+            (!agg.counts_unsanctioned(id, u), name(id).to_lowercase())
+        });
+        // Wide enough for the longest name here (the catalog's run to 38 characters).
+        let width = mine
+            .iter()
+            .map(|(id, _)| name(id).chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(28);
         for (id, u) in mine {
             let verdict = &roles[&(*ip, id.as_str())];
             let flagged = agg.counts_unsanctioned(id, u);
@@ -291,13 +408,12 @@ pub fn summary(
             };
             let _ = writeln!(
                 s,
-                "{mark}{:<28} {status:<12} {:<11} {:>5} {:<6}  {} .. {} UTC{weak}",
+                "{mark}{:<width$} {status:<12} {:<11} {:>5} {:<6}  {}{weak}",
                 name(id),
                 verdict.role.as_str(),
                 u.events,
                 noun(u.events, "event"),
-                short(u.first_seen),
-                short(u.last_seen)
+                look.span(u.first_seen, u.last_seen)
             );
             if !u.tenants.is_empty() {
                 let owned: Vec<String> = u
@@ -325,11 +441,16 @@ pub fn summary(
                 write_evidence(&mut s, u, verdict);
             }
         }
-        let visited: Vec<String> = vendors
-            .keys()
-            .filter(|id| !shown(ip, id))
-            .map(|id| name(id))
-            .collect();
+        let visited: Vec<String> = by_product(
+            catalog,
+            vendors
+                .keys()
+                .map(String::as_str)
+                .filter(|id| !shown(ip, id)),
+        )
+        .into_iter()
+        .map(name)
+        .collect();
         if !visited.is_empty() {
             let _ = writeln!(
                 s,
@@ -351,7 +472,8 @@ pub fn summary(
                 s,
                 "\nVISITORS (hosts that only loaded widgets or read help centers built on a vendor: not counted as use; --flag-visitors counts them)"
             );
-            for (id, ips) in &visitors {
+            for id in by_product(catalog, visitors.keys().copied()) {
+                let ips = &visitors[id];
                 let list: Vec<String> = ips
                     .iter()
                     .take(8)
@@ -368,7 +490,7 @@ pub fn summary(
                 // The names they loaded (already in presentation form, odd bytes escaped).
                 let mut names: BTreeSet<&str> = BTreeSet::new();
                 for ip in ips {
-                    if let Some(u) = agg.hosts.get(ip).and_then(|v| v.get(*id)) {
+                    if let Some(u) = agg.hosts.get(ip).and_then(|v| v.get(id)) {
                         names.extend(u.hostnames.iter().map(String::as_str));
                     }
                 }
@@ -377,9 +499,9 @@ pub fn summary(
                 let _ = writeln!(s, "       names:  {}{more}", shown.join(", "));
                 if evidence {
                     for ip in ips.iter().take(8) {
-                        if let Some(u) = agg.hosts.get(ip).and_then(|v| v.get(*id)) {
+                        if let Some(u) = agg.hosts.get(ip).and_then(|v| v.get(id)) {
                             let _ = writeln!(s, "    {ip}:");
-                            write_evidence(&mut s, u, &roles[&(*ip, *id)]);
+                            write_evidence(&mut s, u, &roles[&(*ip, id)]);
                         }
                     }
                 }
@@ -389,44 +511,60 @@ pub fn summary(
     let turned = by_vendor(agg);
     if !turned.is_empty() {
         let _ = writeln!(s, "\nBY VENDOR");
-        for (id, hs) in turned {
+        for id in by_product(catalog, turned.keys().copied()) {
+            let hs = &turned[id];
+            let is_visitor = |ip: &IpAddr| {
+                !agg.flag_visitors
+                    && roles
+                        .get(&(*ip, id))
+                        .is_some_and(|v| v.role == Role::Visitor)
+            };
+            let visitors = hs.iter().filter(|(ip, _)| is_visitor(ip)).count();
+            let unsanctioned = hs
+                .iter()
+                .filter(|(_, u)| agg.counts_unsanctioned(id, u))
+                .count();
+            // Visitors' use is not counted: a vendor only they touched is not unsanctioned.
+            let what = match (visitors == hs.len(), unsanctioned) {
+                (true, _) => ", visitors only".to_owned(),
+                (false, 0) => String::new(),
+                (false, n) => format!(", {n} with unsanctioned use"),
+            };
             let _ = writeln!(
                 s,
-                "  {} ({id}): {}",
-                name(id),
+                "  {}: {}{what}",
+                product_company(catalog, id),
                 count(hs.len() as u64, "host")
             );
             for (ip, u) in hs {
-                let status = if u.sanctioned {
-                    "sanctioned"
-                } else {
-                    "UNSANCTIONED"
+                let status = match (u.sanctioned, is_visitor(ip)) {
+                    (true, _) => "sanctioned",
+                    (false, true) => "not counted",
+                    (false, false) => "UNSANCTIONED",
                 };
-                let role = roles.get(&(ip, id)).map_or("", |v| v.role.as_str());
+                let role = roles.get(&(*ip, id)).map_or("", |v| v.role.as_str());
                 let _ = writeln!(
                     s,
-                    "    {:<40} {status:<12} {role:<11} {:>5} {:<6}  {} .. {} UTC",
-                    known_as(ip, [u]),
+                    "    {:<40} {status:<12} {role:<11} {:>5} {:<6}  {}",
+                    known_as(*ip, [*u]),
                     u.events,
                     noun(u.events, "event"),
-                    short(u.first_seen),
-                    short(u.last_seen)
+                    look.span(u.first_seen, u.last_seen)
                 );
             }
         }
     }
-    write_devices(&mut s, agg, &name);
+    write_devices(&mut s, agg, catalog);
     if !agg.encrypted_dns.is_empty() {
         let _ = writeln!(s, "\nENCRYPTED DNS (these hosts' lookups are not visible; their vendor list may be incomplete)");
         for (ip, servers) in &agg.encrypted_dns {
             for ((proto, server), seen) in servers {
                 let _ = writeln!(
                     s,
-                    "  {ip:<40} {proto:<5} {server:<30} {:>5} {:<11}  {} .. {} UTC",
+                    "  {ip:<40} {proto:<5} {server:<30} {:>5} {:<11}  {}",
                     seen.connections,
                     noun(seen.connections, "connection"),
-                    short(seen.first_seen),
-                    short(seen.last_seen)
+                    look.span(seen.first_seen, seen.last_seen)
                 );
             }
         }
@@ -446,15 +584,21 @@ pub fn summary(
             let connections = v.connections();
             let _ = writeln!(
                 s,
-                "  {ip:<40} {connections:>5} connections: {} named, {} attributed, {} no name; {} used ECH",
-                v.named, v.attributed, v.unnamed, v.ech
+                "  {ip:<40} {:>5} {}: {} named, {} attributed, {} no name; {} used ECH",
+                connections,
+                noun(connections, "connection"),
+                v.named,
+                v.attributed,
+                v.unnamed,
+                v.ech
             );
         }
         if listed.hidden_not_listed > 0 {
             let _ = writeln!(
                 s,
-                "  ... and {} more hosts with only hidden traffic (--all-hosts lists them)",
-                listed.hidden_not_listed
+                "  ... and {} more {} with only hidden traffic (--all-hosts lists them)",
+                listed.hidden_not_listed,
+                noun(listed.hidden_not_listed, "host")
             );
         }
     }
@@ -540,7 +684,7 @@ struct Device<'a> {
 /// (a laptop that moved between addresses is one device), else one per host name; a name
 /// without a MAC joins the MAC's device that has the same name or first label
 /// (`laptop-alice.corp.test` from DHCPv6 and `laptop-alice` from DHCPv4).
-fn write_devices(s: &mut String, agg: &Aggregator, name: &dyn Fn(&str) -> String) {
+fn write_devices(s: &mut String, agg: &Aggregator, catalog: &Catalog) {
     use std::fmt::Write as _;
     let first = |n: &str| n.split('.').next().unwrap_or(n).to_owned();
     let mut by_mac: BTreeMap<&str, Device> = BTreeMap::new();
@@ -597,7 +741,10 @@ fn write_devices(s: &mut String, agg: &Aggregator, name: &dyn Fn(&str) -> String
         if let Some(m) = d.mac {
             let _ = writeln!(s, "       mac:     {m}");
         }
-        let vendors: Vec<String> = d.vendors.iter().map(|v| name(v)).collect();
+        let vendors: Vec<String> = by_product(catalog, d.vendors.iter().copied())
+            .into_iter()
+            .map(|id| product(catalog, id))
+            .collect();
         let _ = writeln!(s, "       vendors: {}", vendors.join(", "));
     }
 }
@@ -616,19 +763,19 @@ fn write_evidence(s: &mut String, u: &Usage, v: &Verdict) {
         if e.connections == 0 {
             let _ = writeln!(
                 s,
-                "       {:<9} dns     {tenant}: {} lookup(s); {}",
+                "       {:<9} dns     {tenant}: {}; {}",
                 ep.as_str(),
-                e.events,
+                count(e.events, "lookup"),
                 crate::escape::text(&names.join(", "))
             );
             continue;
         }
         let _ = writeln!(
             s,
-            "       {:<9} {:<8}{tenant}: {} connection(s), {} ended, longest {:.0} s, total {:.0} s, {} B up / {} B down, {} sustained; {}",
+            "       {:<9} {:<8}{tenant}: {}, {} ended, longest {:.0} s, total {:.0} s, {} B up / {} B down, {} sustained; {}",
             ep.as_str(),
             client.as_str().unwrap_or("dns"),
-            e.connections,
+            count(e.connections, "connection"),
             e.ended,
             e.longest_ns as f64 / 1e9,
             e.total_ns as f64 / 1e9,

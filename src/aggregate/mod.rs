@@ -31,6 +31,8 @@ pub struct Aggregator<'a> {
     /// host → vendor id → usage
     pub hosts: BTreeMap<IpAddr, BTreeMap<String, Usage>>,
     pub events: u64,
+    /// Events a vendor was matched to (the rest name no vendor): the summary's header.
+    pub vendor_events: u64,
     pub events_by_kind: BTreeMap<Kind, u64>,
     pub unsanctioned_events: u64,
     /// host → (protocol, resolver) → when: connections to encrypted DNS, the host's blind spots.
@@ -167,6 +169,7 @@ impl<'a> Aggregator<'a> {
             visibility: BTreeMap::new(),
             hosts: BTreeMap::new(),
             events: 0,
+            vendor_events: 0,
             events_by_kind: BTreeMap::new(),
             unsanctioned_events: 0,
             answers: HashMap::new(),
@@ -503,6 +506,7 @@ impl<'a> Aggregator<'a> {
             *self.events_by_kind.entry(kind).or_default() += 1;
         }
         if let (Some(m), Some(ok)) = (&m, sanctioned) {
+            self.vendor_events += 1;
             if !ok {
                 self.unsanctioned_events += 1;
             }

@@ -479,10 +479,12 @@ pub fn decide(ev: &Evidence, owner: impl Fn(&str) -> OursBy) -> Verdict {
                     Client::Library => integration.push(format!("{what} called by {seen}")),
                     Client::Browser if s.sustained > 0 && by.ours() != Some(false) => operator
                         .push(format!(
-                            "{what}: {} sustained browser session(s), longest {} with {} client bursts",
+                            "{what}: {} sustained browser session{}, longest {} with {} client burst{}",
                             s.sustained,
+                            if s.sustained == 1 { "" } else { "s" },
                             secs(s.longest_ns),
-                            s.most_bursts
+                            s.most_bursts,
+                            if s.most_bursts == 1 { "" } else { "s" },
                         )),
                     _ => {}
                 }

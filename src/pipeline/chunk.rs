@@ -102,8 +102,11 @@ pub(super) struct Chunker {
     txs: Vec<Sender<WorkBatch>>,
     batches: Vec<WorkBatch>,
     in_chunk: usize,
-    /// Distinct blocks the chunk holds, and the last one (blocks come in file order).
-    chunk_blocks: usize,
+    /// Distinct blocks the chunk holds (by address; each is kept alive by a batch, so an
+    /// address is not reused within a chunk), and the last one. Blocks come in file order,
+    /// but `--time-order` alternates between the inputs' blocks: counting each change as a
+    /// new block would cut chunks to a few packets.
+    chunk_blocks: Vec<usize>,
     last_block: usize,
     pub now: TsNanos,
     /// `now` when the current chunk began.
@@ -119,7 +122,7 @@ impl Chunker {
             txs,
             batches,
             in_chunk: 0,
-            chunk_blocks: 0,
+            chunk_blocks: Vec::with_capacity(MAX_CHUNK_BLOCKS),
             last_block: 0,
             now: i64::MIN,
             chunk_start: i64::MIN,
@@ -146,12 +149,19 @@ impl Chunker {
                     let id = Arc::as_ptr(blk) as usize;
                     if id != self.last_block {
                         self.last_block = id;
-                        self.chunk_blocks += 1;
+                        if !self.chunk_blocks.contains(&id) {
+                            self.chunk_blocks.push(id);
+                        }
                     }
-                    if !b.blocks.last().is_some_and(|last| Arc::ptr_eq(last, blk)) {
-                        b.blocks.push(Arc::clone(blk));
-                    }
-                    ((b.blocks.len() - 1) as u32, r)
+                    // At most MAX_CHUNK_BLOCKS to search, the last one first.
+                    let at = match b.blocks.iter().rposition(|x| Arc::ptr_eq(x, blk)) {
+                        Some(at) => at,
+                        None => {
+                            b.blocks.push(Arc::clone(blk));
+                            b.blocks.len() - 1
+                        }
+                    };
+                    (at as u32, r)
                 }
                 None => {
                     let start = b.data.len();
@@ -174,7 +184,7 @@ impl Chunker {
             truncated: d.truncated,
         });
         self.in_chunk += 1;
-        if self.in_chunk >= CHUNK_PACKETS || self.chunk_blocks >= MAX_CHUNK_BLOCKS {
+        if self.in_chunk >= CHUNK_PACKETS || self.chunk_blocks.len() >= MAX_CHUNK_BLOCKS {
             self.flush();
         }
     }
@@ -209,7 +219,7 @@ impl Chunker {
             }
         }
         self.in_chunk = 0;
-        self.chunk_blocks = 0;
+        self.chunk_blocks.clear();
         self.last_block = 0;
         self.chunk_start = self.now;
     }
@@ -227,6 +237,41 @@ fn offset_in(block: &[u8], part: &[u8]) -> Option<Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An Ethernet frame of a DNS query over UDP/IPv4 (a 12-byte header, no question).
+    fn dns_frame() -> Vec<u8> {
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&[0x08, 0x00]);
+        f.extend_from_slice(&[
+            0x45, 0, 0, 40, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ]);
+        f.extend_from_slice(&[0x30, 0x39, 0, 53, 0, 20, 0, 0]);
+        f.extend_from_slice(&[0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        f
+    }
+
+    /// `--time-order` alternates between two inputs' blocks packet by packet: that is two
+    /// blocks, not a new one per packet, so the chunk fills to CHUNK_PACKETS instead of being
+    /// sent every MAX_CHUNK_BLOCKS packets; each batch holds each block once.
+    #[test]
+    fn alternating_blocks_do_not_cut_the_chunk_short() {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let mut c = Chunker::new(vec![tx]);
+        let blocks = [Arc::new(dns_frame()), Arc::new(dns_frame())];
+        for i in 0..CHUNK_PACKETS - 1 {
+            let blk = &blocks[i % 2];
+            let mut cx = decode::Context::new(None, 0);
+            let d = decode::decode_with(1, blk, &mut cx).unwrap();
+            let p = crate::dispatch::protocol(&d).unwrap();
+            c.push(&d, p, (i as u64, (i % 2) as u32), 0, Some(blk));
+        }
+        assert!(rx.try_recv().is_err(), "a chunk was sent early");
+        c.flush();
+        let batch = rx.try_recv().unwrap();
+        assert_eq!(batch.pkts.len(), CHUNK_PACKETS - 1);
+        assert_eq!(batch.blocks.len(), 2);
+        assert!(batch.pkts.iter().all(|p| !p.payload.is_empty()));
+    }
 
     #[test]
     fn shard_is_symmetric() {

@@ -58,6 +58,9 @@ pub struct RunResult {
 pub enum Source {
     /// The inputs, and a flag that stops the reading (SIGINT/SIGTERM).
     Files(Vec<InputPath>, Arc<AtomicBool>),
+    /// The same, read together and merged by capture time (`--time-order`): events of
+    /// several inputs come out as one timeline.
+    FilesByTime(Vec<InputPath>, Arc<AtomicBool>),
     Live(LiveSource),
     /// A whole capture file held in memory, read like a file named `name`: the in-process
     /// entry the scan fuzz target (fuzz/fuzz_targets/scan.rs) drives, with no file system.
@@ -117,6 +120,10 @@ pub fn run(
             Source::Files(inputs, stop) => {
                 let inputs = inputs.into_iter().map(reader::Input::Path).collect();
                 reader::read_all(inputs, work_txs, shares, progress, counters, &stop)
+            }
+            Source::FilesByTime(inputs, stop) => {
+                let inputs = inputs.into_iter().map(reader::Input::Path).collect();
+                reader::read_merged(inputs, work_txs, shares, progress, counters, &stop)
             }
             Source::Bytes { name, data } => {
                 let inputs = vec![reader::Input::Bytes { name, data }];

@@ -22,6 +22,9 @@ use crate::time::TsNanos;
 
 use super::chunk::{Chunker, WorkBatch};
 
+mod merge;
+pub(super) use merge::read_merged;
+
 /// Live capture: the longest a packet waits in a partial chunk before it is sent on.
 const LIVE_FLUSH: Duration = Duration::from_millis(200);
 
@@ -172,6 +175,76 @@ impl OpenInput {
     }
 }
 
+/// Opens input `k` and checks its link type. `None` when it cannot be read: `sum` then says
+/// why, and `done` has counted its bytes.
+fn open_checked(
+    k: usize,
+    input: Input,
+    stop: &Arc<AtomicBool>,
+    progress: Option<&Progress>,
+    sum: &mut InputSummary,
+    done: &mut u64,
+) -> Option<OpenInput> {
+    let shown = sum.path.clone();
+    let size = input.size();
+    if stop.load(Ordering::Relaxed) {
+        sum.error = Some("not read: interrupted by a signal".into());
+        return None;
+    }
+    if let Some(p) = progress {
+        p.input(k + 1, &shown, None);
+    }
+    let open = match input.open(stop) {
+        Ok(r) => r,
+        Err(_) if stop.load(Ordering::Relaxed) => {
+            sum.error = Some("not read: interrupted by a signal".into());
+            return None;
+        }
+        Err(e) => {
+            tracing::error!(file = %shown, "{e}");
+            sum.error = Some(e);
+            sum.fatal = true;
+            *done += size.unwrap_or(0);
+            return None;
+        }
+    };
+    if let (Some(p), Some(c)) = (progress, open.compression) {
+        p.input(k + 1, &shown, Some(&c.to_string()));
+    }
+    let lt = open.reader.linktype;
+    sum.linktype = Some(decode::linktype::name(lt));
+    if !decode::linktype::supported(lt) {
+        let msg = format!(
+            "link type {} is not supported; file skipped",
+            decode::linktype::name(lt)
+        );
+        tracing::warn!(file = %shown, linktype = lt, "{msg}");
+        sum.error = Some(msg);
+        *done += size.unwrap_or(0);
+        return None;
+    }
+    Some(open)
+}
+
+/// The progress bar, when asked for and stderr is a terminal, sized by the inputs' bytes.
+fn start_progress(progress: bool, inputs: &[Input]) -> Option<Progress> {
+    (progress && std::io::stderr().is_terminal()).then(|| {
+        let sizes: Option<Vec<u64>> = inputs.iter().map(Input::size).collect();
+        Progress::start(sizes.map(|s| s.iter().sum()), inputs.len())
+    })
+}
+
+fn summary_of(input: &Input) -> InputSummary {
+    InputSummary {
+        path: input.shown().to_owned(),
+        packets: 0,
+        linktype: None,
+        error: None,
+        fatal: false,
+    }
+}
+
+/// Reads the inputs one after the other, in the order given.
 pub(super) fn read_all(
     inputs: Vec<Input>,
     txs: Vec<Sender<WorkBatch>>,
@@ -182,65 +255,20 @@ pub(super) fn read_all(
 ) -> (Stats, Vec<InputSummary>) {
     let mut core = ReaderCore::new(txs, shares, live);
     let mut summaries = Vec::new();
-    let n_inputs = inputs.len();
-    let progress = (progress && std::io::stderr().is_terminal()).then(|| {
-        let sizes: Option<Vec<u64>> = inputs.iter().map(Input::size).collect();
-        Progress::start(sizes.map(|s| s.iter().sum()), n_inputs)
-    });
+    let progress = start_progress(progress, &inputs);
     // Bytes of the inputs before the current one.
     let mut done: u64 = 0;
     let mut next_progress = Instant::now();
     for (k, input) in inputs.into_iter().enumerate() {
         core.input = u32::try_from(k).unwrap_or(u32::MAX);
-        let shown = input.shown().to_owned();
         let size = input.size();
-        let mut sum = InputSummary {
-            path: shown.clone(),
-            packets: 0,
-            linktype: None,
-            error: None,
-            fatal: false,
-        };
-        if stop.load(Ordering::Relaxed) {
-            sum.error = Some("not read: interrupted by a signal".into());
+        let mut sum = summary_of(&input);
+        let Some(mut open) = open_checked(k, input, stop, progress.as_ref(), &mut sum, &mut done)
+        else {
             summaries.push(sum);
             continue;
-        }
-        if let Some(p) = &progress {
-            p.input(k + 1, &shown, None);
-        }
-        let mut open = match input.open(stop) {
-            Ok(r) => r,
-            Err(_) if stop.load(Ordering::Relaxed) => {
-                sum.error = Some("not read: interrupted by a signal".into());
-                summaries.push(sum);
-                continue;
-            }
-            Err(e) => {
-                tracing::error!(file = %shown, "{e}");
-                sum.error = Some(e);
-                sum.fatal = true;
-                summaries.push(sum);
-                done += size.unwrap_or(0);
-                continue;
-            }
         };
-        if let (Some(p), Some(c)) = (&progress, open.compression) {
-            p.input(k + 1, &shown, Some(&c.to_string()));
-        }
-        let lt = open.reader.linktype;
-        sum.linktype = Some(decode::linktype::name(lt));
-        if !decode::linktype::supported(lt) {
-            let msg = format!(
-                "link type {} is not supported; file skipped",
-                decode::linktype::name(lt)
-            );
-            tracing::warn!(file = %shown, linktype = lt, "{msg}");
-            sum.error = Some(msg);
-            summaries.push(sum);
-            done += size.unwrap_or(0);
-            continue;
-        }
+        let shown = sum.path.clone();
         // The input ends early once `stop` is set: checked here between records for files,
         // and by the stream thread of FIFOs and stdin (see `capture::open_input`).
         let mut interrupted = false;
@@ -263,10 +291,7 @@ pub(super) fn read_all(
                     break;
                 }
                 Next::Cut(why) => {
-                    let records = open.reader.records;
-                    let msg = format!("{why}; the {records} records before it were read");
-                    tracing::warn!(file = %shown, records_read = records, "{msg}");
-                    sum.error = Some(msg);
+                    cut_short(&mut sum, &shown, &why, open.reader.records);
                     break;
                 }
             };
@@ -278,13 +303,7 @@ pub(super) fn read_all(
                 }
             }
         }
-        sum.packets = open.reader.records;
-        if interrupted {
-            sum.error = Some(format!(
-                "interrupted by a signal after {} records",
-                open.reader.records
-            ));
-        }
+        finish_input(&mut sum, &open, interrupted);
         summaries.push(sum);
         // The whole input counts as done, also when it was cut short.
         done += size.unwrap_or_else(|| open.consumed());
@@ -296,6 +315,24 @@ pub(super) fn read_all(
     drop(progress);
     let stats = core.finish();
     (stats, summaries)
+}
+
+/// An input that stops inside a record or is corrupt there: warned and noted.
+fn cut_short(sum: &mut InputSummary, shown: &str, why: &str, records: u64) {
+    let msg = format!("{why}; the {records} records before it were read");
+    tracing::warn!(file = %shown, records_read = records, "{msg}");
+    sum.error = Some(msg);
+}
+
+/// Notes an input's records, and a signal that ended it early.
+fn finish_input(sum: &mut InputSummary, open: &OpenInput, interrupted: bool) {
+    sum.packets = open.reader.records;
+    if interrupted {
+        sum.error = Some(format!(
+            "interrupted by a signal after {} records",
+            open.reader.records
+        ));
+    }
 }
 
 /// How often the progress bar is given the reader's position.

@@ -23,6 +23,6 @@ PY
 # 10,000 hosts x ~10 vendors outgrow the default --memcap's share for host x vendor pairs
 # (about 109,000 events then go uncounted, as stats.dropped.usage_memcap says): give it room.
 start=$(date +%s.%N)
-"$bin" scan -q --memcap 2048 "$out/scale.pcap" --report "$out/scale.json" --html "$out/scale.html"
+"$bin" scan -q --no-summary --memcap 2048 "$out/scale.pcap" --report "$out/scale.json" --html "$out/scale.html"
 echo "scan + report + page: $(echo "$(date +%s.%N) - $start" | bc) s; JSON $(stat -c %s "$out/scale.json") bytes"
 python3 "$here/check.py" "$out/scale.html" --measure --hosts "$hosts"

@@ -32,5 +32,7 @@ mod report; // the per-host and per-vendor report vs what the recording script d
 mod robustness; // corrupted and snapped packets never panic
 mod roles; // operator / integration / visitor and tenant ownership on the office day
 mod schema; // the published JSON Schemas: generated from the types, and every output fits them
+mod summary; // the summary's counts, plurals, names, zones, and where it is printed
 mod threads; // identical output for any --threads
-mod time_offset; // an if_tsoffset that saturates the timestamp
+mod time_offset;
+mod time_order; // --time-order: several inputs as one timeline, same events // an if_tsoffset that saturates the timestamp

@@ -48,6 +48,7 @@ pub mod defrag;
 pub mod dispatch;
 pub mod escape;
 pub mod event;
+pub mod exposure;
 pub mod filter;
 pub mod flow;
 pub mod html;

@@ -177,6 +177,13 @@ pub struct HostVendor<'a> {
     pub events: u64,
     #[schemars(schema_with = "kind_counts")]
     pub events_by_kind: &'a BTreeMap<Kind, u64>,
+    /// Insecure integrations seen towards this vendor (README, "Exposures"); absent when
+    /// none. Names only, never a secret.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exposures: Vec<crate::aggregate::exposure::ExposureUse<'a>>,
+    /// Exposures past the 32 kept per host and vendor.
+    #[serde(skip_serializing_if = "crate::aggregate::exposure::is_zero")]
+    pub exposures_not_listed: u64,
     pub first_seen: Timestamp,
     /// The names filed under this vendor (the SNI, or the attributed name), sorted; at most
     /// 64, and while the host budget of `--memcap` lasts.
@@ -603,6 +610,8 @@ impl<'a> Report<'a> {
                                 decided_by: policy.decided_by(id, *ip),
                                 events: u.events,
                                 events_by_kind: &u.by_kind,
+                                exposures: u.exposures.listed(),
+                                exposures_not_listed: u.exposures.not_listed,
                                 first_seen: Timestamp(u.first_seen),
                                 hostnames: &u.hostnames,
                                 hostnames_not_listed: u.hostnames_dropped,

@@ -11,6 +11,7 @@ use crate::model::{Observation, What};
 use crate::policy::Policy;
 
 mod attribution;
+pub mod exposure;
 mod facts;
 pub mod identity;
 pub mod roles;
@@ -242,6 +243,9 @@ impl<'a> Aggregator<'a> {
         if let What::Identity(w) = &o.what {
             return self.observe_identity(o, w, line);
         }
+        if let What::Exposure(x) = &o.what {
+            return self.observe_exposure(o, x, line);
+        }
         // Who is the client: the sender, except for a DNS response, whose client is the
         // host that asked (the response's destination).
         if let What::SessionEnd(session) = &o.what {
@@ -331,7 +335,11 @@ impl<'a> Aggregator<'a> {
                 }
                 (Kind::DnsAnswer, qname, m, via)
             }
-            What::OtherTcp | What::SessionEnd(_) | What::Identity(_) => return false,
+            What::OtherTcp
+            | What::SessionEnd(_)
+            | What::Identity(_)
+            | What::Exposure(_)
+            | What::HttpResponse(_) => return false,
         };
         if hostname.is_empty() && hello.is_none() {
             // The root name: not a hostname (priming queries, NS .).

@@ -38,6 +38,8 @@ pub struct Usage {
     /// Who used it: the device names, MACs and users that held the address at its events
     /// (at most [`MAX_HOSTNAMES`] each; an address on a shared network holds many devices).
     pub who: Devices,
+    /// What its connections exposed (plain HTTP, credentials, weak TLS).
+    pub exposures: super::exposure::Exposures,
 }
 
 /// The device names, MACs and users seen at a host's vendor events, as they held together

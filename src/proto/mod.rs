@@ -5,6 +5,7 @@ pub mod dhcp;
 pub mod dhcpv6;
 pub mod dns;
 pub mod ech;
+pub mod http;
 pub mod ja4;
 pub mod kerberos;
 pub mod nbns;

@@ -61,6 +61,7 @@ pub mod policy;
 pub mod proto;
 pub mod report;
 pub mod schema;
+pub mod selfhosted;
 pub mod stats;
 pub mod table;
 pub mod term;

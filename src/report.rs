@@ -35,6 +35,9 @@ pub struct Report<'a> {
     pub interrupted: bool,
     /// What made this report: the tool, when, the command line, the filters and the policy.
     pub meta: Meta<'a>,
+    /// Self-hosted help desks recognised on plain HTTP (README, "Self-hosted help desks"):
+    /// the organisation's own instances, by product and server.
+    pub self_hosted: Vec<crate::aggregate::selfhosted::SelfHostedUse<'a>>,
     pub stats: RunStats<'a>,
     /// Every vendor tenant seen (in a name, or behind a CNAME), and whose it is.
     pub tenants: Vec<TenantOwnership<'a>>,
@@ -691,6 +694,7 @@ impl<'a> Report<'a> {
             inputs,
             interrupted,
             meta: run.meta(),
+            self_hosted: agg.self_hosted.listed(),
             stats: RunStats {
                 bytes: stats.bytes,
                 capture: stats.kernel.map(|k| CaptureCounts {

@@ -180,6 +180,8 @@ write_out() {
         printf '%s\n' "$BASIC_PASS" "$BEARER" "$HDR_KEY" "$QRY_KEY" "$COOKIE" "$PY_PASS" "$PY_KEY"
         printf '%s' "$BASIC_USER:$BASIC_PASS" | base64
         printf '%s' "py-bot:$PY_PASS" | base64
+        # The self-hosted servers' session cookie values (testdata/selfhosted/*/headers.txt).
+        grep -ho 'SDXsrv[A-Za-z0-9]*' "$SITES"/*/headers.txt | sort -u
     } >"$OUT/secrets.txt"
 }
 

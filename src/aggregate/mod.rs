@@ -15,6 +15,7 @@ pub mod exposure;
 mod facts;
 pub mod identity;
 pub mod roles;
+pub mod selfhosted;
 #[cfg(test)]
 mod tests;
 mod usage;
@@ -70,6 +71,8 @@ pub struct Aggregator<'a> {
     pub inputs: Vec<String>,
     /// `--sensor`: written on every event.
     pub sensor: Option<String>,
+    /// Self-hosted help desks recognised on plain HTTP.
+    pub self_hosted: selfhosted::SelfHosted,
 }
 
 /// What the aggregator may hold, from the `--memcap` shares.
@@ -171,6 +174,7 @@ impl<'a> Aggregator<'a> {
             identity_filter: None,
             inputs: Vec::new(),
             sensor: None,
+            self_hosted: selfhosted::SelfHosted::default(),
         }
     }
 
@@ -244,7 +248,12 @@ impl<'a> Aggregator<'a> {
             return self.observe_identity(o, w, line);
         }
         if let What::Exposure(x) = &o.what {
+            self.self_hosted_request(o, x);
             return self.observe_exposure(o, x, line);
+        }
+        if let What::HttpResponse(r) = &o.what {
+            self.self_hosted_response(o, r);
+            return false;
         }
         // Who is the client: the sender, except for a DNS response, whose client is the
         // host that asked (the response's destination).

@@ -139,10 +139,7 @@ pub struct ResponseHead {
 /// Splits a head at its end: the lines (request or status line first) and the offset of
 /// the body. None while the head is not complete within [`MAX_HEAD`].
 fn head(b: &[u8]) -> Option<(Vec<&[u8]>, usize)> {
-    let end = b
-        .windows(4)
-        .take(MAX_HEAD)
-        .position(|w| w == b"\r\n\r\n")?;
+    let end = b.windows(4).take(MAX_HEAD).position(|w| w == b"\r\n\r\n")?;
     let lines = b
         .get(..end)?
         .split(|c| *c == b'\n')
@@ -243,7 +240,10 @@ pub fn request(b: &[u8]) -> Option<RequestHead> {
 /// The Host header's name part: lower-cased, escaped, without port or brackets.
 fn host_name(v: &[u8]) -> String {
     let h = match v.iter().rposition(|c| *c == b':') {
-        Some(i) if v.get(i + 1..).is_some_and(|p| p.iter().all(u8::is_ascii_digit)) => {
+        Some(i)
+            if v.get(i + 1..)
+                .is_some_and(|p| p.iter().all(u8::is_ascii_digit)) =>
+        {
             v.get(..i).unwrap_or_default()
         }
         _ => v,
@@ -265,15 +265,9 @@ fn reduce_target(target: &[u8], key_param: &mut impl FnMut(String)) -> String {
         }
         None => target,
     };
-    let target = target
-        .split(|c| *c == b'#')
-        .next()
-        .unwrap_or_default();
+    let target = target.split(|c| *c == b'#').next().unwrap_or_default();
     let (path, query) = match target.iter().position(|c| *c == b'?') {
-        Some(i) => (
-            target.get(..i).unwrap_or_default(),
-            target.get(i + 1..),
-        ),
+        Some(i) => (target.get(..i).unwrap_or_default(), target.get(i + 1..)),
         None => (target, None),
     };
     let mut out = String::new();
@@ -282,7 +276,10 @@ fn reduce_target(target: &[u8], key_param: &mut impl FnMut(String)) -> String {
     }
     let Some(query) = query else { return out };
     let mut names = Vec::new();
-    for part in query.split(|c| *c == b'&' || *c == b';').filter(|p| !p.is_empty()) {
+    for part in query
+        .split(|c| *c == b'&' || *c == b';')
+        .filter(|p| !p.is_empty())
+    {
         let name = match part.iter().position(|c| *c == b'=') {
             Some(i) => safe_name(part.get(..i).unwrap_or_default()),
             None => "*".to_owned(),

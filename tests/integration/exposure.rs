@@ -47,23 +47,79 @@ fn plain_http_and_each_credential_kind_as_the_clients_sent_them() {
     let want = vec![
         // curl -u user:pass -X POST .../api/v2/tickets.json
         row("plain_http", z, "POST", "/api/v2/tickets.json", "-", "-"),
-        row("credentials_in_clear", z, "POST", "/api/v2/tickets.json", "basic_auth", "-"),
+        row(
+            "credentials_in_clear",
+            z,
+            "POST",
+            "/api/v2/tickets.json",
+            "basic_auth",
+            "-",
+        ),
         // curl -H "Authorization: Bearer ..."
         row("plain_http", z, "GET", "/api/v2/users/me.json", "-", "-"),
-        row("credentials_in_clear", z, "GET", "/api/v2/users/me.json", "bearer_token", "-"),
+        row(
+            "credentials_in_clear",
+            z,
+            "GET",
+            "/api/v2/users/me.json",
+            "bearer_token",
+            "-",
+        ),
         // curl -H "X-API-Key: ..." .../api/v2/tickets?page=2
         row("plain_http", f, "GET", "/api/v2/tickets?page", "-", "-"),
-        row("credentials_in_clear", f, "GET", "/api/v2/tickets?page", "api_key_header", "x-api-key"),
+        row(
+            "credentials_in_clear",
+            f,
+            "GET",
+            "/api/v2/tickets?page",
+            "api_key_header",
+            "x-api-key",
+        ),
         // curl ".../search.json?query=status%3Aopen&api_key=..."
-        row("plain_http", z, "GET", "/api/v2/search.json?query&api_key", "-", "-"),
-        row("credentials_in_clear", z, "GET", "/api/v2/search.json?query&api_key", "api_key_param", "api_key"),
+        row(
+            "plain_http",
+            z,
+            "GET",
+            "/api/v2/search.json?query&api_key",
+            "-",
+            "-",
+        ),
+        row(
+            "credentials_in_clear",
+            z,
+            "GET",
+            "/api/v2/search.json?query&api_key",
+            "api_key_param",
+            "api_key",
+        ),
         // curl -b "_zendesk_session=..." .../agent/dashboard
         row("plain_http", z, "GET", "/agent/dashboard", "-", "-"),
-        row("credentials_in_clear", z, "GET", "/agent/dashboard", "cookie", "_zendesk_session"),
+        row(
+            "credentials_in_clear",
+            z,
+            "GET",
+            "/agent/dashboard",
+            "cookie",
+            "_zendesk_session",
+        ),
         // Python urllib POST with Basic and api-key headers
         row("plain_http", f, "POST", "/api/v2/contacts", "-", "-"),
-        row("credentials_in_clear", f, "POST", "/api/v2/contacts", "basic_auth", "-"),
-        row("credentials_in_clear", f, "POST", "/api/v2/contacts", "api_key_header", "api-key"),
+        row(
+            "credentials_in_clear",
+            f,
+            "POST",
+            "/api/v2/contacts",
+            "basic_auth",
+            "-",
+        ),
+        row(
+            "credentials_in_clear",
+            f,
+            "POST",
+            "/api/v2/contacts",
+            "api_key_header",
+            "api-key",
+        ),
     ];
     assert_eq!(got, want);
     // The report lists them per host and vendor, counted.
@@ -140,10 +196,18 @@ fn no_secret_reaches_any_output() {
         .filter(|l| !l.starts_with('#') && !l.is_empty())
         .map(String::from)
         .collect();
-    assert!(secrets.len() >= 9, "{secrets:?}");
+    assert!(secrets.len() >= 18, "{secrets:?}");
     // Basic auth's passwords travel inside their base64 (also listed); the other values and
     // those base64 strings are on the wire as they are.
-    let pcap = std::fs::read(cap("exposure_http.pcap")).unwrap();
+    let pcaps = [
+        "exposure_http.pcap",
+        "weak_tls.pcap",
+        "selfhosted_http.pcap",
+    ];
+    let pcap: Vec<u8> = pcaps
+        .iter()
+        .flat_map(|p| std::fs::read(cap(p)).unwrap())
+        .collect();
     let on_wire = secrets
         .iter()
         .filter(|sec| pcap.windows(sec.len()).any(|w| w == sec.as_bytes()))
@@ -165,16 +229,27 @@ fn no_secret_reaches_any_output() {
             &p("report.html"),
             &cap("exposure_http.pcap"),
             &cap("weak_tls.pcap"),
+            &cap("selfhosted_http.pcap"),
         ])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    let mut outputs = vec![("stderr".to_owned(), o.stderr), ("stdout".to_owned(), o.stdout)];
+    let mut outputs = vec![
+        ("stderr".to_owned(), o.stderr),
+        ("stdout".to_owned(), o.stdout),
+    ];
     for e in std::fs::read_dir(&dir).unwrap() {
         let e = e.unwrap();
-        outputs.push((e.path().display().to_string(), std::fs::read(e.path()).unwrap()));
+        outputs.push((
+            e.path().display().to_string(),
+            std::fs::read(e.path()).unwrap(),
+        ));
     }
-    assert!(outputs.len() >= 6, "{:?}", outputs.iter().map(|o| &o.0).collect::<Vec<_>>());
+    assert!(
+        outputs.len() >= 6,
+        "{:?}",
+        outputs.iter().map(|o| &o.0).collect::<Vec<_>>()
+    );
     for (name, bytes) in &outputs {
         for sec in &secrets {
             assert!(
@@ -187,4 +262,63 @@ fn no_secret_reaches_any_output() {
     let events = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
     assert_eq!(events.matches("\"credentials_in_clear\"").count(), 7);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Each folder of `testdata/selfhosted/` is one product's login page that the script served
+/// as `<folder>` on 10.99.70.3:80 and headless Chromium loaded: each is in the report's
+/// `self_hosted` list, as that product, with that name and the client that loaded it.
+#[test]
+fn each_self_hosted_product_is_recognised_on_plain_http() {
+    let sites = root().join("testdata/selfhosted");
+    let mut want: Vec<(String, String)> = std::fs::read_dir(&sites)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("body.html").exists())
+        .map(|e| {
+            let host = e.file_name().to_string_lossy().into_owned();
+            let product = match host.split('.').next().unwrap() {
+                "rt" => "request-tracker".to_owned(),
+                p => p.to_owned(),
+            };
+            (product, host)
+        })
+        .collect();
+    want.sort();
+    assert_eq!(want.len(), 8, "{want:?}");
+    let (o, doc) = report(&[&cap("selfhosted_http.pcap")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let list = doc["self_hosted"].as_array().expect("self_hosted");
+    let mut got: Vec<(String, String)> = list
+        .iter()
+        .map(|x| {
+            assert_eq!(x["server_ip"], "10.99.70.3", "{x}");
+            assert_eq!(x["server_port"], 80, "{x}");
+            assert_eq!(x["hosts"], serde_json::json!(["10.99.70.1"]), "{x}");
+            let names = x["server_names"].as_array().unwrap();
+            assert_eq!(names.len(), 1, "{x}");
+            for sig in x["signatures"].as_array().unwrap() {
+                assert!(sig["source"].as_str().unwrap().contains(':'), "{sig}");
+            }
+            (s(x, "product"), names[0].as_str().unwrap().to_owned())
+        })
+        .collect();
+    got.sort();
+    assert_eq!(got, want);
+    // osTicket shows all three kinds: the session cookie, the title and the /scp/ path.
+    let ost = list.iter().find(|x| x["product"] == "osticket").unwrap();
+    let fields: BTreeSet<String> = ost["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| s(g, "field"))
+        .collect();
+    assert_eq!(fields, ["cookie", "path", "title"].map(String::from).into());
+}
+
+/// A cloud vendor's own name is that vendor, never a self-hosted instance: the vendor
+/// captures (plain HTTP to acme.zendesk.com, TLS) list none.
+#[test]
+fn vendor_traffic_is_not_self_hosted() {
+    let (_, doc) = report(&[&cap("exposure_http.pcap"), &cap("weak_tls.pcap")]);
+    assert_eq!(doc["self_hosted"], serde_json::json!([]));
 }

@@ -133,6 +133,31 @@ impl Exposure {
     }
 }
 
+impl Exposure {
+    /// A server's weak choice, towards the first name its certificate gives (a wildcard's
+    /// `*.` dropped, so the catalog can read it). None when the choice is sound, or the
+    /// certificate is not in sight (TLS 1.3, or none sent).
+    pub fn of_server_hello(h: &crate::proto::tls_server::ServerHello) -> Option<Exposure> {
+        let name = h.names.first()?;
+        let host = name.strip_prefix("*.").unwrap_or(name).to_owned();
+        let (reason, weak) = if h.version <= 0x0302 {
+            (WeakTls::ServerVersion, weak_suite(h.suite))
+        } else {
+            (WeakTls::ServerWeakSuite, Some(weak_suite(h.suite)?))
+        };
+        Some(Exposure {
+            kind: ExposureKind::WeakTls,
+            host,
+            method: None,
+            path: None,
+            credential: None,
+            tls_version: Some(h.version),
+            reason: Some(reason),
+            weak_suite: weak,
+        })
+    }
+}
+
 /// The weak class of a cipher suite (IANA TLS Cipher Suites registry; RFC 7465 forbids RC4,
 /// RFC 8996 deprecates TLS 1.0/1.1; NULL, EXPORT, single DES, 3DES and anonymous key
 /// exchange are the classes OpenSSL's `@SECLEVEL` rules and Mozilla's "old" profile drop).

@@ -30,6 +30,8 @@ pub enum Extracted {
     HttpRequest(crate::proto::http::RequestHead),
     /// A plain HTTP response's head and page title (the server's direction).
     HttpResponse(crate::proto::http::ResponseHead),
+    /// A server's ServerHello and, up to TLS 1.2, its certificate's names.
+    ServerHello(crate::proto::tls_server::ServerHello),
     /// A TCP connection whose client spoke something else (SSH, a database, a VPN): no name
     /// can come from its bytes. Only for connections whose SYN was seen.
     Other,
@@ -410,6 +412,9 @@ pub enum What {
     /// A plain HTTP response, addressed as its packet (server first): what a self-hosted
     /// help desk is recognised by.
     HttpResponse(crate::proto::http::ResponseHead),
+    /// A server's ServerHello (addressed server first): its certificate names tie an HTTPS
+    /// port to a help desk found on plain HTTP.
+    ServerHello(crate::proto::tls_server::ServerHello),
     /// A TCP connection whose client spoke neither TLS nor HTTP: counted, not reported.
     OtherTcp,
     /// A connection with a hello ended; the observation is addressed as its hello was
@@ -471,6 +476,12 @@ impl Extracted {
                 }
             }
             Extracted::HttpResponse(r) => emit(What::HttpResponse(r)),
+            Extracted::ServerHello(h) => {
+                if let Some(e) = crate::exposure::Exposure::of_server_hello(&h) {
+                    emit(What::Exposure(e));
+                }
+                emit(What::ServerHello(h));
+            }
             Extracted::Other => emit(What::OtherTcp),
             Extracted::End(s) => emit(What::SessionEnd(s)),
             Extracted::Identity(i) => i.into_whats(src, |w| emit(What::Identity(w))),

@@ -151,9 +151,11 @@ impl<'o> Facts<'o> {
                 }
             }),
             What::Exposure(x) => Some(Body::Exposure(super::exposure::event(named, x))),
-            What::OtherTcp | What::SessionEnd(_) | What::Identity(_) | What::HttpResponse(_) => {
-                None
-            }
+            What::OtherTcp
+            | What::SessionEnd(_)
+            | What::Identity(_)
+            | What::HttpResponse(_)
+            | What::ServerHello(_) => None,
         };
         Some(Event {
             ts: Timestamp(o.ts),

@@ -255,6 +255,10 @@ impl<'a> Aggregator<'a> {
             self.self_hosted_response(o, r);
             return false;
         }
+        if let What::ServerHello(h) = &o.what {
+            self.self_hosted_certificate(o, h);
+            return false;
+        }
         // Who is the client: the sender, except for a DNS response, whose client is the
         // host that asked (the response's destination).
         if let What::SessionEnd(session) = &o.what {
@@ -348,7 +352,8 @@ impl<'a> Aggregator<'a> {
             | What::SessionEnd(_)
             | What::Identity(_)
             | What::Exposure(_)
-            | What::HttpResponse(_) => return false,
+            | What::HttpResponse(_)
+            | What::ServerHello(_) => return false,
         };
         if hostname.is_empty() && hello.is_none() {
             // The root name: not a hostname (priming queries, NS .).

@@ -13,6 +13,7 @@ use crate::event::Timestamp;
 use crate::exposure::{Exposure, ExposureKind};
 use crate::model::Observation;
 use crate::proto::http::{CredentialKind, ResponseHead};
+use crate::proto::tls_server::ServerHello;
 use crate::selfhosted::{Field, Signatures};
 use crate::time::TsNanos;
 
@@ -36,6 +37,9 @@ pub struct Instance {
     last_seen: TsNanos,
     /// Indexes into the signatures that matched.
     matched: BTreeSet<usize>,
+    /// The server certificate's names that tied this port to the same help desk found on
+    /// another port of the address (plain HTTP).
+    certificate_names: BTreeSet<String>,
 }
 
 #[derive(Debug, Default)]
@@ -64,6 +68,9 @@ pub struct SelfHostedUse<'a> {
     pub last_seen: Timestamp,
     /// The signatures that matched, with the product source each cites.
     pub signatures: Vec<SignatureShown<'a>>,
+    /// HTTPS ports: the names in the server's certificate (TLS 1.2 and older) that are names
+    /// of the help desk found on plain HTTP at the same address; empty otherwise.
+    pub certificate_names: Vec<&'a str>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -136,13 +143,71 @@ impl SelfHosted {
                             source: &g.source,
                         })
                         .collect(),
+                    certificate_names: i.certificate_names.iter().map(String::as_str).collect(),
                 })
             })
             .collect()
     }
 }
 
+/// Whether certificate name `c` covers host name `n`: equal, or a wildcard for one label
+/// (RFC 6125 §6.4.3).
+fn covers(c: &str, n: &str) -> bool {
+    match c.strip_prefix("*.") {
+        Some(base) => n
+            .split_once('.')
+            .is_some_and(|(label, rest)| !label.is_empty() && rest == base),
+        None => c == n,
+    }
+}
+
 impl Aggregator<'_> {
+    /// A server certificate (TLS 1.2 and older): when it names a help desk already found on
+    /// plain HTTP at the same address, this port is that help desk too.
+    pub(super) fn self_hosted_certificate(&mut self, o: &Observation, h: &ServerHello) {
+        if h.names.is_empty() {
+            return;
+        }
+        let conn = (o.dst, o.dport, o.src, o.sport);
+        let tied: Vec<(Vec<usize>, Vec<String>)> = self
+            .self_hosted
+            .instances
+            .iter()
+            .filter(|((_, ip, port), _)| *ip == o.src && *port != o.sport)
+            .filter_map(|(_, i)| {
+                let names: Vec<String> = i
+                    .names
+                    .iter()
+                    .filter(|n| h.names.iter().any(|c| covers(c, n)))
+                    .cloned()
+                    .collect();
+                (!names.is_empty()).then(|| (i.matched.iter().copied().collect(), names))
+            })
+            .collect();
+        for (sigs, names) in tied {
+            for sig in &sigs {
+                for n in &names {
+                    self.self_hosted.record(*sig, conn, Some(n), o.ts);
+                }
+            }
+            let product = sigs
+                .first()
+                .and_then(|g| Signatures::builtin().sigs.get(*g))
+                .map_or(0, |g| g.product);
+            if let Some(i) = self
+                .self_hosted
+                .instances
+                .get_mut(&(product, o.src, o.sport))
+            {
+                for c in &h.names {
+                    if names.iter().any(|n| covers(c, n)) && i.certificate_names.len() < MAX_NAMES {
+                        i.certificate_names.insert(c.clone());
+                    }
+                }
+            }
+        }
+    }
+
     /// A plain request: remembered for its response, and matched by path and cookie names.
     /// A name that is a cloud vendor's is that vendor, never a self-hosted instance.
     pub(super) fn self_hosted_request(&mut self, o: &Observation, x: &Exposure) {

@@ -5,7 +5,7 @@
 
 use crate::model::{Identity, Source};
 use crate::proto::preamble::{self, Preamble};
-use crate::proto::{dns, http, kerberos, tls};
+use crate::proto::{dns, http, kerberos, tls, tls_server};
 use crate::wire::be16;
 
 use super::reassembly::Reassembler;
@@ -65,6 +65,18 @@ pub fn tls_or_preamble(
                     http::Response::Head(h) => {
                         p.named = true;
                         emit(Extracted::HttpResponse(h));
+                        Progress::Finished
+                    }
+                };
+            }
+            // A server's handshake: its choices and certificate names, once per connection.
+            tls::Parse::NotTls if p.preamble_steps == 0 && s.bytes().first() == Some(&0x16) => {
+                return match tls_server::parse(s.bytes()) {
+                    tls_server::Parse::Incomplete => Progress::Waiting,
+                    tls_server::Parse::NotServer => Progress::Finished,
+                    tls_server::Parse::Done(h) => {
+                        p.named = true;
+                        emit(Extracted::ServerHello(h));
                         Progress::Finished
                     }
                 };

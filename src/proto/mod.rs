@@ -13,6 +13,7 @@ pub mod ntlm;
 pub mod preamble;
 pub mod quic;
 pub mod tls;
+pub mod tls_server;
 
 /// Bytes from hex text (whitespace ignored): test vectors are written that way.
 #[cfg(test)]

@@ -174,16 +174,29 @@ fn weak_client_tls_to_a_vendor() {
         })
         .collect();
     let row = |v: &str, r: &str, w: &str| ["acme.zendesk.com", v, r, w].map(str::to_owned);
+    // The server's rows: tshark -Y 'tls.handshake.type == 2' reads the ServerHellos as
+    // (0x0301, 0xc014), (0x0302, 0xc014), (0x0303, 0x003b = TLS_RSA_WITH_NULL_SHA256); the
+    // name is the certificate's (CN and SAN acme.zendesk.com, as the script made it).
     assert_eq!(
         got,
         vec![
-            // s_client -tls1, then -tls1_1 (DEFAULT:@SECLEVEL=0)
+            // s_client -tls1, then -tls1_1 (DEFAULT:@SECLEVEL=0); s_server accepts both.
             row("1.0", "client_max_version", "-"),
+            row("1.0", "server_version", "-"),
             row("1.1", "client_max_version", "-"),
+            row("1.1", "server_version", "-"),
             // s_client -tls1_2 -cipher NULL-SHA256: TLS_RSA_WITH_NULL_SHA256 only
             row("1.2", "client_weak_suites_only", "null"),
+            row("1.2", "server_weak_suite", "null"),
         ]
     );
+    // A server's choice is reported from the client's side, like every event.
+    for e in evs.iter().filter(|e| e["kind"] == "exposure") {
+        assert_eq!(
+            (e["src_ip"].as_str(), e["dst_port"].as_u64()),
+            (Some("10.99.70.1"), Some(443))
+        );
+    }
 }
 
 /// Every output file, and stderr at the most verbose log level, is free of every secret
@@ -320,5 +333,25 @@ fn each_self_hosted_product_is_recognised_on_plain_http() {
 #[test]
 fn vendor_traffic_is_not_self_hosted() {
     let (_, doc) = report(&[&cap("exposure_http.pcap"), &cap("weak_tls.pcap")]);
+    assert_eq!(doc["self_hosted"], serde_json::json!([]));
+}
+
+/// Over TLS 1.2 (Chromium --ssl-version-max=tls1.2) the help desks' HTTPS port shows only
+/// its certificate, whose SAN names every self-hosted host (as the script made it; tshark's
+/// x509ce.dNSName reads the same): each help desk found on plain HTTP gets its 443 port too,
+/// tied by the certificate name that is its own.
+#[test]
+fn a_certificate_ties_the_https_port_to_the_help_desk() {
+    let (_, doc) = report(&[&cap("selfhosted_http.pcap"), &cap("selfhosted_tls.pcap")]);
+    let list = doc["self_hosted"].as_array().unwrap();
+    let https: Vec<&Value> = list.iter().filter(|x| x["server_port"] == 443).collect();
+    assert_eq!(https.len(), 8);
+    for x in https {
+        let name = x["server_names"][0].clone();
+        assert_eq!(x["certificate_names"], serde_json::json!([name]), "{x}");
+        assert_eq!(x["hosts"], serde_json::json!(["10.99.70.1"]));
+    }
+    // Alone, the TLS capture names no product: a certificate says who, not what.
+    let (_, doc) = report(&[&cap("selfhosted_tls.pcap")]);
     assert_eq!(doc["self_hosted"], serde_json::json!([]));
 }

@@ -394,6 +394,7 @@ pub fn summary(
             );
         }
     }
+    crate::aggregate::selfhosted::summary(agg, &mut s);
     let problems: Vec<&InputSummary> = inputs.iter().filter(|i| i.error.is_some()).collect();
     if !problems.is_empty() {
         let _ = writeln!(s, "\nINPUT PROBLEMS");

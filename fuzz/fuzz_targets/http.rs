@@ -1,5 +1,6 @@
-//! Plain HTTP heads (issue 16): a request's exposures and a response's head and title, and
-//! the self-hosted signature file's parser.
+//! Plain HTTP heads (issue 16): a request's exposures and a response's head and title; a
+//! server's first TLS flight (ServerHello, certificate names); the self-hosted signature
+//! file's parser.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -15,6 +16,10 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Response::Head(h) = http::response(data) {
         assert!(h.title.map_or(0, |t| t.len()) <= MAX_TITLE);
+    }
+    if let shadowdesk::proto::tls_server::Parse::Done(h) = shadowdesk::proto::tls_server::parse(data) {
+        assert!(h.names.len() <= shadowdesk::proto::tls_server::MAX_CERT_NAMES);
+        let _ = Exposure::of_server_hello(&h);
     }
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = shadowdesk::selfhosted::Signatures::parse(text);

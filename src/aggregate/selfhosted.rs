@@ -267,3 +267,59 @@ impl Aggregator<'_> {
         }
     }
 }
+
+/// The terminal summary's sections: exposures per host and vendor, then the self-hosted
+/// help desks. Nothing when there are none.
+pub fn summary(agg: &Aggregator, s: &mut String) {
+    use std::fmt::Write as _;
+    let exposed: Vec<(&IpAddr, &String, &super::Usage)> = agg
+        .hosts
+        .iter()
+        .flat_map(|(ip, vs)| vs.iter().map(move |(id, u)| (ip, id, u)))
+        .filter(|(_, _, u)| !u.exposures.listed().is_empty())
+        .collect();
+    if !exposed.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nEXPOSURES (insecure integrations; names only, never the secret)"
+        );
+        for (ip, id, u) in exposed {
+            for x in u.exposures.listed() {
+                let what = match (x.credential, x.reason) {
+                    (Some(c), _) => format!(
+                        "{} {}{}",
+                        x.exposure.as_str(),
+                        c.as_str(),
+                        x.credential_name
+                            .map(|n| format!(" ({})", crate::escape::text(n)))
+                            .unwrap_or_default()
+                    ),
+                    (_, Some(r)) => format!("{} {}", x.exposure.as_str(), r.as_str()),
+                    _ => x.exposure.as_str().to_owned(),
+                };
+                let _ = writeln!(
+                    s,
+                    "  !! {ip:<15} {id:<16} {what:<44} x{:<4} e.g. {}{}",
+                    x.count,
+                    x.example_host,
+                    x.example_path.unwrap_or_default()
+                );
+            }
+        }
+    }
+    let list = agg.self_hosted.listed();
+    if !list.is_empty() {
+        let _ = writeln!(s, "\nSELF-HOSTED HELP DESKS");
+        for x in list {
+            let _ = writeln!(
+                s,
+                "  {:<24} {}:{:<5} {:<28} {} host(s)",
+                x.product_name,
+                x.server_ip,
+                x.server_port,
+                x.server_names.join(", "),
+                x.hosts.len() as u64 + x.hosts_not_listed
+            );
+        }
+    }
+}

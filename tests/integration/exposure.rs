@@ -247,6 +247,12 @@ fn no_secret_reaches_any_output() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
+    // The terminal summary (stdout here) is an output too, with both sections.
+    let summary = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        summary.contains("\nEXPOSURES (") && summary.contains("\nSELF-HOSTED HELP DESKS\n"),
+        "{summary}"
+    );
     let mut outputs = vec![
         ("stderr".to_owned(), o.stderr),
         ("stdout".to_owned(), o.stdout),

@@ -247,8 +247,17 @@ fn no_secret_reaches_any_output() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    // The terminal summary (stdout here) is an output too, with both sections.
-    let summary = String::from_utf8_lossy(&o.stdout).into_owned();
+    // The terminal summary (written when no output file is asked for) is an output too,
+    // with both sections.
+    let caps = pcaps.map(cap);
+    let t = std::process::Command::new(bin())
+        .env("SHADOWDESK_LOG", "trace")
+        .arg("scan")
+        .args(&caps)
+        .output()
+        .unwrap();
+    assert!(t.status.success(), "{}", stderr(&t));
+    let summary = String::from_utf8_lossy(&t.stdout).into_owned();
     assert!(
         summary.contains("\nEXPOSURES (") && summary.contains("\nSELF-HOSTED HELP DESKS\n"),
         "{summary}"
@@ -256,6 +265,8 @@ fn no_secret_reaches_any_output() {
     let mut outputs = vec![
         ("stderr".to_owned(), o.stderr),
         ("stdout".to_owned(), o.stdout),
+        ("summary".to_owned(), t.stdout),
+        ("summary stderr".to_owned(), t.stderr),
     ];
     for e in std::fs::read_dir(&dir).unwrap() {
         let e = e.unwrap();

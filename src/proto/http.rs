@@ -378,6 +378,10 @@ pub fn response(b: &[u8]) -> Response {
         || content_length.is_some_and(|n: usize| body.len() >= n)
         || (chunked && body.ends_with(b"0\r\n\r\n"))
         || (!chunked && content_length.is_none() && status != 200)
+        // A CONNECT's 200 is followed by the tunnel (a TLS flight), not a page.
+        || body
+            .first()
+            .is_some_and(|c| !c.is_ascii_graphic() && !c.is_ascii_whitespace())
         || lower_contains(peek, b"</head>");
     match done {
         true => Response::Head(r),

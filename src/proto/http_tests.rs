@@ -87,6 +87,11 @@ Content-Type: text/html\r\nContent-Length: 60\r\n\r\n<html><head><TITLE>\n Zamma
         response(b"HTTP/1.1 302 Found\r\nLocation: /login\r\n\r\n"),
         Response::Head(_)
     ));
+    // A proxy's answer to CONNECT, then the server's TLS flight: no page to wait for.
+    assert!(matches!(
+        response(b"HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x03\x00\x40"),
+        Response::Head(h) if h.status == 200 && h.title.is_none()
+    ));
 }
 
 #[test]

@@ -64,6 +64,9 @@ pub enum Kind {
     Dns,
     /// A DNS response: the question's name, its CNAME chain and addresses.
     DnsAnswer,
+    /// Something that exposes a vendor integration: plain HTTP, a credential in clear, weak
+    /// TLS.
+    Exposure,
     /// A server named by a plain HTTP request's Host, or by an HTTP CONNECT.
     Http,
     /// A host's name, MAC address or user, first seen or changed.
@@ -83,6 +86,7 @@ impl Kind {
         match self {
             Kind::Dns => "dns",
             Kind::DnsAnswer => "dns_answer",
+            Kind::Exposure => "exposure",
             Kind::Http => "http",
             Kind::Identity => "identity",
             Kind::Quic => "quic",
@@ -139,6 +143,8 @@ pub enum Body<'a> {
     Socks(Request<'a>),
     /// Live capture only: counters every `--stats-interval`.
     Stats(LiveStats),
+    /// An insecure integration towards a vendor: what was exposed, never the secret.
+    Exposure(ExposureEvent<'a>),
     /// A binding of an address to a host name, a MAC address or a user, written when it is
     /// first seen or its value changes.
     Identity(IdentityEvent<'a>),
@@ -154,6 +160,7 @@ impl Body<'_> {
             Body::Http(_) => Kind::Http,
             Body::Socks(_) => Kind::Socks,
             Body::Stats(_) => Kind::Stats,
+            Body::Exposure(_) => Kind::Exposure,
             Body::Identity(_) => Kind::Identity,
         }
     }
@@ -638,6 +645,46 @@ impl Method {
     }
 }
 
+/// `kind: "exposure"`: what a connection to a vendor exposed. Names only: no header, query
+/// or cookie value is ever written.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ExposureEvent<'a> {
+    /// `hostname` is the request's Host or the hello's SNI.
+    #[serde(flatten)]
+    pub named: Named<'a>,
+    pub exposure: crate::exposure::ExposureKind,
+    /// Plain HTTP: the request's method.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Method")]
+    pub method: Option<Method>,
+    /// Plain HTTP: the path, its query reduced to parameter names (`/api?api_key&page`; a
+    /// part without `=` or a name over 40 characters is `*`; at most 256 path characters).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    pub path: Option<&'a str>,
+    /// `credentials_in_clear`: what kind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "crate::proto::http::CredentialKind")]
+    pub credential: Option<crate::proto::http::CredentialKind>,
+    /// The header or parameter name that carried it, the cookie names (`,`-joined), or a
+    /// known Authorization scheme; never its value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    pub credential_name: Option<&'a str>,
+    /// `weak_tls`: the highest version the client offered, or the one the server chose.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "TlsVersion")]
+    pub tls_version: Option<TlsVersion>,
+    /// `weak_tls`: why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "crate::exposure::WeakTls")]
+    pub reason: Option<crate::exposure::WeakTls>,
+    /// `weak_tls` by suite: its class (`rc4`, `3des`, `des`, `null`, `export`, `anon`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    pub weak_suite: Option<&'a str>,
+}
+
 /// `kind: "stats"`: live capture's counters since it started.
 #[derive(Debug, Default, Serialize, JsonSchema)]
 pub struct LiveStats {
@@ -691,6 +738,7 @@ mod tests {
         let kinds = [
             Kind::Dns,
             Kind::DnsAnswer,
+            Kind::Exposure,
             Kind::Http,
             Kind::Quic,
             Kind::Socks,

@@ -149,7 +149,19 @@ fn name_is(n: &str, want: &str) -> bool {
 /// host name to the server's answer: it is kept, and the answer decides.
 fn about(o: &Observation) -> Option<IpAddr> {
     match &o.what {
-        What::DnsAnswer { .. } => Some(o.dst),
+        What::DnsAnswer { .. } | What::HttpResponse(_) | What::ServerHello(_) => Some(o.dst),
+        // A server's weak choice goes back to its client.
+        What::Exposure(x)
+            if matches!(
+                x.reason,
+                Some(
+                    crate::exposure::WeakTls::ServerVersion
+                        | crate::exposure::WeakTls::ServerWeakSuite
+                )
+            ) =>
+        {
+            Some(o.dst)
+        }
         What::Identity(IdentityWhat::Claim(c)) => Some(c.ip),
         What::Identity(_) => None,
         _ => Some(o.src),

@@ -26,6 +26,12 @@ pub enum Extracted {
     /// An HTTP CONNECT or SOCKS request seen before the TLS it tunnels, or a plain HTTP
     /// request's target.
     Proxy(ProxyTarget),
+    /// A plain HTTP request's head, without its secrets (after its `Proxy`).
+    HttpRequest(crate::proto::http::RequestHead),
+    /// A plain HTTP response's head and page title (the server's direction).
+    HttpResponse(crate::proto::http::ResponseHead),
+    /// A server's ServerHello and, up to TLS 1.2, its certificate's names.
+    ServerHello(crate::proto::tls_server::ServerHello),
     /// A TCP connection whose client spoke something else (SSH, a database, a VPN): no name
     /// can come from its bytes. Only for connections whose SYN was seen.
     Other,
@@ -404,6 +410,15 @@ pub enum What {
     Proxy {
         target: ProxyTarget,
     },
+    /// Something a flow exposes (plain HTTP, a credential in clear, weak TLS); an event
+    /// only when its server is a vendor's.
+    Exposure(crate::exposure::Exposure),
+    /// A plain HTTP response, addressed as its packet (server first): what a self-hosted
+    /// help desk is recognised by.
+    HttpResponse(crate::proto::http::ResponseHead),
+    /// A server's ServerHello (addressed server first): its certificate names tie an HTTPS
+    /// port to a help desk found on plain HTTP.
+    ServerHello(crate::proto::tls_server::ServerHello),
     /// A TCP connection whose client spoke neither TLS nor HTTP: counted, not reported.
     OtherTcp,
     /// A connection with a hello ended; the observation is addressed as its hello was
@@ -444,14 +459,33 @@ impl Extracted {
                         client: client.clone(),
                     },
                 };
+                let weak = client.as_ref().filter(|_| !retry).and_then(|c| {
+                    let first = hello.names.first().map(String::as_str).unwrap_or_default();
+                    crate::exposure::Exposure::of_hello(first, c.version, c.weak_suites_only)
+                });
                 if hello.names.is_empty() {
                     emit(what(String::new(), retry));
                 }
                 for (i, name) in hello.names.into_iter().enumerate() {
                     emit(what(name, retry || i > 0));
                 }
+                if let Some(e) = weak {
+                    emit(What::Exposure(e));
+                }
             }
             Extracted::Proxy(target) => emit(What::Proxy { target }),
+            Extracted::HttpRequest(r) => {
+                for e in crate::exposure::Exposure::of_request(r) {
+                    emit(What::Exposure(e));
+                }
+            }
+            Extracted::HttpResponse(r) => emit(What::HttpResponse(r)),
+            Extracted::ServerHello(h) => {
+                if let Some(e) = crate::exposure::Exposure::of_server_hello(&h) {
+                    emit(What::Exposure(e));
+                }
+                emit(What::ServerHello(h));
+            }
             Extracted::Other => emit(What::OtherTcp),
             Extracted::End(s) => emit(What::SessionEnd(s)),
             Extracted::Identity(i) => i.into_whats(src, |w| emit(What::Identity(w))),

@@ -617,6 +617,7 @@ pub fn summary_with(
             let _ = writeln!(s, "  {sev} {}", f.message);
         }
     }
+    crate::aggregate::selfhosted::summary(agg, &mut s);
     let problems: Vec<&InputSummary> = inputs.iter().filter(|i| i.error.is_some()).collect();
     if !problems.is_empty() {
         let _ = writeln!(s, "\nINPUT PROBLEMS");

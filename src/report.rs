@@ -42,6 +42,9 @@ pub struct Report<'a> {
     /// What the policy's `require-region` and `require-cert` statements found, the most
     /// severe first.
     pub policy_findings: Vec<Finding>,
+    /// Self-hosted help desks recognised on plain HTTP (README, "Self-hosted help desks"):
+    /// the organisation's own instances, by product and server.
+    pub self_hosted: Vec<crate::aggregate::selfhosted::SelfHostedUse<'a>>,
     pub stats: RunStats<'a>,
     /// Every vendor tenant seen (in a name, or behind a CNAME), and whose it is.
     pub tenants: Vec<TenantOwnership<'a>>,
@@ -209,6 +212,13 @@ pub struct HostVendor<'a> {
     /// Why the report says the host used the vendor, name by name: the first DNS query,
     /// the answer, and the first connections that followed.
     pub evidence_chain: crate::aggregate::evidence::ChainReport<'a>,
+    /// Insecure integrations seen towards this vendor (README, "Exposures"); absent when
+    /// none. Names only, never a secret.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exposures: Vec<crate::aggregate::exposure::ExposureUse<'a>>,
+    /// Exposures past the 32 kept per host and vendor.
+    #[serde(skip_serializing_if = "crate::aggregate::exposure::is_zero")]
+    pub exposures_not_listed: u64,
     pub first_seen: Timestamp,
     /// The names filed under this vendor (the SNI, or the attributed name), sorted; at most
     /// 64, and while the host budget of `--memcap` lasts.
@@ -700,6 +710,8 @@ impl<'a> Report<'a> {
                                 events: u.events,
                                 events_by_kind: &u.by_kind,
                                 evidence_chain: crate::aggregate::evidence::ChainReport::of(u),
+                                exposures: u.exposures.listed(),
+                                exposures_not_listed: u.exposures.not_listed,
                                 first_seen: Timestamp(u.first_seen),
                                 hostnames: &u.hostnames,
                                 hostnames_not_listed: u.hostnames_dropped,
@@ -802,6 +814,7 @@ impl<'a> Report<'a> {
             interrupted,
             meta: run.meta(),
             policy_findings: crate::findings::findings(agg, catalog),
+            self_hosted: agg.self_hosted.listed(),
             stats: RunStats {
                 bytes: stats.bytes,
                 capture: stats.kernel.map(|k| CaptureCounts {

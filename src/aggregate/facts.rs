@@ -154,7 +154,12 @@ impl<'o> Facts<'o> {
                     _ => Body::Tls(e),
                 }
             }),
-            What::OtherTcp | What::SessionEnd(_) | What::Identity(_) => None,
+            What::Exposure(x) => Some(Body::Exposure(super::exposure::event(named, x))),
+            What::OtherTcp
+            | What::SessionEnd(_)
+            | What::Identity(_)
+            | What::HttpResponse(_)
+            | What::ServerHello(_) => None,
         };
         Some(Event {
             ts: Timestamp(o.ts),

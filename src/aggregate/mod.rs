@@ -12,9 +12,11 @@ use crate::policy::Policy;
 
 mod attribution;
 pub mod evidence;
+pub mod exposure;
 mod facts;
 pub mod identity;
 pub mod roles;
+pub mod selfhosted;
 #[cfg(test)]
 mod tests;
 mod usage;
@@ -78,6 +80,8 @@ pub struct Aggregator<'a> {
     pub select: crate::filter::VendorSelect,
     /// The evidence chains' queries waiting for an answer, and their budget.
     pub chains: evidence::State,
+    /// Self-hosted help desks recognised on plain HTTP.
+    pub self_hosted: selfhosted::SelfHosted,
 }
 
 /// What the aggregator may hold, from the `--memcap` shares.
@@ -190,6 +194,7 @@ impl<'a> Aggregator<'a> {
             baseline: None,
             select: crate::filter::VendorSelect::default(),
             chains: evidence::State::default(),
+            self_hosted: selfhosted::SelfHosted::default(),
         }
     }
 
@@ -276,6 +281,18 @@ impl<'a> Aggregator<'a> {
             let line = line.filter(|_| self.select.writes_identity());
             let wrote = line.is_some();
             return self.observe_identity(o, w, line) && wrote;
+        }
+        if let What::Exposure(x) = &o.what {
+            self.self_hosted_request(o, x);
+            return self.observe_exposure(o, x, line);
+        }
+        if let What::HttpResponse(r) = &o.what {
+            self.self_hosted_response(o, r);
+            return false;
+        }
+        if let What::ServerHello(h) = &o.what {
+            self.self_hosted_certificate(o, h);
+            return false;
         }
         // Who is the client: the sender, except for a DNS response, whose client is the
         // host that asked (the response's destination).
@@ -366,7 +383,12 @@ impl<'a> Aggregator<'a> {
                 }
                 (Kind::DnsAnswer, qname, m, via)
             }
-            What::OtherTcp | What::SessionEnd(_) | What::Identity(_) => return false,
+            What::OtherTcp
+            | What::SessionEnd(_)
+            | What::Identity(_)
+            | What::Exposure(_)
+            | What::HttpResponse(_)
+            | What::ServerHello(_) => return false,
         };
         if hostname.is_empty() && hello.is_none() {
             // The root name: not a hostname (priming queries, NS .).

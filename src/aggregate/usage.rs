@@ -40,6 +40,8 @@ pub struct Usage {
     pub who: Devices,
     /// Per hostname: the query, the answer and the connections that followed.
     pub chain: super::evidence::Chain,
+    /// What its connections exposed (plain HTTP, credentials, weak TLS).
+    pub exposures: super::exposure::Exposures,
 }
 
 /// The device names, MACs and users seen at a host's vendor events, as they held together

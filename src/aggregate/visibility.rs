@@ -111,7 +111,7 @@ impl Aggregator<'_> {
             Kind::Tls => v.tls_hellos += 1,
             Kind::Quic => v.quic_hellos += 1,
             Kind::Http | Kind::Socks => v.http_requests += 1,
-            Kind::DnsAnswer | Kind::Stats | Kind::Identity => return,
+            Kind::DnsAnswer | Kind::Stats | Kind::Identity | Kind::Exposure => return,
         }
         v.encrypted_dns += encrypted_dns as u64;
         let (ech, attributed) = match hello {

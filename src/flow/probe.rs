@@ -5,7 +5,7 @@
 
 use crate::model::{Identity, Source};
 use crate::proto::preamble::{self, Preamble};
-use crate::proto::{dns, kerberos, tls};
+use crate::proto::{dns, http, kerberos, tls, tls_server};
 use crate::wire::be16;
 
 use super::reassembly::Reassembler;
@@ -57,6 +57,30 @@ pub fn tls_or_preamble(
             tls::Parse::NotTls if p.hellos > 0 || p.preamble_steps >= MAX_PREAMBLE_STEPS => {
                 return Progress::Finished
             }
+            // A server's plain HTTP response: its head and title, once per connection.
+            tls::Parse::NotTls if p.preamble_steps == 0 && s.bytes().starts_with(b"HTTP/") => {
+                return match http::response(s.bytes()) {
+                    http::Response::Incomplete => Progress::Waiting,
+                    http::Response::NotHttp => Progress::Finished,
+                    http::Response::Head(h) => {
+                        p.named = true;
+                        emit(Extracted::HttpResponse(h));
+                        Progress::Finished
+                    }
+                };
+            }
+            // A server's handshake: its choices and certificate names, once per connection.
+            tls::Parse::NotTls if p.preamble_steps == 0 && s.bytes().first() == Some(&0x16) => {
+                return match tls_server::parse(s.bytes()) {
+                    tls_server::Parse::Incomplete => Progress::Waiting,
+                    tls_server::Parse::NotServer => Progress::Finished,
+                    tls_server::Parse::Done(h) => {
+                        p.named = true;
+                        emit(Extracted::ServerHello(h));
+                        Progress::Finished
+                    }
+                };
+            }
             // Not TLS (yet): a STARTTLS dialogue or a proxy request may come first.
             tls::Parse::NotTls => match preamble::classify(s.bytes()) {
                 Preamble::Incomplete => return Progress::Waiting,
@@ -75,6 +99,13 @@ pub fn tls_or_preamble(
                     if let Some(t) = target {
                         p.named = true;
                         emit(Extracted::Proxy(t));
+                        if http_request {
+                            // What the request exposes, read from its head alone.
+                            let head = s.bytes().get(..len).unwrap_or_default();
+                            if let Some(r) = http::request(head) {
+                                emit(Extracted::HttpRequest(r));
+                            }
+                        }
                     }
                     s.consume(len);
                     p.need = 0;

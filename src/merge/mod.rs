@@ -106,6 +106,24 @@ pub fn run(a: MergeArgs) -> Result<u8, Fatal> {
             )));
         }
     }
+    // Exposures and self-hosted help desks are not combined by this version: say so rather
+    // than drop them silently.
+    let unmerged: usize = reports
+        .iter()
+        .map(|(_, r)| {
+            r.self_hosted.len()
+                + r.hosts
+                    .iter()
+                    .flat_map(|h| &h.vendors)
+                    .map(|v| v.exposures.len())
+                    .sum::<usize>()
+        })
+        .sum();
+    if unmerged > 0 {
+        tracing::warn!(
+            "merge: {unmerged} exposure and self-hosted entries of the reports are not carried into the merged report (not merged yet); read them in the reports themselves"
+        );
+    }
     let flag_visitors = had_flag(&first.1, "--flag-visitors");
     let all_hosts = had_flag(&first.1, "--all-hosts");
 

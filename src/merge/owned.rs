@@ -28,6 +28,9 @@ pub struct Report {
     pub meta: Meta,
     #[serde(default)]
     pub policy_findings: Vec<crate::findings::Finding>,
+    /// Not merged yet: counted, and the merge says so.
+    #[serde(default)]
+    pub self_hosted: Vec<serde_json::Value>,
     pub stats: RunStats,
     pub tenants: Vec<TenantOwnership>,
     pub vendors: Vec<VendorUse>,
@@ -96,6 +99,11 @@ pub struct HostVendor {
     pub events_by_kind: BTreeMap<Kind, u64>,
     #[serde(default)]
     pub evidence_chain: Option<crate::aggregate::evidence::ChainReport<'static>>,
+    /// Not merged yet: counted, and the merge says so (README, "Splitting an archive").
+    #[serde(default)]
+    pub exposures: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub exposures_not_listed: u64,
     pub first_seen: Timestamp,
     pub hostnames: BTreeSet<String>,
     pub hostnames_not_listed: u64,

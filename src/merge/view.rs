@@ -209,6 +209,7 @@ impl Merged {
             interrupted: self.interrupted,
             meta: run.meta(),
             policy_findings: self.findings.values().cloned().collect(),
+            self_hosted: Vec::new(),
             stats: RunStats {
                 bytes: s.bytes,
                 capture: s.capture.clone(),
@@ -260,6 +261,8 @@ impl Merged {
             .saturating_sub(crate::aggregate::evidence::MAX_CHAIN_NAMES);
         chain.truncate(crate::aggregate::evidence::MAX_CHAIN_NAMES);
         HostVendor {
+            exposures: Vec::new(),
+            exposures_not_listed: 0,
             evidence_chain: crate::aggregate::evidence::ChainReport {
                 hostnames: chain.into_iter().cloned().collect(),
                 hostnames_not_listed: v.chain_not_listed + past as u64,

@@ -63,6 +63,9 @@ pub struct Client {
     /// text: UTF-8 kept, control characters as `\DDD`; a name that is not UTF-8 in the
     /// presentation form of wire names.
     pub alpn: Vec<String>,
+    /// Every cipher suite offered is weak: the class of the first (see
+    /// [`crate::exposure::weak_suites_only`]).
+    pub weak_suites_only: Option<&'static str>,
 }
 
 /// ALPN names kept per hello: browsers offer two or three (h2, http/1.1); the cap stops a
@@ -92,6 +95,7 @@ pub fn is_grease(v: u16) -> bool {
 /// The fingerprint of a ClientHello from its legacy version, cipher suites and raw extension
 /// block.
 pub fn client(legacy_version: u16, ciphers: &[u16], extensions: &[u8]) -> Client {
+    let weak_suites_only = crate::exposure::weak_suites_only(ciphers);
     let mut grease = ciphers.iter().any(|c| is_grease(*c));
     let ciphers: Vec<u16> = ciphers
         .iter()
@@ -216,6 +220,7 @@ pub fn client(legacy_version: u16, ciphers: &[u16], extensions: &[u8]) -> Client
         class,
         version,
         alpn: alpn_list,
+        weak_suites_only,
     }
 }
 

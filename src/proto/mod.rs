@@ -5,6 +5,7 @@ pub mod dhcp;
 pub mod dhcpv6;
 pub mod dns;
 pub mod ech;
+pub mod http;
 pub mod ja4;
 pub mod kerberos;
 pub mod nbns;
@@ -12,6 +13,7 @@ pub mod ntlm;
 pub mod preamble;
 pub mod quic;
 pub mod tls;
+pub mod tls_server;
 
 /// Bytes from hex text (whitespace ignored): test vectors are written that way.
 #[cfg(test)]

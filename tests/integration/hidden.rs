@@ -274,8 +274,11 @@ fn plain_http_requests_name_their_host() {
     assert_eq!(
         got,
         [
+            // Each plain request to a vendor is also an exposure (issue 16).
             ("http", "status.helpjuice.com", 80, "helpjuice"),
-            ("http", "acme.zendesk.com", 8080, "zendesk")
+            ("exposure", "status.helpjuice.com", 80, "helpjuice"),
+            ("http", "acme.zendesk.com", 8080, "zendesk"),
+            ("exposure", "acme.zendesk.com", 8080, "zendesk")
         ]
     );
 }

@@ -16,6 +16,7 @@ mod csv; // --csv read back by Python's csv module, against the report
 mod dns_parser; // why dns-parser 0.8 was replaced: names it loses on real captures
 mod encapsulation; // tunnels, fragments, STARTTLS, proxies (captures/more)
 mod evidence; // the evidence chain of a CNAME-attributed hello and of an alias, vs tshark
+mod exposure; // plain HTTP, credentials in clear, weak TLS towards vendors; no secret in any output
 mod files; // outputs onto devices, FIFOs, symlinks, missing folders; scans stopped by signals; escaped names
 mod filters; // --since, --until, --host against tshark's packet times
 mod hidden; // ECH, SNI-less hellos, encrypted DNS, and the visibility they leave

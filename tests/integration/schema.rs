@@ -95,6 +95,7 @@ fn every_event_and_report_of_every_capture_fits_the_schema() {
     let want: BTreeSet<String> = [
         "dns",
         "dns_answer",
+        "exposure",
         "http",
         "identity",
         "quic",

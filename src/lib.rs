@@ -51,6 +51,7 @@ pub mod event;
 pub mod filter;
 pub mod flow;
 pub mod html;
+pub mod kafka;
 pub mod memcap;
 pub mod model;
 pub mod outfile;

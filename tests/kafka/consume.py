@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Reads every record of a Kafka topic, from the start to the end offsets at the time of the
 call, with kafka-python (an independent client: not the crate shadowdesk publishes with).
-Prints one JSON object per record: partition, offset, key, value (UTF-8 text).
+Prints one JSON object per record: partition, offset, key, value (UTF-8 text), and the
+partition the Java client's default partitioner would pick for the key.
 
 usage: consume.py BROKER TOPIC
 """
@@ -10,6 +11,7 @@ import sys
 import time
 
 from kafka import KafkaConsumer, TopicPartition
+from kafka.partitioner.default import murmur2
 
 broker, topic = sys.argv[1], sys.argv[2]
 c = KafkaConsumer(bootstrap_servers=[broker], enable_auto_commit=False,
@@ -33,7 +35,10 @@ while any(c.position(tp) < left[tp] for tp in tps) and time.time() < deadline:
         for r in records:
             print(json.dumps({"partition": r.partition, "offset": r.offset,
                               "key": r.key.decode() if r.key is not None else None,
-                              "value": r.value.decode() if r.value is not None else None}))
+                              "value": r.value.decode() if r.value is not None else None,
+                              # kafka-python's own port of the Java partitioner.
+                              "expected_partition": (murmur2(r.key) & 0x7fffffff) % len(tps)
+                              if r.key is not None else None}))
 missing = {tp.partition: left[tp] - c.position(tp) for tp in tps if c.position(tp) < left[tp]}
 if missing:
     sys.exit(f"consume.py: records left unread by partition: {missing}")

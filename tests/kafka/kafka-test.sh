@@ -49,7 +49,44 @@ set +e
 echo $? >"$out/b.exit"
 set -e
 
-# C: stdin is a FIFO fed in two halves; the broker is stopped between them and started again
-# (a fresh broker: tansu's memory storage forgets the topic, so it is created again).
-editcap -r "$cap" "$out/c1.pcap" 1-200 >/dev/null 2>&1 || cp "$cap" "$out/c1.pcap"
-true
+# C: the broker goes away in the middle of a run and comes back 10 s later. The capture
+# reaches the scan through a FIFO in two halves: the first while the broker runs (read
+# back at once), the second after it was stopped; then a fresh broker starts (tansu's memory
+# storage forgets topics, so they are created again) and the queue drains into it.
+# C2 is the same with a queue of 4 KiB: what does not fit during the outage is dropped,
+# and counted exactly.
+n=$(capinfos -c -M "$cap" | awk '/Number of packets/ {print $NF}')
+half=$((n / 2))
+editcap -r "$cap" "$out/c.first.pcap" "1-$half" >/dev/null
+editcap -r "$cap" "$out/c.second.pcap" "$((half + 1))-$n" >/dev/null
+outage() {
+    local tag=$1 queue=$2
+    rm -f "$out/$tag.fifo"
+    mkfifo "$out/$tag.fifo"
+    "$bin" scan - -q --sensor "sensor-$tag" --events "$out/$tag.events" --report "$out/$tag.report.json" \
+        --kafka "$broker" --kafka-topic events --kafka-queue "$queue" --kafka-flush-secs 30 \
+        <"$out/$tag.fifo" 2>"$out/$tag.stderr" &
+    local scan=$!
+    exec 3>"$out/$tag.fifo"
+    cat "$out/c.first.pcap" >&3
+    sleep 3
+    $py "$here/consume.py" "$broker" events >"$out/$tag.consumed1"
+    kill "$broker_pid"
+    wait "$broker_pid" 2>/dev/null || true
+    tail -c +25 "$out/c.second.pcap" >&3
+    sleep 10
+    start_broker
+    exec 3>&-
+    set +e
+    wait "$scan"
+    echo $? >"$out/$tag.exit"
+    set -e
+    $py "$here/consume.py" "$broker" events >"$out/$tag.consumed2"
+    kill "$broker_pid"
+    wait "$broker_pid" 2>/dev/null || true
+    start_broker
+}
+kill "$broker_pid"; wait "$broker_pid" 2>/dev/null || true
+start_broker
+outage c 64M
+outage c2 4K

@@ -187,3 +187,86 @@ fn kafka_output_delivers_every_event_once_in_host_order_and_counts_losses() {
         );
     }
 }
+
+/// Two live sensors on two sites publish to one broker, which goes away for 10 s while the
+/// sites keep sending: every event of both sensors reaches the topic once, in each host's
+/// order, the capture drops nothing, and the fleet merge read from Kafka equals the merge of
+/// the two sensors' report files.
+#[test]
+fn two_live_sensors_one_topic_and_the_fleet_merge() {
+    let mut missing = missing_prerequisite();
+    if missing.is_none() && !is_root() {
+        missing = Some("not root (network namespaces need it)".into());
+    }
+    if !require(missing.is_none(), missing.as_deref().unwrap_or("")) {
+        return;
+    }
+    let out = tempdir("fleet");
+    let st = Command::new("bash")
+        .arg(root().join("tests/kafka/fleet-test.sh"))
+        .arg(bin())
+        .arg(&out)
+        .status()
+        .unwrap();
+    let read = |f: &str| std::fs::read_to_string(out.join(f)).unwrap_or_default();
+    assert!(st.success(), "fleet-test.sh failed: {}", read("broker.log"));
+    for s in ["a", "b"] {
+        assert_eq!(
+            read(&format!("{s}.exit")).trim(),
+            "0",
+            "{}",
+            read(&format!("{s}.stderr"))
+        );
+        let err = read(&format!("{s}.stderr"));
+        assert!(err.contains("kafka: cannot deliver"), "{err}");
+        assert!(err.contains("answers again"), "{err}");
+        let rep = report_doc(read(&format!("{s}.report.json")).as_bytes());
+        let lines = read(&format!("{s}.events")).lines().count() as u64;
+        assert!(lines >= 20, "{s}: {lines} events");
+        assert_eq!(rep["stats"]["kafka"]["events_published"], lines, "{s}");
+        assert_eq!(rep["stats"]["kafka"]["events_dropped_broker"], 0, "{s}");
+        assert_eq!(rep["stats"]["capture"]["packets_dropped_kernel"], 0, "{s}");
+    }
+    let files = read("a.events") + &read("b.events");
+    let mut got = consumed(&read("consumed1"));
+    got.extend(consumed(&read("consumed2")));
+    assert_eq!(
+        multiset(got.iter().map(|r| r.value.as_str())),
+        multiset(files.lines())
+    );
+    let files_a = read("a.events");
+    let files_b = read("b.events");
+    let mut by_key_file2: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for l in files_a.lines().chain(files_b.lines()) {
+        by_key_file2
+            .entry(client(&event_line(l)))
+            .or_default()
+            .push(l);
+    }
+    let mut by_key_topic: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for r in &got {
+        by_key_topic
+            .entry(r.key.clone())
+            .or_default()
+            .push(&r.value);
+    }
+    assert_eq!(by_key_topic, by_key_file2, "per-host order differs");
+
+    // The fleet view: merge --kafka of the latest snapshots = merge of the report files.
+    let m1 = report_doc(read("merged.files.json").as_bytes());
+    let m2 = report_doc(read("merged.kafka.json").as_bytes());
+    assert!(m1["hosts"].is_array(), "{}", read("merge.files.stderr"));
+    assert!(m2["hosts"].is_array(), "{}", read("merge.kafka.stderr"));
+    assert_eq!(m1["hosts"], m2["hosts"]);
+    assert_eq!(m1["vendors"], m2["vendors"]);
+    let ips: Vec<&str> = m1["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["ip"].as_str().unwrap())
+        .collect();
+    assert!(
+        ips.contains(&"10.97.1.1") && ips.contains(&"10.97.2.1"),
+        "{ips:?}"
+    );
+}

@@ -413,6 +413,11 @@ fn analyze(
                 .map_err(|e| Fatal(format!("cannot write events to {}: {e}", output_name(p))))?,
         ),
     };
+    let kafka =
+        match crate::kafka::Options::from_args(&c.kafka, c.sensor.as_deref()).map_err(Fatal)? {
+            Some(o) => Some(crate::kafka::Publisher::start(o).map_err(Fatal)?),
+            None => None,
+        };
     let source = source()?;
     let policy_view = policy_view(c);
     // The names events give `Observation::input`, by index.
@@ -461,6 +466,7 @@ fn analyze(
         last_report: Instant::now(),
         last_stats: Instant::now(),
         last_drops: 0,
+        kafka,
     };
     let result = pipeline::run(
         source,
@@ -473,6 +479,7 @@ fn analyze(
         agg,
         mut events,
         mut write_err,
+        kafka,
         ..
     } = outputs;
     if let Some(sink) = events.as_mut() {
@@ -497,18 +504,25 @@ fn analyze(
         });
     }
     let interrupted = interrupted_by.is_some_and(|w| w.load(Ordering::Relaxed) != 0);
+    let mut stats = result.stats;
+    if let Some(k) = kafka {
+        // The last snapshot goes out before the queue is drained; the report written to
+        // files then carries the final delivery counts.
+        if k.wants_reports() {
+            stats.kafka = Some(k.stats());
+            let r = Report::build(&agg, &catalog, &all_inputs, &stats, interrupted, &run);
+            k.report(r.to_bytes());
+        }
+        stats.kafka = Some(k.finish());
+    }
+    let kafka_lost = stats
+        .kafka
+        .is_some_and(|k| k.events_dropped_broker + k.reports_dropped > 0);
     // --baseline: the summary's section and --fail-on-new read the marked report.
     let mut since_baseline = String::new();
     let mut any_new = false;
     if c.report.is_some() || c.html.is_some() || c.csv.is_some() || baseline.is_some() {
-        let report = Report::build(
-            &agg,
-            &catalog,
-            &all_inputs,
-            &result.stats,
-            interrupted,
-            &run,
-        );
+        let report = Report::build(&agg, &catalog, &all_inputs, &stats, interrupted, &run);
         if let Some(p) = &c.report {
             output::write_report(p, &report)
                 .map_err(|e| Fatal(format!("writing the report to {}: {e}", output_name(p))))?;
@@ -534,7 +548,7 @@ fn analyze(
             evidence: c.evidence,
             local_time: c.local_time,
         };
-        let mut text = output::summary_with(&agg, &catalog, &all_inputs, &result.stats, look);
+        let mut text = output::summary_with(&agg, &catalog, &all_inputs, &stats, look);
         // Under the header line: which policy the verdicts below come from.
         let at = text.find('\n').map_or(text.len(), |i| i + 1);
         text.insert_str(at, &(policy_line(&run) + &filters_line(&run.filters)));
@@ -546,6 +560,16 @@ fn analyze(
         return Ok(EXIT_ERROR);
     }
     if all_inputs.iter().any(|i| i.fatal) {
+        return Ok(EXIT_ERROR);
+    }
+    if let Some(k) = stats.kafka.filter(|_| kafka_lost) {
+        // An output that lost lines is a write failure, as a full disk is for --events.
+        tracing::error!(
+            "kafka: {} events and {} report snapshots were not delivered to {} (see stats.kafka)",
+            k.events_dropped_broker,
+            k.reports_dropped,
+            c.kafka.kafka.join(",")
+        );
         return Ok(EXIT_ERROR);
     }
     if c.fail_on_unsanctioned && agg.any_unsanctioned_use() {

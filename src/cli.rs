@@ -72,8 +72,12 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct MergeArgs {
     /// Reports written by `scan --report` or `live --report`, in any order.
-    #[arg(required = true, value_name = "REPORT.json")]
+    #[arg(required_unless_present = "kafka", value_name = "REPORT.json")]
     pub reports: Vec<String>,
+    /// Also (or instead) the latest report snapshot of every sensor in --kafka-report-topic
+    /// (README, "Fleet"); --kafka-topic and the queue options do not apply here.
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
     /// Write the merged report to FILE; - is standard output.
     #[arg(long, value_name = "FILE")]
     pub report: Option<String>,
@@ -240,6 +244,46 @@ pub struct CommonArgs {
     /// address's vendor events after it was last seen (DHCP bindings last their lease).
     #[arg(long, value_name = "HOURS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=87_600))]
     pub identity_max_age: u32,
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+}
+
+/// Publishing to Kafka (README "Fleet").
+#[derive(Debug, Args, Clone, Default)]
+pub struct KafkaArgs {
+    /// Publish to Kafka: the brokers' HOST:PORT, comma-separated.
+    #[arg(long, value_name = "HOST:PORT,...", value_delimiter = ',')]
+    pub kafka: Vec<String>,
+    /// Topic for every event line, unchanged, keyed by the client's address.
+    #[arg(long, value_name = "TOPIC", requires = "kafka")]
+    pub kafka_topic: Option<String>,
+    /// Topic for report snapshots, keyed by --sensor: at each --report-interval (live) and
+    /// at the end of the run.
+    #[arg(long, value_name = "TOPIC", requires = "kafka")]
+    pub kafka_report_topic: Option<String>,
+    /// Reach the brokers over TLS (CA certificates from --kafka-ca, else the system's).
+    #[arg(long, requires = "kafka")]
+    pub kafka_tls: bool,
+    /// PEM file of the CA certificates that sign the brokers' certificates.
+    #[arg(long, value_name = "FILE", requires = "kafka_tls")]
+    pub kafka_ca: Option<PathBuf>,
+    /// SASL mechanism: plain, scram-sha-256 or scram-sha-512. The user is --kafka-user; the
+    /// password is read from the environment variable SHADOWDESK_KAFKA_PASSWORD, never from
+    /// the command line (which other users of the machine can read).
+    #[arg(long, value_name = "MECHANISM", requires = "kafka_user")]
+    pub kafka_sasl: Option<String>,
+    /// SASL user name (with --kafka-sasl).
+    #[arg(long, value_name = "USER", requires = "kafka_sasl")]
+    pub kafka_user: Option<String>,
+    /// Bytes of events waiting for the broker (suffix K, M or G); past it, events are
+    /// dropped and counted (`events_dropped_broker`).
+    #[arg(long, value_name = "SIZE", default_value = crate::kafka::DEFAULT_QUEUE,
+          value_parser = crate::kafka::parse_size)]
+    pub kafka_queue: usize,
+    /// Seconds the end of a run waits for queued events to reach the broker before counting
+    /// them as dropped.
+    #[arg(long, value_name = "SECS", default_value_t = crate::kafka::DEFAULT_FLUSH_SECS)]
+    pub kafka_flush_secs: u64,
 }
 
 #[derive(Debug, Args)]

@@ -53,6 +53,8 @@ pub struct Outputs<'a> {
     pub last_stats: Instant,
     /// Kernel and interface drops at the last `stats` event, to warn about new ones.
     pub last_drops: u64,
+    /// `--kafka`: every event line also goes to the broker.
+    pub kafka: Option<crate::kafka::Publisher>,
 }
 
 impl Consumer for Outputs<'_> {
@@ -63,13 +65,16 @@ impl Consumer for Outputs<'_> {
         if !identity && !self.filter.keeps(&obs, &self.agg.identity) {
             return;
         }
-        let want_line = self.events.is_some() && self.write_err.is_none();
+        let want_line = (self.events.is_some() && self.write_err.is_none()) || self.kafka.is_some();
         if self.agg.observe(&obs, want_line.then_some(&mut self.line)) && want_line {
-            if let Some(sink) = self.events.as_mut() {
+            if let Some(sink) = self.events.as_mut().filter(|_| self.write_err.is_none()) {
                 match sink.write_line(&self.line) {
                     Ok(()) => self.events_written += 1,
                     Err(e) => self.write_err = Some(e),
                 }
+            }
+            if let Some(k) = &self.kafka {
+                k.event(client_key(&obs).as_bytes(), &self.line);
             }
         }
     }
@@ -78,6 +83,17 @@ impl Consumer for Outputs<'_> {
         if let Some(l) = self.live {
             self.tick(l, counters);
         }
+    }
+}
+
+/// The Kafka key of an observation's event: the client's address, the host the event is
+/// about (a DNS answer goes to the client that asked; an identity fact names its address).
+fn client_key(obs: &Observation) -> String {
+    use crate::model::{IdentityWhat, What};
+    match &obs.what {
+        What::DnsAnswer { .. } => obs.dst.to_string(),
+        What::Identity(IdentityWhat::Claim(c)) => c.ip.to_string(),
+        _ => obs.src.to_string(),
     }
 }
 
@@ -133,9 +149,10 @@ impl Outputs<'_> {
             );
         }
         self.last_drops = drops;
-        let Some(sink) = self.events.as_mut() else {
+        if self.events.is_none() && self.kafka.is_none() {
             return;
-        };
+        }
+        let k = self.kafka.as_ref().map(|k| k.stats());
         let e = Event {
             ts: Timestamp(crate::time::wall_clock()),
             origin: event::Origin {
@@ -151,22 +168,36 @@ impl Outputs<'_> {
                 flows_evicted: counters.evicted.load(Ordering::Relaxed),
                 dropped_reassembly: counters.dropped.load(Ordering::Relaxed),
                 events_written: self.events_written,
+                events_published: k.map(|k| k.events_published),
+                events_dropped_broker: k.map(|k| k.events_dropped_broker),
             }),
         };
         self.line.clear();
         event::write(&mut self.line, &e);
-        if let Err(e) = sink.write_line(&self.line) {
-            self.write_err.get_or_insert(e);
+        if let Some(sink) = self.events.as_mut() {
+            if let Err(e) = sink.write_line(&self.line) {
+                self.write_err.get_or_insert(e);
+            }
+        }
+        if let Some(k) = &self.kafka {
+            let key = self.agg.sensor.as_deref().unwrap_or("stats");
+            k.event(key.as_bytes(), &self.line);
         }
     }
 
     fn rewrite_report(&self, l: &LiveSettings, counters: &LiveCounters, kernel: KernelStats) {
-        if self.report_path.is_none() && self.html_path.is_none() && self.csv_path.is_none() {
+        let kafka_reports = self.kafka.as_ref().filter(|k| k.wants_reports());
+        if self.report_path.is_none()
+            && self.html_path.is_none()
+            && self.csv_path.is_none()
+            && kafka_reports.is_none()
+        {
             return;
         }
         let stats = Stats {
             packets: counters.packets.load(Ordering::Relaxed),
             kernel: Some(kernel),
+            kafka: self.kafka.as_ref().map(|k| k.stats()),
             ..Stats::default()
         };
         let inputs: Vec<InputSummary> = l
@@ -181,6 +212,9 @@ impl Outputs<'_> {
             })
             .collect();
         let report = Report::build(&self.agg, self.catalog, &inputs, &stats, false, self.run);
+        if let Some(k) = kafka_reports {
+            k.report(report.to_bytes());
+        }
         if let Some(p) = self.report_path {
             if let Err(e) = output::write_report(p, &report) {
                 tracing::error!(path = p, error = %e, "writing the report");

@@ -704,6 +704,12 @@ pub struct LiveStats {
     pub dropped_reassembly: u64,
     /// Event lines written so far.
     pub events_written: u64,
+    /// `--kafka`: events the broker acknowledged so far (absent without `--kafka`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events_published: Option<u64>,
+    /// `--kafka`: events dropped so far because the queue to the broker was full.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events_dropped_broker: Option<u64>,
 }
 
 /// No field beyond those of the event's kind: in JSON Schema 2020-12 `unevaluatedProperties`
@@ -787,6 +793,8 @@ mod tests {
                 flows_evicted: 6,
                 dropped_reassembly: 8,
                 events_written: 7,
+                events_published: None,
+                events_dropped_broker: None,
             }),
         };
         let mut buf = Vec::new();

@@ -54,6 +54,7 @@ pub mod filter;
 pub mod findings;
 pub mod flow;
 pub mod html;
+pub mod kafka;
 pub mod memcap;
 pub mod merge;
 pub mod model;

@@ -517,6 +517,9 @@ pub struct RunStats<'a> {
     pub ip_datagrams_reassembled: u64,
     pub ip_fragments: u64,
     pub ip_fragments_dropped: FragmentDrops,
+    /// `--kafka`: events and report snapshots the broker acknowledged, and those dropped
+    /// (queue full, or still queued when the run ended); null without `--kafka`.
+    pub kafka: Option<crate::kafka::KafkaStats>,
     pub packets: u64,
     /// Packets not analysed, by reason.
     pub packets_skipped: BTreeMap<&'a str, u64>,
@@ -857,6 +860,7 @@ impl<'a> Report<'a> {
                     table_full: d.dropped_table_full,
                     timeout: d.dropped_timeout,
                 },
+                kafka: stats.kafka,
                 packets: stats.packets,
                 packets_skipped: stats.skipped.iter().map(|(k, n)| (*k, *n)).collect(),
                 packets_snapped: stats.snapped,

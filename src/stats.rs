@@ -22,6 +22,8 @@ pub struct Stats {
     pub defrag: DefragStats,
     /// Live capture: libpcap's counters at the end.
     pub kernel: Option<KernelStats>,
+    /// `--kafka`: what the publisher delivered and dropped, at the end.
+    pub kafka: Option<crate::kafka::KafkaStats>,
 }
 
 impl Stats {

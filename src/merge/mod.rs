@@ -35,8 +35,13 @@ pub fn read_report(path: &str) -> Result<owned::Report, Fatal> {
             MAX_REPORT_BYTES >> 20
         )));
     }
-    serde_json::from_slice(&bytes)
-        .map_err(|e| Fatal(format!("report {path}: not a shadowdesk report: {e}")))
+    parse_report(path, &bytes)
+}
+
+/// A report from its bytes (a file's, or a snapshot's from Kafka).
+pub fn parse_report(name: &str, bytes: &[u8]) -> Result<owned::Report, Fatal> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| Fatal(format!("report {name}: not a shadowdesk report: {e}")))
 }
 
 /// A flag the run was given (`--flag-visitors`, `--all-hosts`), from its command line.
@@ -93,6 +98,20 @@ pub fn run(a: MergeArgs) -> Result<u8, Fatal> {
     let mut reports = Vec::with_capacity(a.reports.len());
     for p in &a.reports {
         reports.push((p.clone(), read_report(p)?));
+    }
+    if let Some(o) = crate::kafka::Options::from_args(&a.kafka, None).map_err(Fatal)? {
+        let snaps = crate::kafka::fleet::latest_snapshots(&o).map_err(Fatal)?;
+        if snaps.is_empty() && reports.is_empty() {
+            return Err(Fatal(format!(
+                "kafka {}: no report snapshot in {}",
+                o.brokers.join(","),
+                o.report_topic.as_deref().unwrap_or("")
+            )));
+        }
+        for (sensor, bytes) in snaps {
+            let name = format!("kafka:{sensor}");
+            reports.push((name.clone(), parse_report(&name, &bytes)?));
+        }
     }
     let first = &reports[0];
     let want = settings(&first.1);

@@ -247,6 +247,8 @@ pub struct RunStats {
     pub ip_datagrams_reassembled: u64,
     pub ip_fragments: u64,
     pub ip_fragments_dropped: FragmentDrops,
+    #[serde(default)]
+    pub kafka: Option<crate::kafka::KafkaStats>,
     pub packets: u64,
     pub packets_skipped: BTreeMap<String, u64>,
     pub packets_snapped: u64,

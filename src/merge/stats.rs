@@ -8,6 +8,18 @@ use super::owned;
 /// report has them.
 pub fn add(a: &mut owned::RunStats, b: &owned::RunStats) {
     a.bytes += b.bytes;
+    a.kafka = match (a.kafka, b.kafka) {
+        (None, None) => None,
+        (x, y) => {
+            let (x, y) = (x.unwrap_or_default(), y.unwrap_or_default());
+            Some(crate::kafka::KafkaStats {
+                events_dropped_broker: x.events_dropped_broker + y.events_dropped_broker,
+                events_published: x.events_published + y.events_published,
+                reports_dropped: x.reports_dropped + y.reports_dropped,
+                reports_published: x.reports_published + y.reports_published,
+            })
+        }
+    };
     a.capture = match (a.capture.take(), &b.capture) {
         (None, None) => None,
         (x, y) => {

@@ -224,6 +224,7 @@ impl Merged {
                 ip_datagrams_reassembled: s.ip_datagrams_reassembled,
                 ip_fragments: s.ip_fragments,
                 ip_fragments_dropped: s.ip_fragments_dropped.clone(),
+                kafka: s.kafka,
                 packets: s.packets,
                 packets_skipped: s
                     .packets_skipped

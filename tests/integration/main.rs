@@ -24,6 +24,7 @@ mod html; // --html: the page in headless Chromium, against tshark truth; hostil
 mod identity; // identity events (DHCP, mDNS, NBNS, Kerberos, NTLM) vs tshark truth
 mod identity_join; // vendor events carry the device and user of EXPECTED.tsv (issue 13)
 mod ja4; // the ja4 fingerprint vs FoxIO's reference, and the client class
+mod kafka; // --kafka against a real broker (tansu), read back with kafka-python
 mod live; // shadowdesk live on a veth between namespaces, with real clients
 mod merge; // merge: reports of any split of real captures, merged in any order, give the whole scan
 mod pivot; // input, --sensor, rcode_name/qtype/min_ttl, tls_version/alpn vs tshark

@@ -297,7 +297,7 @@ pub(super) fn read_all(
             };
             // A clock read per 4096 records, a bar update every 100 ms: nothing measurable.
             if let Some(p) = &progress {
-                if core.stats.packets % 4096 == 0 && Instant::now() >= next_progress {
+                if core.stats.packets.is_multiple_of(4096) && Instant::now() >= next_progress {
                     next_progress = Instant::now() + PROGRESS_EVERY;
                     p.set(done + open.consumed());
                 }

@@ -222,7 +222,7 @@ pub(in crate::pipeline) fn read_merged(
                 }
             }
             if let Some(p) = &progress {
-                if core.stats.packets % 4096 == 0 && Instant::now() >= next_progress {
+                if core.stats.packets.is_multiple_of(4096) && Instant::now() >= next_progress {
                     next_progress = Instant::now() + PROGRESS_EVERY;
                     p.input(k + 1, &o.sum.path, None);
                     p.set(done + others + o.input.consumed());

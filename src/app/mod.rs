@@ -1,0 +1,73 @@
+//! Runs a command: validates the configuration, drives the pipeline, writes the outputs, and
+//! decides the exit status (see the README's table).
+
+use std::io::Write;
+
+use crate::cli::{Cli, Command};
+
+mod analyze;
+mod scan;
+mod setup;
+mod vendors;
+
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_UNSANCTIONED: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+
+/// A configuration or usage error: printed as one line, exit status 2.
+#[derive(Debug)]
+pub struct Fatal(pub String);
+
+pub fn run(cli: Cli) -> Result<u8, Fatal> {
+    match cli.command {
+        Command::Scan(a) => scan::scan(a),
+        Command::Live(a) => scan::live(a),
+        Command::Merge(a) => crate::merge::run(a),
+        Command::Vendors(a) => vendors::vendors(a),
+    }
+}
+
+/// Exit status after SIGINT: 128 + the signal number, as a shell reports it.
+pub const EXIT_SIGINT: u8 = 130;
+/// Exit status after SIGTERM.
+pub const EXIT_SIGTERM: u8 = 143;
+
+/// Whether an output path is where standard output goes: `-`, or a name of the same file
+/// (`/dev/stdout`, `/dev/fd/1`, the file stdout is redirected to). The summary then stays
+/// off stdout, which carries that output.
+pub(super) fn names_stdout(path: &str) -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::MetadataExt;
+    if path == "-" {
+        return true;
+    }
+    let Ok(fd) = std::io::stdout().as_fd().try_clone_to_owned() else {
+        return false;
+    };
+    let Ok(out) = std::fs::File::from(fd).metadata() else {
+        return false;
+    };
+    std::fs::metadata(path).is_ok_and(|m| m.dev() == out.dev() && m.ino() == out.ino())
+}
+
+/// How an output is named in an error: its path, or "standard output" for `-`.
+pub(super) fn output_name(p: &str) -> &str {
+    if p == "-" {
+        "standard output"
+    } else {
+        p
+    }
+}
+
+/// Writes text to standard output and flushes it, so a full disk (`> /dev/full`) is an error
+/// (exit status 2) rather than lost at exit. A closed pipe (`| head`) is not an error: the
+/// reader has what it wanted. The error reads "standard output: REASON".
+pub fn write_stdout(text: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("standard output: {e}"))
+        }
+        _ => Ok(()),
+    }
+}

@@ -336,9 +336,10 @@ pub fn findings(agg: &Aggregator<'_>, catalog: &Catalog) -> Vec<Finding> {
                 }
                 out.push(Finding {
                     message: format!(
-                        "{vendor}{} is in use by {} host(s) and the catalog lists no {} for it (policy line {line})",
+                        "{vendor}{} is in use by {} host{} and the catalog lists no {} for it (policy line {line})",
                         if unsanctioned { " (unsanctioned)" } else { "" },
                         hosts.len(),
+                        if hosts.len() == 1 { "" } else { "s" },
                         missing.join(", ")
                     ),
                     hosts,

@@ -6,7 +6,9 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SHADOWDESK_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        // rskafka says each failed connection attempt itself; the Kafka output says once
+        // when the broker goes away and when it is back (src/kafka/worker.rs).
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,rskafka=off"));
     // Warnings and errors in the style of `shadowdesk: error: ...` below, on lines of their
     // own above the progress bar (see `term`).
     tracing_subscriber::fmt()

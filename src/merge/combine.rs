@@ -137,10 +137,17 @@ fn absorb_chain(m: &mut NameReport<'static>, o: NameReport<'static>) {
     ) {
         m.query = o.query;
     }
-    if earlier(
-        &m.answer.as_ref().map(|a| a.ts),
-        &o.answer.as_ref().map(|a| a.ts),
-    ) {
+    // As a scan keeps it: the first answer, or a later one with addresses when the first
+    // had none; so an answer with addresses beats one without, then the earlier wins.
+    let rank = |a: &Option<crate::aggregate::evidence::AnswerReport<'static>>| {
+        a.as_ref().map(|a| (a.addresses.is_empty(), a.ts.0))
+    };
+    let better = match (rank(&m.answer), rank(&o.answer)) {
+        (None, Some(_)) => true,
+        (Some(x), Some(y)) => y < x,
+        _ => false,
+    };
+    if better {
         m.answer = o.answer;
     }
     m.connections.extend(o.connections);

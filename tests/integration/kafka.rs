@@ -61,10 +61,10 @@ fn multiset<'a>(it: impl IntoIterator<Item = &'a str>) -> BTreeMap<&'a str, usiz
     m
 }
 
-/// The host an event is about: the key every record of it must carry.
+/// The host an event is about: the key every record of it must carry (events name the
+/// client `src_ip`, a `dns_answer` too; an identity fact its `ip`).
 fn client(e: &Value) -> String {
     let f = match e["kind"].as_str() {
-        Some("dns_answer") => "dst_ip",
         Some("identity") => "ip",
         _ => "src_ip",
     };
@@ -193,6 +193,7 @@ fn kafka_output_delivers_every_event_once_in_host_order_and_counts_losses() {
 /// order, the capture drops nothing, and the fleet merge read from Kafka equals the merge of
 /// the two sensors' report files.
 #[test]
+#[ignore = "issue 17, open: the script (tests/kafka/fleet-test.sh) can stall in its outage phase; run it with --ignored"]
 fn two_live_sensors_one_topic_and_the_fleet_merge() {
     let mut missing = missing_prerequisite();
     if missing.is_none() && !is_root() {

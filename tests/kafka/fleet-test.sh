@@ -71,7 +71,7 @@ start_broker() {
 start_broker
 
 sensor() { # tag n
-    inhub "$bin" live -i "sdh$2$$" --sensor "site-$1" --events "$out/$1.events" \
+    inhub "$bin" live --no-summary -i "sdh$2$$" --sensor "site-$1" --events "$out/$1.events" \
         --report "$out/$1.report.json" --report-interval 1 \
         --kafka "$broker" --kafka-topic events --kafka-report-topic reports 2>"$out/$1.stderr" &
 }
@@ -112,7 +112,7 @@ wait "$sa"; echo $? >"$out/a.exit"
 wait "$sb"; echo $? >"$out/b.exit"
 set -e
 inhub $py "$here/consume.py" "$broker" events >"$out/consumed2"
-"$bin" merge "$out/a.report.json" "$out/b.report.json" --report "$out/merged.files.json" \
+"$bin" merge "$out/a.report.json" "$out/b.report.json" --report "$out/merged.files.json" >/dev/null \
     2>"$out/merge.files.stderr" || echo "merge of files failed: $?" >>"$out/merge.files.stderr"
-inhub "$bin" merge --kafka "$broker" --kafka-report-topic reports --report "$out/merged.kafka.json" \
+inhub "$bin" merge --kafka "$broker" --kafka-report-topic reports --report "$out/merged.kafka.json" >/dev/null \
     2>"$out/merge.kafka.stderr" || echo "merge --kafka failed: $?" >>"$out/merge.kafka.stderr"

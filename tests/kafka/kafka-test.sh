@@ -20,7 +20,7 @@ trap cleanup EXIT
 
 start_broker() {
     tansu broker --storage-engine memory://tansu/ --listener-url "tcp://$broker" \
-        --advertised-listener-url "tcp://$broker" >>"$out/broker.log" 2>&1 &
+        --advertised-listener-url "tcp://$broker" >>"$out/broker.log" 2>&1 3>&- &
     broker_pid=$!
     pids+=("$broker_pid")
     for _ in $(seq 100); do
@@ -34,7 +34,7 @@ start_broker() {
 # A: one scan, everything delivered.
 start_broker
 set +e
-"$bin" scan "$cap" -q --sensor sensor-a --events "$out/a.events" --report "$out/a.report.json" \
+"$bin" scan "$cap" -q --no-summary --sensor sensor-a --events "$out/a.events" --report "$out/a.report.json" \
     --kafka "$broker" --kafka-topic events --kafka-report-topic reports 2>"$out/a.stderr"
 echo $? >"$out/a.exit"
 set -e
@@ -44,7 +44,7 @@ $py "$here/consume.py" "$broker" reports >"$out/a.reports"
 # B: nothing listens on the port: a clear message, every event dropped and counted, exit 2.
 dead=$(free_port)
 set +e
-"$bin" scan "$cap" -q --events "$out/b.events" --report "$out/b.report.json" \
+"$bin" scan "$cap" -q --no-summary --events "$out/b.events" --report "$out/b.report.json" \
     --kafka "127.0.0.1:$dead" --kafka-topic events --kafka-flush-secs 2 2>"$out/b.stderr"
 echo $? >"$out/b.exit"
 set -e
@@ -57,13 +57,13 @@ set -e
 # and counted exactly.
 n=$(capinfos -c -M "$cap" | awk '/Number of packets/ {print $NF}')
 half=$((n / 2))
-editcap -r "$cap" "$out/c.first.pcap" "1-$half" >/dev/null
-editcap -r "$cap" "$out/c.second.pcap" "$((half + 1))-$n" >/dev/null
+editcap -F pcap -r "$cap" "$out/c.first.pcap" "1-$half" >/dev/null
+editcap -F pcap -r "$cap" "$out/c.second.pcap" "$((half + 1))-$n" >/dev/null
 outage() {
     local tag=$1 queue=$2
     rm -f "$out/$tag.fifo"
     mkfifo "$out/$tag.fifo"
-    "$bin" scan - -q --sensor "sensor-$tag" --events "$out/$tag.events" --report "$out/$tag.report.json" \
+    "$bin" scan - -q --no-summary --sensor "sensor-$tag" --events "$out/$tag.events" --report "$out/$tag.report.json" \
         --kafka "$broker" --kafka-topic events --kafka-queue "$queue" --kafka-flush-secs 30 \
         <"$out/$tag.fifo" 2>"$out/$tag.stderr" &
     local scan=$!

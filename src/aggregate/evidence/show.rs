@@ -198,18 +198,20 @@ impl<'a> ChainReport<'a> {
                 );
             }
             if n.connections_not_listed > 0 {
+                let n = n.connections_not_listed;
                 let _ = writeln!(
                     s,
-                    "         ... and {} more connection(s)",
-                    n.connections_not_listed
+                    "         ... and {n} more connection{}",
+                    if n == 1 { "" } else { "s" }
                 );
             }
         }
         if r.hostnames_not_listed > 0 {
+            let n = r.hostnames_not_listed;
             let _ = writeln!(
                 s,
-                "       chain:  ... and {} more hostname(s)",
-                r.hostnames_not_listed
+                "       chain:  ... and {n} more hostname{}",
+                if n == 1 { "" } else { "s" }
             );
         }
     }

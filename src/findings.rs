@@ -309,7 +309,7 @@ pub fn findings(agg: &Aggregator<'_>, catalog: &Catalog) -> Vec<Finding> {
     }
     // Certs, per vendor and statement: the hosts that operate or integrate with it, split by
     // whether it is sanctioned for them (the unsanctioned ones are the high finding).
-    for (vendor, uses) in crate::report::by_vendor(agg) {
+    for (vendor, uses) in crate::aggregate::by_vendor(agg) {
         let Some(v) = catalog.vendor(vendor) else {
             continue;
         };

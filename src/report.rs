@@ -601,7 +601,7 @@ fn kind_counts(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
 }
 
 mod build;
-pub use build::by_vendor;
+pub use crate::aggregate::by_vendor;
 
 #[cfg(test)]
 mod tests;

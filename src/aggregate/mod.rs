@@ -571,3 +571,14 @@ impl<'a> Aggregator<'a> {
         write
     }
 }
+
+/// The per-host state turned round (for the report, the summary and the findings): vendor id → the hosts that used it.
+pub fn by_vendor<'a>(agg: &'a Aggregator<'_>) -> BTreeMap<&'a str, Vec<(IpAddr, &'a Usage)>> {
+    let mut m: BTreeMap<&str, Vec<(IpAddr, &Usage)>> = BTreeMap::new();
+    for (ip, vendors) in &agg.hosts {
+        for (id, u) in vendors {
+            m.entry(id.as_str()).or_default().push((*ip, u));
+        }
+    }
+    m
+}

@@ -2,7 +2,6 @@
 //! rewrite): hosts, vendors, tenants, findings, counters.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::IpAddr;
 
 use crate::aggregate::{Aggregator, Usage, Visibility};
 use crate::catalog::Catalog;
@@ -302,15 +301,4 @@ impl<'a> Report<'a> {
 
 fn seconds(ns: i64) -> f64 {
     (ns as f64 / 1e8).round() / 10.0
-}
-
-/// The report turned round: vendor id → the hosts that used it.
-pub fn by_vendor<'a>(agg: &'a Aggregator<'_>) -> BTreeMap<&'a str, Vec<(IpAddr, &'a Usage)>> {
-    let mut m: BTreeMap<&str, Vec<(IpAddr, &Usage)>> = BTreeMap::new();
-    for (ip, vendors) in &agg.hosts {
-        for (id, u) in vendors {
-            m.entry(id.as_str()).or_default().push((*ip, u));
-        }
-    }
-    m
 }

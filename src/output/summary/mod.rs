@@ -4,11 +4,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
+use crate::aggregate::by_vendor;
 use crate::aggregate::roles::{Role, Verdict};
 use crate::aggregate::{Aggregator, Usage};
 use crate::catalog::Catalog;
 use crate::model::InputSummary;
-use crate::report::by_vendor;
 use crate::stats::Stats;
 use crate::time::{rfc3339, TsNanos};
 

@@ -248,6 +248,32 @@ pub struct CommonArgs {
     pub kafka: KafkaArgs,
 }
 
+/// Default bound of the queue between the aggregator and the broker. At the ~300 bytes of
+/// an event line this holds about 200,000 events: minutes of a busy office's traffic while a
+/// broker restarts, yet small next to the traffic budget (`--memcap`).
+pub const DEFAULT_QUEUE: &str = "64M";
+
+/// `--kafka-queue`: bytes, with an optional K, M or G suffix (powers of 1024).
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let (num, shift) = match t.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&t[..i], 10),
+        Some((i, 'm' | 'M')) => (&t[..i], 20),
+        Some((i, 'g' | 'G')) => (&t[..i], 30),
+        _ => (t, 0),
+    };
+    let n: usize = num
+        .parse()
+        .map_err(|_| format!("{s}: expected a size such as 64M, 512K or 100000"))?;
+    n.checked_shl(shift)
+        .filter(|v| *v >> shift == n && *v > 0)
+        .ok_or_else(|| format!("{s}: the size must be above 0 and below 2^64 bytes"))
+}
+/// Default time the end of a run waits for the queue to drain before counting the rest as
+/// dropped: long enough for a broker that is merely slow, short enough that a sensor told to
+/// stop does stop.
+pub const DEFAULT_FLUSH_SECS: u64 = 10;
+
 /// Publishing to Kafka (README "Fleet").
 #[derive(Debug, Args, Clone, Default)]
 pub struct KafkaArgs {
@@ -277,12 +303,12 @@ pub struct KafkaArgs {
     pub kafka_user: Option<String>,
     /// Bytes of events waiting for the broker (suffix K, M or G); past it, events are
     /// dropped and counted (`events_dropped_broker`).
-    #[arg(long, value_name = "SIZE", default_value = crate::kafka::DEFAULT_QUEUE,
-          value_parser = crate::kafka::parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = DEFAULT_QUEUE,
+          value_parser = parse_size)]
     pub kafka_queue: usize,
     /// Seconds the end of a run waits for queued events to reach the broker before counting
     /// them as dropped.
-    #[arg(long, value_name = "SECS", default_value_t = crate::kafka::DEFAULT_FLUSH_SECS)]
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_FLUSH_SECS)]
     pub kafka_flush_secs: u64,
 }
 
@@ -299,6 +325,19 @@ pub struct VendorsArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_parse_with_binary_suffixes() {
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("512k"), Ok(512 << 10));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("100000"), Ok(100_000));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("M").is_err());
+        assert!(parse_size("-1K").is_err());
+        assert!(parse_size("99999999999999999999G").is_err());
+        assert!(parse_size("17179869184G").is_err());
+    }
 
     fn live(args: &[&str]) -> Result<LiveArgs, clap::Error> {
         let argv = ["shadowdesk", "live", "-i", "eth0"].iter().chain(args);

@@ -49,6 +49,7 @@ pub mod defrag;
 pub mod dispatch;
 pub mod escape;
 pub mod event;
+pub mod exit;
 pub mod exposure;
 pub mod filter;
 pub mod findings;

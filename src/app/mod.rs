@@ -1,8 +1,6 @@
 //! Runs a command: validates the configuration, drives the pipeline, writes the outputs, and
 //! decides the exit status (see the README's table).
 
-use std::io::Write;
-
 use crate::cli::{Cli, Command};
 
 mod analyze;
@@ -10,13 +8,8 @@ mod scan;
 mod setup;
 mod vendors;
 
-pub const EXIT_OK: u8 = 0;
-pub const EXIT_UNSANCTIONED: u8 = 1;
-pub const EXIT_ERROR: u8 = 2;
-
-/// A configuration or usage error: printed as one line, exit status 2.
-#[derive(Debug)]
-pub struct Fatal(pub String);
+pub use crate::exit::{Fatal, EXIT_ERROR, EXIT_OK, EXIT_UNSANCTIONED};
+pub use crate::output::write_stdout;
 
 pub fn run(cli: Cli) -> Result<u8, Fatal> {
     match cli.command {
@@ -56,18 +49,5 @@ pub(super) fn output_name(p: &str) -> &str {
         "standard output"
     } else {
         p
-    }
-}
-
-/// Writes text to standard output and flushes it, so a full disk (`> /dev/full`) is an error
-/// (exit status 2) rather than lost at exit. A closed pipe (`| head`) is not an error: the
-/// reader has what it wanted. The error reads "standard output: REASON".
-pub fn write_stdout(text: &str) -> Result<(), String> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(format!("standard output: {e}"))
-        }
-        _ => Ok(()),
     }
 }

@@ -11,8 +11,8 @@ mod summary;
 mod tests;
 mod view;
 
-use crate::app::{Fatal, EXIT_OK, EXIT_UNSANCTIONED};
 use crate::cli::MergeArgs;
+use crate::exit::{Fatal, EXIT_OK, EXIT_UNSANCTIONED};
 use crate::report::{MergedReport, RunInfo};
 
 pub use combine::Merged;
@@ -208,7 +208,7 @@ pub fn run(a: MergeArgs) -> Result<u8, Fatal> {
     if on_stdout.is_empty() {
         let mut text = summary::text(&report, &rules);
         text.push_str(&crate::baseline::summary(&report));
-        crate::app::write_stdout(&text)
+        crate::output::write_stdout(&text)
             .map_err(|e| Fatal(format!("writing the summary to {e}")))?;
     }
     if report.inputs.iter().any(|i| i.error.is_some()) {

@@ -182,3 +182,14 @@ impl Sink {
 pub fn write_report(path: &str, report: &Report<'_>) -> io::Result<()> {
     crate::outfile::write_whole(path, &report.to_bytes())
 }
+
+/// Writes text to standard output and flushes it, so a full disk (`> /dev/full`) is an error
+/// (exit status 2) rather than lost at exit. A closed pipe (`| head`) is not an error: the
+/// reader has what it wanted. The error reads "standard output: REASON".
+pub fn write_stdout(text: &str) -> Result<(), String> {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(format!("standard output: {e}")),
+        _ => Ok(()),
+    }
+}

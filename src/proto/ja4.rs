@@ -64,7 +64,7 @@ pub struct Client {
     /// presentation form of wire names.
     pub alpn: Vec<String>,
     /// Every cipher suite offered is weak: the class of the first (see
-    /// [`crate::exposure::weak_suites_only`]).
+    /// [`super::suites::weak_suites_only`]).
     pub weak_suites_only: Option<&'static str>,
 }
 
@@ -95,7 +95,7 @@ pub fn is_grease(v: u16) -> bool {
 /// The fingerprint of a ClientHello from its legacy version, cipher suites and raw extension
 /// block.
 pub fn client(legacy_version: u16, ciphers: &[u16], extensions: &[u8]) -> Client {
-    let weak_suites_only = crate::exposure::weak_suites_only(ciphers);
+    let weak_suites_only = super::suites::weak_suites_only(ciphers);
     let mut grease = ciphers.iter().any(|c| is_grease(*c));
     let ciphers: Vec<u16> = ciphers
         .iter()

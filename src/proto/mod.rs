@@ -12,6 +12,7 @@ pub mod nbns;
 pub mod ntlm;
 pub mod preamble;
 pub mod quic;
+pub mod suites;
 pub mod tls;
 pub mod tls_server;
 

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use crate::aggregate::roles::{decide, OursBy, Role, Verdict};
 use crate::event::{Strength, Timestamp};
 use crate::report::{
-    EncryptedDnsUse, EndpointEvidence, Host, HostIdentity, HostVendor, Input, Report, RoleEvidence,
-    RunInfo, RunStats, TenantOwner, TenantOwnership, VendorHost, VendorUse,
+    EncryptedDnsUse, Host, HostIdentity, HostVendor, Input, Report, RoleEvidence, RunInfo,
+    RunStats, TenantOwner, TenantOwnership, VendorHost, VendorUse,
 };
 
 use super::combine::{Merged, Vendor};
@@ -283,30 +283,7 @@ impl Merged {
             new_hostnames: None,
             new_since_baseline: None,
             role: verdict.role.into(),
-            role_evidence: RoleEvidence {
-                endpoints: v
-                    .evidence
-                    .by
-                    .iter()
-                    .map(|((ep, client, tenant), s)| EndpointEvidence {
-                        bytes_down: s.bytes_down,
-                        bytes_up: s.bytes_up,
-                        client: client.as_str(),
-                        connections: s.connections,
-                        endpoint: ep.as_str(),
-                        events: s.events,
-                        longest_s: seconds(s.longest_ns),
-                        most_client_bursts: s.most_bursts,
-                        names: s.names.iter().cloned().collect(),
-                        sessions_ended: s.ended,
-                        sustained_sessions: s.sustained,
-                        tenant: (!tenant.is_empty()).then(|| tenant.clone()),
-                        total_s: seconds(s.total_ns),
-                    })
-                    .collect(),
-                ja4: v.evidence.ja4.iter().cloned().collect(),
-                reasons: verdict.reasons,
-            },
+            role_evidence: RoleEvidence::of(&v.evidence, verdict.reasons),
             sanctioned: v.sanctioned,
             strength: Strength::of(v.strong),
             tenant_ownership: v
@@ -330,9 +307,4 @@ impl Merged {
             vendor: id,
         }
     }
-}
-
-/// As the report writes durations: seconds, to 0.1 s.
-fn seconds(ns: i64) -> f64 {
-    (ns as f64 / 1e8).round() / 10.0
 }

@@ -78,30 +78,7 @@ impl<'a> Report<'a> {
                                 region_by: region.map(|r| r.pattern.as_str()),
                                 region_ok: policy.requirements.region_ok(id, region_code),
                                 role: verdict.role.into(),
-                                role_evidence: RoleEvidence {
-                                    endpoints: u
-                                        .evidence
-                                        .by
-                                        .iter()
-                                        .map(|((ep, client, tenant), s)| EndpointEvidence {
-                                            bytes_down: s.bytes_down,
-                                            bytes_up: s.bytes_up,
-                                            client: client.as_str(),
-                                            connections: s.connections,
-                                            endpoint: ep.as_str(),
-                                            events: s.events,
-                                            longest_s: seconds(s.longest_ns),
-                                            most_client_bursts: s.most_bursts,
-                                            names: s.names.iter().cloned().collect(),
-                                            sessions_ended: s.ended,
-                                            sustained_sessions: s.sustained,
-                                            tenant: (!tenant.is_empty()).then(|| tenant.clone()),
-                                            total_s: seconds(s.total_ns),
-                                        })
-                                        .collect(),
-                                    ja4: u.evidence.ja4.iter().cloned().collect(),
-                                    reasons: verdict.reasons,
-                                },
+                                role_evidence: RoleEvidence::of(&u.evidence, verdict.reasons),
                                 tenant_ownership: u
                                     .tenants
                                     .iter()
@@ -301,4 +278,34 @@ impl<'a> Report<'a> {
 
 fn seconds(ns: i64) -> f64 {
     (ns as f64 / 1e8).round() / 10.0
+}
+
+impl RoleEvidence {
+    /// A host and vendor's role evidence as the report writes it: a scan's from the
+    /// aggregator, a merge's from the combined parts (the same `Evidence` type).
+    pub fn of(e: &crate::aggregate::roles::Evidence, reasons: Vec<String>) -> RoleEvidence {
+        RoleEvidence {
+            endpoints: e
+                .by
+                .iter()
+                .map(|((ep, client, tenant), s)| EndpointEvidence {
+                    bytes_down: s.bytes_down,
+                    bytes_up: s.bytes_up,
+                    client: client.as_str(),
+                    connections: s.connections,
+                    endpoint: ep.as_str(),
+                    events: s.events,
+                    longest_s: seconds(s.longest_ns),
+                    most_client_bursts: s.most_bursts,
+                    names: s.names.iter().cloned().collect(),
+                    sessions_ended: s.ended,
+                    sustained_sessions: s.sustained,
+                    tenant: (!tenant.is_empty()).then(|| tenant.clone()),
+                    total_s: seconds(s.total_ns),
+                })
+                .collect(),
+            ja4: e.ja4.iter().cloned().collect(),
+            reasons,
+        }
+    }
 }

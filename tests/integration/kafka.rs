@@ -193,7 +193,6 @@ fn kafka_output_delivers_every_event_once_in_host_order_and_counts_losses() {
 /// order, the capture drops nothing, and the fleet merge read from Kafka equals the merge of
 /// the two sensors' report files.
 #[test]
-#[ignore = "issue 17, open: the script (tests/kafka/fleet-test.sh) can stall in its outage phase; run it with --ignored"]
 fn two_live_sensors_one_topic_and_the_fleet_merge() {
     let mut missing = missing_prerequisite();
     if missing.is_none() && !is_root() {

@@ -30,6 +30,9 @@ cleanup() {
 }
 trap cleanup EXIT
 inhub() { ip netns exec "$hub" "$@"; }
+# For a process the script signals later: `ip netns exec` execs the command, so `$!` of this is
+# the process itself (with the function, `$!` would be a subshell and the signal would miss it).
+hubx=(ip netns exec "$hub")
 
 for ns in "$hub" "$a" "$b"; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
 site() { # ns n: veth sdkN$$ in the site, sdhN$$ in the hub
@@ -57,7 +60,7 @@ done
 port=$(inhub $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 broker=127.0.0.1:$port
 start_broker() {
-    inhub tansu broker --storage-engine memory://tansu/ --listener-url "tcp://$broker" \
+    "${hubx[@]}" tansu broker --storage-engine memory://tansu/ --listener-url "tcp://$broker" \
         --advertised-listener-url "tcp://$broker" >>"$out/broker.log" 2>&1 &
     broker_pid=$!
     pids+=("$broker_pid")
@@ -73,7 +76,7 @@ start_broker() {
 start_broker
 
 sensor() { # tag n
-    inhub "$bin" live --no-summary -i "sdh$2$$" --sensor "site-$1" --events "$out/$1.events" \
+    "${hubx[@]}" "$bin" live --no-summary -i "sdh$2$$" --sensor "site-$1" --events "$out/$1.events" \
         --report "$out/$1.report.json" --report-interval 1 \
         --kafka "$broker" --kafka-topic events --kafka-report-topic reports 2>"$out/$1.stderr" &
 }

@@ -150,7 +150,7 @@ fn a_client_seen_by_two_sensors_is_one_host_with_both_sensors_counts() {
     let a = scan(&p("a.json"), &[p("a-exposure.pcap"), p("a-desks.pcap")]);
     let b = scan(
         &p("b.json"),
-        &[p("b-exposure.pcap"), weak, p("b-desks.pcap")],
+        &[p("b-exposure.pcap"), weak.clone(), p("b-desks.pcap")],
     );
     let o = run(&[
         "merge",
@@ -317,5 +317,25 @@ fn a_client_seen_by_two_sensors_is_one_host_with_both_sensors_counts() {
         }
         assert_eq!(got, want, "{k}");
     }
+
+    // The summary's last two sections read as a scan of all five files writes them.
+    let tail = |args: &[&str]| -> String {
+        let o = run(args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let t = String::from_utf8_lossy(&o.stdout).into_owned();
+        let at = t.find("\nEXPOSURES (").expect("an EXPOSURES section");
+        assert!(t.contains("\nSELF-HOSTED HELP DESKS\n"), "{t}");
+        t[at..].to_owned()
+    };
+    let (ae, be, ad, bd) = (
+        p("a-exposure.pcap"),
+        p("b-exposure.pcap"),
+        p("a-desks.pcap"),
+        p("b-desks.pcap"),
+    );
+    assert_eq!(
+        tail(&["merge", &p("a.json"), &p("b.json")]),
+        tail(&["scan", &ae, &be, &weak, &ad, &bd])
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -55,7 +55,7 @@ fn host<'a>(r: &'a Value, ip: &str) -> Option<&'a Value> {
         .find(|h| h["ip"] == ip)
 }
 
-fn by<'a>(list: &'a Value, key: impl Fn(&Value) -> String) -> BTreeMap<String, &'a Value> {
+fn by(list: &Value, key: impl Fn(&Value) -> String) -> BTreeMap<String, &Value> {
     list.as_array()
         .into_iter()
         .flatten()

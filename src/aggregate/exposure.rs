@@ -16,7 +16,7 @@ use crate::time::TsNanos;
 
 /// Distinct exposures kept per host and vendor: the kinds are few, but the credential names
 /// come from the wire, so a hostile client could mint new ones forever.
-const MAX_EXPOSURES: usize = 32;
+pub const MAX_EXPOSURES: usize = 32;
 
 /// What tells one exposure of a host and vendor from another.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -21,10 +21,10 @@ use crate::time::TsNanos;
 /// reaches this (a response whose request was forgotten still counts, without a name).
 const MAX_CONNS: usize = 65_536;
 /// Instances kept (product, server, port): an organisation runs a handful.
-const MAX_INSTANCES: usize = 1024;
+pub const MAX_INSTANCES: usize = 1024;
 /// Names and client hosts kept per instance; more are counted.
-const MAX_NAMES: usize = 16;
-const MAX_CLIENTS: usize = 256;
+pub const MAX_NAMES: usize = 16;
+pub const MAX_CLIENTS: usize = 256;
 
 type Conn = (IpAddr, u16, IpAddr, u16);
 

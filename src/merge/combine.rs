@@ -38,6 +38,7 @@ pub struct Merged {
     pub region_ok: BTreeMap<(String, String), Option<bool>>,
     /// The reports' policy findings, one per finding with the hosts joined.
     pub findings: BTreeMap<FindingKey, crate::findings::Finding>,
+    pub self_hosted: super::selfhosted::SelfHosted,
 }
 
 /// What makes two reports' findings one: the same statement about the same thing.
@@ -122,6 +123,7 @@ pub struct Vendor {
     /// report, the names first seen earliest (at most `MAX_CHAIN_NAMES`).
     pub chain: BTreeMap<String, NameReport<'static>>,
     pub chain_not_listed: u64,
+    pub exposures: super::exposure::Exposures,
 }
 
 /// One part's chain of a name joined to the others'.
@@ -205,6 +207,7 @@ impl Merged {
     /// Adds one report.
     pub fn add(&mut self, r: &owned::Report) -> Result<(), Bad> {
         self.interrupted |= r.interrupted;
+        self.self_hosted.add(&r.self_hosted)?;
         self.hosts_not_listed += r.hosts_not_listed;
         self.inputs.extend(r.inputs.iter().cloned());
         super::stats::add(&mut self.stats, &r.stats);
@@ -401,6 +404,7 @@ impl Vendor {
             union_capped(&mut m.names, &s.names, MAX_NAMES);
         }
         union_capped(&mut self.evidence.ja4, &o.evidence.ja4, MAX_JA4);
+        self.exposures.absorb(o.exposures);
         self.chain_not_listed += o.chain_not_listed;
         for (name, c) in o.chain {
             match self.chain.get_mut(&name) {
@@ -470,6 +474,7 @@ fn vendor(v: &owned::HostVendor) -> Result<Vendor, Bad> {
             .evidence_chain
             .as_ref()
             .map_or(0, |c| c.hostnames_not_listed),
+        exposures: super::exposure::Exposures::read(&v.exposures, v.exposures_not_listed)?,
     })
 }
 

@@ -4,7 +4,9 @@
 //! the README ("Splitting an archive across machines").
 
 mod combine;
+mod exposure;
 mod owned;
+mod selfhosted;
 mod stats;
 mod summary;
 #[cfg(test)]
@@ -125,24 +127,6 @@ pub fn run(a: MergeArgs) -> Result<u8, Fatal> {
             )));
         }
     }
-    // Exposures and self-hosted help desks are not combined by this version: say so rather
-    // than drop them silently.
-    let unmerged: usize = reports
-        .iter()
-        .map(|(_, r)| {
-            r.self_hosted.len()
-                + r.hosts
-                    .iter()
-                    .flat_map(|h| &h.vendors)
-                    .map(|v| v.exposures.len())
-                    .sum::<usize>()
-        })
-        .sum();
-    if unmerged > 0 {
-        tracing::warn!(
-            "merge: {unmerged} exposure and self-hosted entries of the reports are not carried into the merged report (not merged yet); read them in the reports themselves"
-        );
-    }
     let flag_visitors = had_flag(&first.1, "--flag-visitors");
     let all_hosts = had_flag(&first.1, "--all-hosts");
 
@@ -153,6 +137,13 @@ pub fn run(a: MergeArgs) -> Result<u8, Fatal> {
             .map_err(|e| Fatal(format!("report {p}: {e}")))?;
     }
     merged.finish(all_hosts);
+    if merged.self_hosted.not_listed() > 0 {
+        // A scan past the same cap says nothing in the report either.
+        tracing::warn!(
+            not_listed = merged.self_hosted.not_listed(),
+            "merge: more self-hosted help desks than a report lists; the ones first seen latest are left out"
+        );
+    }
 
     let mut sources: Vec<MergedReport> = reports
         .iter()

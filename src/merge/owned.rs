@@ -28,9 +28,9 @@ pub struct Report {
     pub meta: Meta,
     #[serde(default)]
     pub policy_findings: Vec<crate::findings::Finding>,
-    /// Not merged yet: counted, and the merge says so.
+    /// Absent in reports written before self-hosted help desks were recognised.
     #[serde(default)]
-    pub self_hosted: Vec<serde_json::Value>,
+    pub self_hosted: Vec<SelfHostedUse>,
     pub stats: RunStats,
     pub tenants: Vec<TenantOwnership>,
     pub vendors: Vec<VendorUse>,
@@ -99,9 +99,9 @@ pub struct HostVendor {
     pub events_by_kind: BTreeMap<Kind, u64>,
     #[serde(default)]
     pub evidence_chain: Option<crate::aggregate::evidence::ChainReport<'static>>,
-    /// Not merged yet: counted, and the merge says so (README, "Splitting an archive").
+    /// Absent when none (and in reports written before exposures were found).
     #[serde(default)]
-    pub exposures: Vec<serde_json::Value>,
+    pub exposures: Vec<ExposureUse>,
     #[serde(default)]
     pub exposures_not_listed: u64,
     pub first_seen: Timestamp,
@@ -127,6 +127,61 @@ pub struct HostVendor {
     pub tenant_ownership: Vec<TenantOwner>,
     pub tenants: BTreeSet<String>,
     pub vendor: String,
+}
+
+/// One kind of exposure of a host towards a vendor ([`crate::aggregate::exposure::ExposureUse`]).
+/// The names of kinds, reasons and methods are read as text and checked when combined, as
+/// `decided_by` and the endpoint roles are.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExposureUse {
+    pub exposure: String,
+    pub credential: Option<String>,
+    pub credential_name: Option<String>,
+    pub reason: Option<String>,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    pub count: u64,
+    pub example_host: String,
+    pub example_method: Option<String>,
+    pub example_path: Option<String>,
+    pub tls_version: Option<TlsVersion>,
+    pub weak_suite: Option<String>,
+}
+
+/// [`crate::event::TlsVersion`] read back: a name (`1.2`) or a number.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum TlsVersion {
+    Name(String),
+    Number(u16),
+}
+
+/// A self-hosted help desk ([`crate::aggregate::selfhosted::SelfHostedUse`]).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelfHostedUse {
+    pub product: String,
+    pub product_name: String,
+    pub server_ip: IpAddr,
+    pub server_port: u16,
+    pub server_names: Vec<String>,
+    pub hosts: Vec<IpAddr>,
+    pub hosts_not_listed: u64,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    pub signatures: Vec<SignatureShown>,
+    pub certificate_names: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignatureShown {
+    pub field: String,
+    #[serde(rename = "match")]
+    pub how: String,
+    pub pattern: String,
+    pub source: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -117,5 +117,62 @@ pub fn text(r: &Report<'_>, rules: &Rules) -> String {
             );
         }
     }
+    insecure(r, &mut s);
     s
+}
+
+/// The scan's last two sections, in its words ([`crate::aggregate::selfhosted::summary`]):
+/// exposures per host and vendor, then the self-hosted help desks; nothing when none.
+fn insecure(r: &Report<'_>, s: &mut String) {
+    let exposed: Vec<_> = r
+        .hosts
+        .iter()
+        .flat_map(|h| h.vendors.iter().map(move |v| (h.ip, v)))
+        .filter(|(_, v)| !v.exposures.is_empty())
+        .collect();
+    if !exposed.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nEXPOSURES (insecure integrations; names only, never the secret)"
+        );
+        for (ip, v) in exposed {
+            for x in &v.exposures {
+                let what = match (x.credential, x.reason) {
+                    (Some(c), _) => format!(
+                        "{} {}{}",
+                        x.exposure.as_str(),
+                        c.as_str(),
+                        x.credential_name
+                            .map(|n| format!(" ({})", crate::escape::text(n)))
+                            .unwrap_or_default()
+                    ),
+                    (_, Some(why)) => format!("{} {}", x.exposure.as_str(), why.as_str()),
+                    _ => x.exposure.as_str().to_owned(),
+                };
+                let _ = writeln!(
+                    s,
+                    "  !! {:<15} {:<16} {what:<44} x{:<4} e.g. {}{}",
+                    ip.to_string(),
+                    v.vendor,
+                    x.count,
+                    x.example_host,
+                    x.example_path.unwrap_or_default()
+                );
+            }
+        }
+    }
+    if !r.self_hosted.is_empty() {
+        let _ = writeln!(s, "\nSELF-HOSTED HELP DESKS");
+        for x in &r.self_hosted {
+            let _ = writeln!(
+                s,
+                "  {:<24} {}:{:<5} {:<28} {} host(s)",
+                x.product_name,
+                x.server_ip,
+                x.server_port,
+                x.server_names.join(", "),
+                x.hosts.len() as u64 + x.hosts_not_listed
+            );
+        }
+    }
 }

@@ -209,7 +209,7 @@ impl Merged {
             interrupted: self.interrupted,
             meta: run.meta(),
             policy_findings: self.findings.values().cloned().collect(),
-            self_hosted: Vec::new(),
+            self_hosted: self.self_hosted.listed(),
             stats: RunStats {
                 bytes: s.bytes,
                 capture: s.capture.clone(),
@@ -262,8 +262,8 @@ impl Merged {
             .saturating_sub(crate::aggregate::evidence::MAX_CHAIN_NAMES);
         chain.truncate(crate::aggregate::evidence::MAX_CHAIN_NAMES);
         HostVendor {
-            exposures: Vec::new(),
-            exposures_not_listed: 0,
+            exposures: v.exposures.listed(),
+            exposures_not_listed: v.exposures.not_listed(),
             evidence_chain: crate::aggregate::evidence::ChainReport {
                 hostnames: chain.into_iter().cloned().collect(),
                 hostnames_not_listed: v.chain_not_listed + past as u64,

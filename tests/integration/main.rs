@@ -27,6 +27,7 @@ mod ja4; // the ja4 fingerprint vs FoxIO's reference, and the client class
 mod kafka; // --kafka against a real broker (tansu), read back with kafka-python
 mod live; // shadowdesk live on a veth between namespaces, with real clients
 mod merge; // merge: reports of any split of real captures, merged in any order, give the whole scan
+mod merge_sensors; // merge: a client two sensors saw is one host with both sensors' counts, exposures, help desks
 mod pivot; // input, --sensor, rcode_name/qtype/min_ttl, tls_version/alpn vs tshark
 mod reader; // our pcap/pcapng reader gives the records libpcap gives
 mod regions; // data regions, require-region and require-cert on captures/regions (issue 16)

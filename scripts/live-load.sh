@@ -3,7 +3,7 @@
 # (--topspeed) onto one end of a veth pair while `shadowdesk live` listens on the other end in
 # its own network namespace, then compares what live saw with what `scan` finds in the file.
 #
-#   scripts/live-load.sh [CAPTURE] [--ndpi] [--probes N] [LIVE OPTIONS...]
+#   scripts/live-load.sh [CAPTURE] [--ndpi] [--kafka] [--probes N] [LIVE OPTIONS...]
 #
 # CAPTURE defaults to the benchmark capture of scripts/bench.sh (recorded when missing).
 # LIVE OPTIONS go to `shadowdesk live` as they are (e.g. --immediate, --buffer-mib 16).
@@ -11,7 +11,9 @@
 # DNS observations live found. Then, on the now quiet link, it sends N (default 20) DNS
 # queries, each at a random moment, and times how long each takes to appear in the events
 # file (the event latency). With --ndpi it replays the capture once more with ndpiReader
-# listening instead, and prints its packet and drop counts.
+# listening instead, and prints its packet and drop counts. With --kafka, live also publishes
+# every event to a tansu broker on the listener's loopback (as issue 17's fleet does), and the
+# script prints what was published, what was dropped and what a consumer read back.
 # Needs root. Only the two namespaces it makes see the replayed frames.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,10 +22,11 @@ if [ $# -gt 0 ] && [[ $1 != -* ]]; then
     capture=$1
     shift
 fi
-ndpi=0 probes=20 extra=()
+ndpi=0 kafka=0 probes=20 extra=()
 while [ $# -gt 0 ]; do
     case $1 in
         --ndpi) ndpi=1 ;;
+        --kafka) kafka=1 ;;
         --probes) probes=$2; shift ;;
         *) extra+=("$1") ;;
     esac
@@ -34,6 +37,7 @@ need=()
 command -v tcpreplay >/dev/null || need+=(tcpreplay)
 command -v ip >/dev/null || need+=(iproute2)
 ((ndpi == 0)) || command -v ndpiReader >/dev/null || need+=(libndpi-bin)
+((kafka == 0)) || command -v tansu >/dev/null || { echo "live-load: --kafka needs tansu (see .ci/run)" >&2; exit 1; }
 if ((${#need[@]})); then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
@@ -45,9 +49,10 @@ if [ ! -s "$capture" ]; then
 fi
 out=$(mktemp -d)
 tx=sdload-tx-$$ rx=sdload-rx-$$ txif=sdlt$$ rxif=sdlr$$
-sd="" nd=""
+sd="" nd="" kb=""
 cleanup() {
     [ -z "$sd" ] || kill -TERM "$sd" 2>/dev/null || true
+    [ -z "$kb" ] || kill "$kb" 2>/dev/null || true
     [ -z "$nd" ] || kill -INT "$nd" 2>/dev/null || true
     ip netns del "$tx" 2>/dev/null || true
     ip netns del "$rx" 2>/dev/null || true
@@ -120,6 +125,19 @@ replay() { # OUTFILE: replays the capture, prints start and end times
     echo "$s $e"
 }
 
+if ((kafka)); then
+    ip -n "$rx" link set lo up
+    port=$(ip netns exec "$rx" python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    ip netns exec "$rx" tansu broker --storage-engine memory://tansu/ --listener-url "tcp://127.0.0.1:$port" \
+        --advertised-listener-url "tcp://127.0.0.1:$port" >"$out/broker.log" 2>&1 &
+    kb=$!
+    for _ in $(seq 100); do
+        ip netns exec "$rx" python3 -c "import socket; socket.create_connection(('127.0.0.1',$port),0.2)" 2>/dev/null && break
+        sleep 0.1
+    done
+    ip netns exec "$rx" tansu topic create --broker "tcp://127.0.0.1:$port" --partitions 3 events >>"$out/broker.log" 2>&1
+    extra+=(--kafka "127.0.0.1:$port" --kafka-topic events)
+fi
 ip netns exec "$rx" "$bin" live -i "$rxif" --events "$out/live-events.ndjson" --report "$out/live-report.json" \
     --stats-interval 5 --report-interval 3600 "${extra[@]}" 2>"$out/live.stderr" &
 sd=$!
@@ -133,8 +151,20 @@ wait "$pr"
 sleep 3
 probe "on the quiet link" "$probes" >"$out/latency.txt"
 kill -TERM "$sd"
-wait "$sd"
+wait "$sd" || echo "live exited with status $?"
 sd=""
+if ((kafka)); then
+    ip netns exec "$rx" /usr/bin/python3 tests/kafka/consume.py "127.0.0.1:$port" events >"$out/consumed"
+    python3 - "$out" <<'PY'
+import json, sys
+out = sys.argv[1]
+k = json.load(open(f"{out}/live-report.json"))["stats"].get("kafka") or {}
+lines = sum(1 for _ in open(f"{out}/live-events.ndjson"))
+got = sum(1 for _ in open(f"{out}/consumed"))
+print(f"kafka:             {lines} events in the file, {k.get('events_published')} published, "
+      f"{k.get('events_dropped_broker')} dropped, {got} read back from the topic")
+PY
+fi
 "$bin" scan -q --events "$out/scan-events.ndjson" --report "$out/scan-report.json" "$capture"
 
 python3 - "$out" "$start" "$end" <<'PY'

@@ -18,8 +18,6 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
 use rskafka::client::{Credentials, SaslConfig};
-use schemars::JsonSchema;
-use serde::Serialize;
 
 /// How to reach the broker and what to publish.
 #[derive(Clone)]
@@ -149,19 +147,8 @@ pub fn tls(ca: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, String> {
     Ok(Arc::new(config))
 }
 
-/// What the publisher did: in the report's `stats.kafka` and, live, in `stats` events.
-#[derive(Clone, Copy, Debug, Default, Serialize, serde::Deserialize, JsonSchema, PartialEq, Eq)]
-#[schemars(deny_unknown_fields)]
-pub struct KafkaStats {
-    /// Events refused because the queue was full, or still queued when the run ended and
-    /// the flush time ran out. Every event is either published or counted here.
-    pub events_dropped_broker: u64,
-    /// Events the broker acknowledged (acks=all).
-    pub events_published: u64,
-    /// Report snapshots given up (same rules as events).
-    pub reports_dropped: u64,
-    pub reports_published: u64,
-}
+/// The counters live with the run's other counters, which the report reads.
+pub use crate::stats::KafkaStats;
 
 /// Shared between the publishing thread and the aggregator.
 #[derive(Default)]

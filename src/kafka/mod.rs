@@ -6,6 +6,7 @@
 //! (`acks=all`, which rskafka always asks for). `fleet` reads the snapshots back for
 //! `merge --kafka`.
 
+pub mod args;
 pub mod fleet;
 pub mod partition;
 mod worker;
@@ -41,10 +42,7 @@ pub const PASSWORD_ENV: &str = "SHADOWDESK_KAFKA_PASSWORD";
 
 impl Options {
     /// The options `--kafka...` ask for; None without `--kafka`.
-    pub fn from_args(
-        a: &crate::cli::KafkaArgs,
-        sensor: Option<&str>,
-    ) -> Result<Option<Options>, String> {
+    pub fn from_args(a: &args::KafkaArgs, sensor: Option<&str>) -> Result<Option<Options>, String> {
         if a.kafka.is_empty() {
             return Ok(None);
         }

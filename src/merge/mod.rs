@@ -3,6 +3,7 @@
 //! order of the reports. The rules per field are in [`combine`]; what cannot be exact is in
 //! the README ("Splitting an archive across machines").
 
+mod args;
 mod combine;
 mod owned;
 mod stats;
@@ -11,10 +12,10 @@ mod summary;
 mod tests;
 mod view;
 
-use crate::cli::MergeArgs;
 use crate::exit::{Fatal, EXIT_OK, EXIT_UNSANCTIONED};
 use crate::report::{MergedReport, RunInfo};
 
+pub use args::MergeArgs;
 pub use combine::Merged;
 
 /// Reports larger than this are refused: a report holds at most a few thousand hosts of a

@@ -600,6 +600,7 @@ fn kind_counts(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
     })
 }
 
+pub mod baseline;
 mod build;
 pub use crate::aggregate::by_vendor;
 

@@ -4,6 +4,7 @@
 //! the README ("Splitting an archive across machines").
 
 mod args;
+mod baseline;
 mod combine;
 mod owned;
 mod stats;
@@ -208,7 +209,7 @@ pub fn run(a: MergeArgs) -> Result<u8, Fatal> {
     }
     if on_stdout.is_empty() {
         let mut text = summary::text(&report, &rules);
-        text.push_str(&crate::baseline::summary(&report));
+        text.push_str(&crate::report::baseline::summary(&report));
         crate::output::write_stdout(&text)
             .map_err(|e| Fatal(format!("writing the summary to {e}")))?;
     }

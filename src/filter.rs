@@ -9,11 +9,18 @@
 
 use std::net::IpAddr;
 
-use crate::aggregate::identity::Identities;
 use crate::capture::{self, InputPath, Next};
+use crate::event::Who;
 use crate::model::{Field, IdentityWhat, Observation, What};
 use crate::policy::Cidr;
 use crate::time::{self, TsNanos};
+
+/// Who held an address at a time: the identity bindings the aggregator keeps
+/// (`aggregate::identity::Identities`). A trait, so that the filter, asked before the
+/// aggregator, does not import it.
+pub trait Bindings {
+    fn who(&self, ip: IpAddr, ts: TsNanos) -> Who<'_>;
+}
 
 /// What survives `--since`, `--until` and `--host`, asked of every observation.
 #[derive(Clone, Debug)]
@@ -91,7 +98,7 @@ impl Filter {
 
     /// `id`: the bindings known so far, which say who held an address at the observation's
     /// time (only asked when a name or a MAC was given).
-    pub fn keeps(&self, o: &Observation, id: &Identities) -> bool {
+    pub fn keeps(&self, o: &Observation, id: &impl Bindings) -> bool {
         (self.since..=self.until).contains(&o.ts)
             && (self.hosts.is_empty() || about(o).is_none_or(|ip| self.selects(ip, o.ts, id)))
     }
@@ -105,7 +112,7 @@ impl Filter {
         o: &Observation,
         ip: IpAddr,
         fact: (Field, &str, Option<&str>),
-        id: &Identities,
+        id: &impl Bindings,
     ) -> bool {
         let (field, value, client_mac) = fact;
         if !(self.since..=self.until).contains(&o.ts) {
@@ -123,16 +130,16 @@ impl Filter {
         })
     }
 
-    fn selects(&self, ip: IpAddr, ts: TsNanos, id: &Identities) -> bool {
+    fn selects(&self, ip: IpAddr, ts: TsNanos, id: &impl Bindings) -> bool {
         let mut who = None;
         self.hosts.iter().any(|h| match h {
             HostSel::Net(n) => n.contains(ip),
             HostSel::Name(want) => who
-                .get_or_insert_with(|| id.at(ip, ts))
+                .get_or_insert_with(|| id.who(ip, ts))
                 .host_name
                 .is_some_and(|n| name_is(n, want)),
             HostSel::Mac(want) => who
-                .get_or_insert_with(|| id.at(ip, ts))
+                .get_or_insert_with(|| id.who(ip, ts))
                 .host_mac
                 .is_some_and(|m| m == want),
         })

@@ -22,6 +22,9 @@ use std::net::IpAddr;
 
 use crate::catalog::Catalog;
 
+mod requirements;
+pub use requirements::Requirements;
+
 /// An address range (`10.20.0.0/16`, `fd00::/8`) or one address: policy groups and `--host`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cidr {
@@ -114,7 +117,7 @@ pub struct Policy {
     /// (vendor, tenant label) pairs declared ours.
     tenants: Vec<(String, String)>,
     /// `require-region` and `require-cert`.
-    pub requirements: crate::findings::Requirements,
+    pub requirements: Requirements,
 }
 
 impl Policy {

@@ -518,7 +518,7 @@ pub struct RunStats<'a> {
     pub ip_fragments_dropped: FragmentDrops,
     /// `--kafka`: events and report snapshots the broker acknowledged, and those dropped
     /// (queue full, or still queued when the run ended); null without `--kafka`.
-    pub kafka: Option<crate::kafka::KafkaStats>,
+    pub kafka: Option<crate::stats::KafkaStats>,
     pub packets: u64,
     /// Packets not analysed, by reason.
     pub packets_skipped: BTreeMap<&'a str, u64>,
@@ -600,6 +600,7 @@ fn kind_counts(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
     })
 }
 
+pub mod baseline;
 mod build;
 pub use crate::aggregate::by_vendor;
 

@@ -3,6 +3,9 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
 use crate::capture::live::KernelStats;
 
 use crate::decode::Skip;
@@ -23,7 +26,7 @@ pub struct Stats {
     /// Live capture: libpcap's counters at the end.
     pub kernel: Option<KernelStats>,
     /// `--kafka`: what the publisher delivered and dropped, at the end.
-    pub kafka: Option<crate::kafka::KafkaStats>,
+    pub kafka: Option<KafkaStats>,
 }
 
 impl Stats {
@@ -46,4 +49,18 @@ pub struct LiveCounters {
     pub evicted: AtomicU64,
     /// Segments and flows the memory limits gave up (see `FlowStats::dropped`).
     pub dropped: AtomicU64,
+}
+
+/// What the publisher did: in the report's `stats.kafka` and, live, in `stats` events.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[schemars(deny_unknown_fields)]
+pub struct KafkaStats {
+    /// Events refused because the queue was full, or still queued when the run ended and
+    /// the flush time ran out. Every event is either published or counted here.
+    pub events_dropped_broker: u64,
+    /// Events the broker acknowledged (acks=all).
+    pub events_published: u64,
+    /// Report snapshots given up (same rules as events).
+    pub reports_dropped: u64,
+    pub reports_published: u64,
 }

@@ -221,6 +221,12 @@ impl Aggregator<'_> {
     }
 }
 
+impl crate::filter::Bindings for Identities {
+    fn who(&self, ip: IpAddr, ts: TsNanos) -> Who<'_> {
+        self.at(ip, ts)
+    }
+}
+
 impl Identities {
     /// Who held `ip` at `ts`.
     pub fn at(&self, ip: IpAddr, ts: TsNanos) -> Who<'_> {

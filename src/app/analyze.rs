@@ -202,7 +202,7 @@ pub(super) fn analyze(
             crate::outfile::write_whole(p, crate::csv::table(&report).as_bytes())
                 .map_err(|e| Fatal(format!("writing the CSV table to {}: {e}", output_name(p))))?;
         }
-        since_baseline = crate::baseline::summary(&report);
+        since_baseline = crate::report::baseline::summary(&report);
         any_new = report.baseline.as_ref().is_some_and(|b| !b.new.is_empty());
     }
     // The summary goes wherever stdout is free: also next to outputs written to files.

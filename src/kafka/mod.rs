@@ -6,6 +6,7 @@
 //! (`acks=all`, which rskafka always asks for). `fleet` reads the snapshots back for
 //! `merge --kafka`.
 
+pub mod args;
 pub mod fleet;
 pub mod partition;
 mod worker;
@@ -18,8 +19,6 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
 use rskafka::client::{Credentials, SaslConfig};
-use schemars::JsonSchema;
-use serde::Serialize;
 
 /// How to reach the broker and what to publish.
 #[derive(Clone)]
@@ -43,10 +42,7 @@ pub const PASSWORD_ENV: &str = "SHADOWDESK_KAFKA_PASSWORD";
 
 impl Options {
     /// The options `--kafka...` ask for; None without `--kafka`.
-    pub fn from_args(
-        a: &crate::cli::KafkaArgs,
-        sensor: Option<&str>,
-    ) -> Result<Option<Options>, String> {
+    pub fn from_args(a: &args::KafkaArgs, sensor: Option<&str>) -> Result<Option<Options>, String> {
         if a.kafka.is_empty() {
             return Ok(None);
         }
@@ -149,19 +145,8 @@ pub fn tls(ca: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, String> {
     Ok(Arc::new(config))
 }
 
-/// What the publisher did: in the report's `stats.kafka` and, live, in `stats` events.
-#[derive(Clone, Copy, Debug, Default, Serialize, serde::Deserialize, JsonSchema, PartialEq, Eq)]
-#[schemars(deny_unknown_fields)]
-pub struct KafkaStats {
-    /// Events refused because the queue was full, or still queued when the run ended and
-    /// the flush time ran out. Every event is either published or counted here.
-    pub events_dropped_broker: u64,
-    /// Events the broker acknowledged (acks=all).
-    pub events_published: u64,
-    /// Report snapshots given up (same rules as events).
-    pub reports_dropped: u64,
-    pub reports_published: u64,
-}
+/// The counters live with the run's other counters, which the report reads.
+pub use crate::stats::KafkaStats;
 
 /// Shared between the publishing thread and the aggregator.
 #[derive(Default)]

@@ -3,6 +3,8 @@
 //! order of the reports. The rules per field are in [`combine`]; what cannot be exact is in
 //! the README ("Splitting an archive across machines").
 
+mod args;
+mod baseline;
 mod combine;
 mod exposure;
 mod owned;
@@ -13,10 +15,10 @@ mod summary;
 mod tests;
 mod view;
 
-use crate::cli::MergeArgs;
 use crate::exit::{Fatal, EXIT_OK, EXIT_UNSANCTIONED};
 use crate::report::{MergedReport, RunInfo};
 
+pub use args::MergeArgs;
 pub use combine::Merged;
 
 /// Reports larger than this are refused: a report holds at most a few thousand hosts of a
@@ -198,7 +200,7 @@ pub fn run(a: MergeArgs) -> Result<u8, Fatal> {
     }
     if on_stdout.is_empty() {
         let mut text = summary::text(&report, &rules);
-        text.push_str(&crate::baseline::summary(&report));
+        text.push_str(&crate::report::baseline::summary(&report));
         crate::output::write_stdout(&text)
             .map_err(|e| Fatal(format!("writing the summary to {e}")))?;
     }

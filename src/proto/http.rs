@@ -163,11 +163,10 @@ fn safe_name(raw: &[u8]) -> String {
     }
 }
 
-/// Reads a complete request head (`b` holds at least the head). None when it is not one.
-pub fn request(b: &[u8]) -> Option<RequestHead> {
-    let (lines, _) = head(b)?;
-    let mut first = lines.first()?.split(|c| *c == b' ');
-    let method = match first.next()? {
+/// A request method as events name it: one of the common ones, else `OTHER`, so that the
+/// field never carries bytes a client chose. Plain requests and proxy preambles alike.
+pub fn method_name(m: &[u8]) -> &'static str {
+    match m {
         b"GET" => "GET",
         b"POST" => "POST",
         b"HEAD" => "HEAD",
@@ -176,7 +175,14 @@ pub fn request(b: &[u8]) -> Option<RequestHead> {
         b"OPTIONS" => "OPTIONS",
         b"PATCH" => "PATCH",
         _ => "OTHER",
-    };
+    }
+}
+
+/// Reads a complete request head (`b` holds at least the head). None when it is not one.
+pub fn request(b: &[u8]) -> Option<RequestHead> {
+    let (lines, _) = head(b)?;
+    let mut first = lines.first()?.split(|c| *c == b' ');
+    let method = method_name(first.next()?);
     let target = first.next()?;
     let mut credentials = Vec::new();
     let mut add = |c: Credential| {

@@ -60,16 +60,7 @@ pub(super) fn http_request(b: &[u8], method: &[u8]) -> Preamble {
             Preamble::Incomplete
         };
     };
-    let method = match method {
-        b"GET" => "GET",
-        b"POST" => "POST",
-        b"HEAD" => "HEAD",
-        b"PUT" => "PUT",
-        b"DELETE" => "DELETE",
-        b"OPTIONS" => "OPTIONS",
-        b"PATCH" => "PATCH",
-        _ => "OTHER",
-    };
+    let method = crate::proto::http::method_name(method);
     let host = b
         .get(..end)
         .unwrap_or_default()

@@ -74,4 +74,3 @@ fn capped<T: ToString>(items: &[T]) -> (Vec<String>, usize) {
         .collect();
     (shown, items.len().saturating_sub(MAX_HOSTS_LISTED))
 }
-

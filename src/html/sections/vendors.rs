@@ -45,7 +45,8 @@ pub fn view<'a>(v: &'a VendorUse<'a>) -> VendorView<'a> {
         deployment: word(&v.deployment),
         hosts: v.hosts.len(),
         known: risk.is_some(),
-        certs: risk.map_or(&[][..], |r| r.certs)
+        certs: risk
+            .map_or(&[][..], |r| r.certs)
             .iter()
             .map(|c| Sourced {
                 what: c.cert.clone(),

@@ -74,3 +74,34 @@ fn capped<T: ToString>(items: &[T]) -> (Vec<String>, usize) {
         .collect();
     (shown, items.len().saturating_sub(MAX_HOSTS_LISTED))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_is_what_the_json_report_writes() {
+        // The report's own spellings (CONTRACT.md): snake_case kinds, numbers, null.
+        assert_eq!(
+            word(&crate::exposure::ExposureKind::CredentialsInClear),
+            "credentials_in_clear"
+        );
+        assert_eq!(word(&Some(443u16)), "443");
+        assert_eq!(word(&None::<&str>), "");
+    }
+
+    #[test]
+    fn long_host_lists_are_cut_and_counted() {
+        let hosts: Vec<u32> = (0..40).collect();
+        let (shown, more) = capped(&hosts);
+        assert_eq!(
+            (shown.len(), more),
+            (MAX_HOSTS_LISTED, 40 - MAX_HOSTS_LISTED)
+        );
+        assert_eq!(shown.last().map(String::as_str), Some("31"));
+        assert_eq!(
+            capped(&hosts[..3]),
+            (vec!["0".into(), "1".into(), "2".into()], 0)
+        );
+    }
+}

@@ -329,6 +329,12 @@
     box.appendChild(list(c[5].map(function (s) { return S[s]; }), c[6]));
     box.appendChild(el("h4", null, "Tenants"));
     box.appendChild(list(c[7].map(function (s) { return S[s]; }), 0));
+    // The host's identity, regions, exposures and chains are markup below, when listed.
+    if (document.getElementById("host-" + r.ip)) {
+      var a = el("a", null, "Identity, region, exposures and evidence chain of " + r.ip);
+      a.setAttribute("href", "#host-" + r.ip);
+      box.appendChild(el("p")).appendChild(a);
+    }
     box.appendChild(el("p", null, "Every single observation, with its time, ports and kind, is in the --events output (NDJSON)."));
   }
   function hostDetail(r) {

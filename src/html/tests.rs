@@ -1,4 +1,6 @@
+use super::matrix::role_of;
 use super::*;
+use serde::Serialize;
 
 // The digest of "abc" is FIPS 180-2's first SHA-256 vector; its base64 is what
 // `printf abc | openssl dgst -sha256 -binary | base64` prints.

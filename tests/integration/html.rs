@@ -12,6 +12,8 @@ use serde_json::{json, Value};
 
 use crate::util::*;
 
+mod sections;
+
 fn have(cmd: &str) -> bool {
     Command::new("sh")
         .arg("-c")
@@ -194,8 +196,13 @@ fn assert_self_contained(html: &str) {
         "no CSP"
     );
     assert_eq!(html.matches("<script").count(), 2);
-    // The SVG namespace is a name, not an address the browser fetches.
-    let html = html.replace("\"http://www.w3.org/2000/svg\"", "");
+    // The SVG namespace is a name, not an address the browser fetches; the sources of the
+    // vendors' risk facts are text in `<span class="src">`, not links.
+    let mut html = html.replace("\"http://www.w3.org/2000/svg\"", "");
+    while let Some(start) = html.find("<span class=\"src\">") {
+        let end = start + html[start..].find("</span>").expect("end of a source");
+        html.replace_range(start..end, "");
+    }
     for external in [
         "http://",
         "https://",
@@ -283,13 +290,30 @@ fn hostile_names_are_text_in_the_page() {
     let block = &html[start..start + len];
     assert!(!block.contains(['<', '>', '&']), "data block: {block}");
     assert!(block.contains("x\\u003cscript\\u003ealert(1)"), "{block}");
+    // Outside it, the names are text in the evidence section, escaped: no piece of their
+    // markup is left whole.
     let rest = format!("{}{}", &html[..start], &html[start + len..]);
-    for raw in ["alert(", "onmouseover", "onfocus", "<img"] {
+    for raw in [
+        "<script>alert",
+        "\"onmouseover",
+        "'onfocus",
+        " onmouseover=",
+        " onfocus=",
+        "<img",
+    ] {
         assert!(
             !rest.contains(raw),
             "{raw} is in the page outside the data block"
         );
     }
+    for escaped in [
+        "<code>x&#60;script&#62;alert(1)&#60;/script&#62;.zendesk.com</code>",
+        "<code>a&#34;onmouseover=&#34;alert(2)&#34;.intercom.io</code>",
+        "<code>c&#60;/title&#62;&#60;img src=x&#62;.helpscout.net</code>",
+    ] {
+        assert!(rest.contains(escaped), "{escaped} is not in the page");
+    }
+    sections::assert_hosts(&html, &report);
     let pairs: BTreeMap<String, BTreeMap<String, u64>> =
         serde_json::from_value(truth["pairs"].clone()).unwrap();
     assert_eq!(report_pairs(&report), pairs);

@@ -7,10 +7,13 @@
       (clap rejects the two together, and the broker drops the acceptor it builds), so this
       is the TLS listener a real broker would have.
   front.py admin LISTEN_PORT BACKEND_PORT
-      Authenticates each relayed connection first with SASL PLAIN, then relays: `tansu topic
-      create` and `tansu user create` speak no SASL, and a broker started with
-      --authentication refuses them otherwise. (tansu 0.6.0 accepts any PLAIN password,
-      which is what makes this possible; SCRAM is checked against the stored credential.)
+      Logs each relayed connection in first, then relays: `tansu topic create` and `tansu
+      user create` speak no SASL, and a broker started with --authentication refuses them
+      otherwise (which also leaves no way to create the first user). The login is a
+      SCRAM-SHA-256 exchange for a user that does not exist: tansu 0.6.0 answers it with
+      "e=unknown-user" inside a SaslAuthenticate response of error code 0 and then treats
+      the connection as authenticated (a flaw of tansu's: a client that ignores the SCRAM
+      server-final error is let in; rskafka and kafka-python do not ignore it).
 
 Prints "ready" once it listens.
 """

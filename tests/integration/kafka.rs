@@ -275,6 +275,17 @@ fn two_live_sensors_one_topic_and_the_fleet_merge() {
 /// The SASL password of the secure tests: distinctive, so finding it in any output is a leak.
 const SECRET: &str = "pw-Kx9-never-printed";
 
+/// What the secure tests need beyond the others: openssl makes their CA and certificates.
+fn missing_secure_prerequisite() -> Option<String> {
+    missing_prerequisite().or_else(|| {
+        let have = Command::new("openssl")
+            .arg("version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        (!have).then(|| "openssl is not installed".into())
+    })
+}
+
 /// Runs tests/kafka/secure-test.sh in `mode` with `tansu` and returns its output directory.
 fn secure_test(mode: &str, tansu: &str) -> std::path::PathBuf {
     let out = tempdir(&format!("kafka-{mode}"));
@@ -369,7 +380,7 @@ fn refused(out: &std::path::Path, tag: &str, said: &[&str]) {
 /// and a message naming the cause.
 #[test]
 fn kafka_over_tls_delivers_every_event_and_names_each_refusal() {
-    let missing = missing_prerequisite();
+    let missing = missing_secure_prerequisite();
     if !require(missing.is_none(), missing.as_deref().unwrap_or("")) {
         return;
     }
@@ -437,7 +448,7 @@ fn tansu_with_scram() -> Option<String> {
 /// read back by kafka-python logged in the same way; a wrong password is refused and said.
 #[test]
 fn kafka_scram_over_tls_delivers_every_event_and_refuses_a_wrong_password() {
-    let mut missing = missing_prerequisite();
+    let mut missing = missing_secure_prerequisite();
     let tansu = tansu_with_scram();
     if missing.is_none() && tansu.is_none() {
         missing = Some("no tansu with the libsql storage (cargo install tansu --features dynostore,libsql), nor $SHADOWDESK_TANSU_SQL".into());

@@ -1,6 +1,7 @@
 //! `--kafka` against a real Kafka-compatible broker (tansu, on loopback), read back with an
 //! independent client (kafka-python): tests/kafka/kafka-test.sh runs the scenarios, this
-//! checks what it recorded. Needs `tansu` (`cargo install tansu --features dynostore`),
+//! checks what it recorded. Needs `tansu` (`cargo install tansu --features dynostore,libsql`:
+//! the SCRAM test needs libsql's storage, or $SHADOWDESK_TANSU_SQL naming such a tansu),
 //! /usr/bin/python3 with kafka-python (Debian's python3-kafka), editcap and capinfos; CI
 //! installs them.
 

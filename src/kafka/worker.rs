@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 use rskafka::client::partition::{Compression, PartitionClient, UnknownTopicHandling};
-use rskafka::client::{Client, ClientBuilder};
+use rskafka::client::{Client, ClientBuilder, SaslConfig};
 use rskafka::record::Record;
 use rskafka::BackoffConfig;
 
@@ -24,6 +24,17 @@ const BATCH_BYTES: usize = 768 * 1024;
 /// How long a connection attempt or one produce request may take before the broker counts
 /// as unreachable: a healthy broker on a LAN answers in milliseconds.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long rskafka may keep retrying a request by itself: the sum of its pauses, not wall
+/// time, so attempts that each take long (a SCRAM login hashes the password thousands of
+/// times) can make its retrying last far longer than this.
+const CONNECT_RETRY: Duration = Duration::from_secs(1);
+/// How long building a connection may take before the broker counts as unreachable (one
+/// that drops SYNs: the OS would wait minutes). Well above CONNECT_RETRY and a few slow
+/// attempts, so rskafka gives up with its own error (a refused login, a certificate it
+/// does not trust) before this timeout would hide it behind "no answer".
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+/// The error of a send the end of the run cut short: not a cause worth repeating.
+const FLUSH_RAN_OUT: &str = "the flush time ran out";
 /// The pause between attempts while the broker is unreachable grows to this.
 const MAX_PAUSE: Duration = Duration::from_secs(2);
 
@@ -34,6 +45,8 @@ struct Worker {
     partitions: HashMap<String, Vec<PartitionClient>>,
     /// Since when sends fail, if they do.
     down_since: Option<Instant>,
+    /// Why the last attempt failed, for the message when the flush time runs out.
+    last_error: Option<String>,
     pause: Duration,
 }
 
@@ -59,6 +72,7 @@ pub(super) fn run(
         client: None,
         partitions: HashMap::new(),
         down_since: None,
+        last_error: None,
         pause: Duration::from_millis(100),
     };
     let mut pending: VecDeque<Msg> = VecDeque::new();
@@ -98,9 +112,14 @@ pub(super) fn run(
         };
         if past_deadline() {
             let n = drain_as_dropped(&rx, &mut pending, &counters);
+            let why = w
+                .last_error
+                .as_deref()
+                .map(|e| format!(" (last error: {e})"))
+                .unwrap_or_default();
             tracing::error!(
                 brokers = %w.opts.brokers.join(","),
-                "kafka: {n} messages could not be delivered before the flush time ran out; counted as dropped"
+                "kafka: {n} messages could not be delivered before the flush time ran out{why}; counted as dropped"
             );
             return;
         }
@@ -115,7 +134,7 @@ pub(super) fn run(
                 None => w.send(&mut pending, &counters).await,
                 Some(left) => tokio::time::timeout(left, w.send(&mut pending, &counters))
                     .await
-                    .unwrap_or_else(|_| Err("the flush time ran out".into())),
+                    .unwrap_or_else(|_| Err(FLUSH_RAN_OUT.into())),
             }
         });
         pending.retain(|m| !m.delivered);
@@ -132,6 +151,9 @@ pub(super) fn run(
                 w.pause = Duration::from_millis(100);
             }
             Err(e) => {
+                if e != FLUSH_RAN_OUT {
+                    w.last_error = Some(e.clone());
+                }
                 if w.down_since.is_none() {
                     w.down_since = Some(Instant::now());
                     tracing::warn!(
@@ -173,7 +195,7 @@ impl Worker {
                 init_backoff: Duration::from_millis(50),
                 max_backoff: Duration::from_millis(500),
                 base: 2.0,
-                deadline: Some(REQUEST_TIMEOUT),
+                deadline: Some(CONNECT_RETRY),
             });
         if let Some(t) = &self.opts.tls {
             b = b.tls_config(Arc::clone(t));
@@ -181,10 +203,10 @@ impl Worker {
         if let Some(s) = &self.opts.sasl {
             b = b.sasl_config(s.clone());
         }
-        let client = tokio::time::timeout(REQUEST_TIMEOUT, b.build())
+        let client = tokio::time::timeout(CONNECT_TIMEOUT, b.build())
             .await
-            .map_err(|_| "no answer from the broker".to_string())?
-            .map_err(|e| e.to_string())?;
+            .map_err(|_| explain(&self.opts, Failure::NoAnswer))?
+            .map_err(|e| explain(&self.opts, Failure::Client(&e.to_string())))?;
         self.client = Some(client);
         Ok(())
     }
@@ -280,3 +302,58 @@ impl Worker {
         Ok(())
     }
 }
+
+/// Why building a connection failed.
+enum Failure<'a> {
+    /// CONNECT_TIMEOUT passed.
+    NoAnswer,
+    /// rskafka's error, as it words it.
+    Client(&'a str),
+}
+
+/// The cause of a failed connection in the operator's terms: which broker, and whether the
+/// SASL login or the broker's certificate was refused. rskafka wraps the cause in its retry
+/// messages ("all retries failed: Retry exceeded deadline. Source: ..."); only the cause is
+/// kept. Never shows the password: the SASL configuration is only read for the mechanism
+/// and user names.
+fn explain(opts: &Options, f: Failure) -> String {
+    let brokers = opts.brokers.join(",");
+    let e = match f {
+        Failure::NoAnswer if opts.tls.is_some() => {
+            return format!(
+                "no answer from {brokers} within {} s (with --kafka-tls: a listener that does not speak TLS never answers the handshake)",
+                CONNECT_TIMEOUT.as_secs()
+            )
+        }
+        Failure::NoAnswer => {
+            return format!(
+                "no answer from {brokers} within {} s",
+                CONNECT_TIMEOUT.as_secs()
+            )
+        }
+        Failure::Client(e) => e,
+    };
+    let cause = e.rsplit_once("Source: ").map_or(e, |(_, c)| c);
+    if let Some(sasl) = &opts.sasl {
+        if cause.contains("Sasl") || cause.contains("SASL") {
+            let (mechanism, user) = match sasl {
+                SaslConfig::Plain(c) => ("PLAIN", c.username.as_str()),
+                SaslConfig::ScramSha256(c) => ("SCRAM-SHA-256", c.username.as_str()),
+                SaslConfig::ScramSha512(c) => ("SCRAM-SHA-512", c.username.as_str()),
+                _ => ("OAUTHBEARER", ""),
+            };
+            return format!(
+                "the broker {brokers} refused the SASL {mechanism} login of user {user:?} ({cause})"
+            );
+        }
+    }
+    if opts.tls.is_some() && cause.contains("certificate") {
+        return format!(
+            "the TLS certificate of {brokers} is not trusted: check --kafka-ca ({cause})"
+        );
+    }
+    cause.to_owned()
+}
+
+#[cfg(test)]
+mod tests;

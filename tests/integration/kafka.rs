@@ -1,6 +1,7 @@
 //! `--kafka` against a real Kafka-compatible broker (tansu, on loopback), read back with an
 //! independent client (kafka-python): tests/kafka/kafka-test.sh runs the scenarios, this
-//! checks what it recorded. Needs `tansu` (`cargo install tansu --features dynostore`),
+//! checks what it recorded. Needs `tansu` (`cargo install tansu --features dynostore,libsql`:
+//! the SCRAM test needs libsql's storage, or $SHADOWDESK_TANSU_SQL naming such a tansu),
 //! /usr/bin/python3 with kafka-python (Debian's python3-kafka), editcap and capinfos; CI
 //! installs them.
 
@@ -268,5 +269,203 @@ fn two_live_sensors_one_topic_and_the_fleet_merge() {
     assert!(
         ips.contains(&"10.97.1.1") && ips.contains(&"10.97.2.1"),
         "{ips:?}"
+    );
+}
+
+/// The SASL password of the secure tests: distinctive, so finding it in any output is a leak.
+const SECRET: &str = "pw-Kx9-never-printed";
+
+/// What the secure tests need beyond the others: openssl makes their CA and certificates.
+fn missing_secure_prerequisite() -> Option<String> {
+    missing_prerequisite().or_else(|| {
+        let have = Command::new("openssl")
+            .arg("version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        (!have).then(|| "openssl is not installed".into())
+    })
+}
+
+/// Runs tests/kafka/secure-test.sh in `mode` with `tansu` and returns its output directory.
+fn secure_test(mode: &str, tansu: &str) -> std::path::PathBuf {
+    let out = tempdir(&format!("kafka-{mode}"));
+    let st = Command::new("bash")
+        .arg(root().join("tests/kafka/secure-test.sh"))
+        .arg(bin())
+        .arg(&out)
+        .arg(root().join("testdata/office/office_day.pcap"))
+        .arg(mode)
+        .env("TANSU", tansu)
+        .env("KAFKA_PASSWORD", SECRET)
+        .status()
+        .unwrap();
+    assert!(
+        st.success(),
+        "secure-test.sh {mode} failed: see {}",
+        out.display()
+    );
+    out
+}
+
+/// A run that published everything: every event line once, under its host's key.
+fn all_delivered(out: &std::path::Path, tag: &str) {
+    let read = |f: &str| std::fs::read_to_string(out.join(f)).unwrap_or_default();
+    assert_eq!(
+        read(&format!("{tag}.exit")).trim(),
+        "0",
+        "{}",
+        read(&format!("{tag}.stderr"))
+    );
+    assert_eq!(
+        read(&format!("{tag}.consume.exit")).trim(),
+        "0",
+        "{}",
+        read(&format!("{tag}.consume.stderr"))
+    );
+    let lines = read(&format!("{tag}.events"));
+    assert!(
+        lines.lines().count() > 100,
+        "{tag}: {} events",
+        lines.lines().count()
+    );
+    let recs = consumed(&read(&format!("{tag}.consumed")));
+    for r in &recs {
+        assert_eq!(r.key, client(&event_line(&r.value)), "{}", r.value);
+    }
+    assert_eq!(
+        multiset(recs.iter().map(|r| r.value.as_str())),
+        multiset(lines.lines()),
+        "{tag}"
+    );
+    let k = report_doc(read(&format!("{tag}.report.json")).as_bytes())["stats"]["kafka"].clone();
+    assert_eq!(
+        k["events_published"],
+        lines.lines().count() as u64,
+        "{tag}: {k}"
+    );
+    assert_eq!(k["events_dropped_broker"], 0, "{tag}: {k}");
+}
+
+/// A run the broker refused: exit 2, the cause on stderr (each of `said`), nothing
+/// published, every event counted as dropped, and the password in none of its outputs.
+fn refused(out: &std::path::Path, tag: &str, said: &[&str]) {
+    let read = |f: &str| std::fs::read_to_string(out.join(f)).unwrap_or_default();
+    let err = read(&format!("{tag}.stderr"));
+    assert_eq!(read(&format!("{tag}.exit")).trim(), "2", "{tag}: {err}");
+    for s in said {
+        assert!(err.contains(s), "{tag}: {s:?} not in {err}");
+    }
+    let n = read(&format!("{tag}.events")).lines().count() as u64;
+    assert!(n > 100, "{tag}: {n} events");
+    let k = report_doc(read(&format!("{tag}.report.json")).as_bytes())["stats"]["kafka"].clone();
+    assert_eq!(
+        (
+            k["events_published"].as_u64(),
+            k["events_dropped_broker"].as_u64()
+        ),
+        (Some(0), Some(n)),
+        "{tag}: {k}"
+    );
+    for f in ["stderr", "stdout", "events", "report.json"] {
+        assert!(
+            !read(&format!("{tag}.{f}")).contains(SECRET),
+            "{tag}.{f} shows the password"
+        );
+    }
+}
+
+/// `--kafka-tls` with `--kafka-ca` against tansu behind a TLS front (tansu 0.6.0 serves no
+/// TLS itself): everything arrives with the right CA; a CA that did not sign the broker's
+/// certificate, a plaintext listener, and a refused SCRAM login each end the run with exit 2
+/// and a message naming the cause.
+#[test]
+fn kafka_over_tls_delivers_every_event_and_names_each_refusal() {
+    let missing = missing_secure_prerequisite();
+    if !require(missing.is_none(), missing.as_deref().unwrap_or("")) {
+        return;
+    }
+    let out = secure_test("tls", "tansu");
+    all_delivered(&out, "t.a");
+    refused(
+        &out,
+        "t.b",
+        &[
+            "the TLS certificate of 127.0.0.1:",
+            "is not trusted: check --kafka-ca",
+            "UnknownIssuer",
+        ],
+    );
+    refused(
+        &out,
+        "t.c",
+        &["no answer from 127.0.0.1:", "does not speak TLS"],
+    );
+    // tansu 0.6.0's memory storage keeps no SCRAM credential (`tansu user create` is
+    // accepted and forgotten): the login of a user just created is refused. kafka-python is
+    // refused the same (so the refusal is the broker's, not a fault of ours); the day tansu
+    // keeps them, this fails and the positive test can move here.
+    refused(
+        &out,
+        "s.a",
+        &[
+            "the broker 127.0.0.1:",
+            "refused the SASL SCRAM-SHA-256 login of user \"alice\"",
+            "unknown user",
+        ],
+    );
+    let read = |f: &str| std::fs::read_to_string(out.join(f)).unwrap_or_default();
+    assert_ne!(
+        read("s.a.consume.exit").trim(),
+        "0",
+        "kafka-python logged in: {}",
+        read("s.a.consumed")
+    );
+    assert!(
+        read("s.a.consume.stderr").contains("NoBrokersAvailable"),
+        "{}",
+        read("s.a.consume.stderr")
+    );
+}
+
+/// A tansu whose storage keeps SCRAM credentials (built with `--features libsql`): the one
+/// on PATH if its help lists libsql, else $SHADOWDESK_TANSU_SQL.
+fn tansu_with_scram() -> Option<String> {
+    let lists_libsql = |t: &str| {
+        Command::new(t).arg("--help").output().is_ok_and(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l.starts_with("Storage engines:") && l.contains("libsql"))
+        })
+    };
+    std::env::var("SHADOWDESK_TANSU_SQL")
+        .ok()
+        .into_iter()
+        .chain(["tansu".to_owned()])
+        .find(|t| lists_libsql(t))
+}
+
+/// SCRAM-SHA-256 and SCRAM-SHA-512 over TLS against tansu's sqlite storage: every event once,
+/// read back by kafka-python logged in the same way; a wrong password is refused and said.
+#[test]
+fn kafka_scram_over_tls_delivers_every_event_and_refuses_a_wrong_password() {
+    let mut missing = missing_secure_prerequisite();
+    let tansu = tansu_with_scram();
+    if missing.is_none() && tansu.is_none() {
+        missing = Some("no tansu with the libsql storage (cargo install tansu --features dynostore,libsql), nor $SHADOWDESK_TANSU_SQL".into());
+    }
+    if !require(missing.is_none(), missing.as_deref().unwrap_or("")) {
+        return;
+    }
+    let out = secure_test("scram", tansu.as_deref().unwrap_or("tansu"));
+    all_delivered(&out, "sc.a");
+    all_delivered(&out, "sc.b");
+    refused(
+        &out,
+        "sc.c",
+        &[
+            "the broker 127.0.0.1:",
+            "refused the SASL SCRAM-SHA-256 login of user \"alice\"",
+            "invalid proof",
+        ],
     );
 }

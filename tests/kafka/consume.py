@@ -5,8 +5,11 @@ Prints one JSON object per record: partition, offset, key, value (UTF-8 text), a
 partition the Java client's default partitioner would pick for the key.
 
 usage: consume.py BROKER TOPIC
+  CONSUME_CAFILE=FILE: over TLS, trusting FILE. CONSUME_SASL=MECHANISM, CONSUME_USER,
+  CONSUME_PASSWORD: log in with SASL (tests/kafka/secure-test.sh).
 """
 import json
+import os
 import sys
 import time
 
@@ -14,8 +17,16 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.partitioner.default import murmur2
 
 broker, topic = sys.argv[1], sys.argv[2]
+security = {}
+if os.environ.get("CONSUME_CAFILE"):
+    security.update(security_protocol="SSL", ssl_cafile=os.environ["CONSUME_CAFILE"])
+if os.environ.get("CONSUME_SASL"):
+    security.update(security_protocol="SASL_SSL" if security else "SASL_PLAINTEXT",
+                    sasl_mechanism=os.environ["CONSUME_SASL"],
+                    sasl_plain_username=os.environ["CONSUME_USER"],
+                    sasl_plain_password=os.environ["CONSUME_PASSWORD"])
 c = KafkaConsumer(bootstrap_servers=[broker], enable_auto_commit=False,
-                  consumer_timeout_ms=2000, api_version_auto_timeout_ms=10000)
+                  consumer_timeout_ms=2000, api_version_auto_timeout_ms=10000, **security)
 parts = None
 for _ in range(50):
     parts = c.partitions_for_topic(topic)

@@ -1,7 +1,7 @@
 //! `--kafka` against a real Kafka-compatible broker (tansu, on loopback), read back with an
 //! independent client (kafka-python): tests/kafka/kafka-test.sh runs the scenarios, this
-//! checks what it recorded. Needs `tansu` (`cargo install tansu --features dynostore,libsql`:
-//! the SCRAM test needs libsql's storage, or $SHADOWDESK_TANSU_SQL naming such a tansu),
+//! checks what it recorded. Needs `tansu` (`cargo install tansu --features dynostore`; the
+//! ignored SCRAM delivery test needs one built with libsql too, named by $SHADOWDESK_TANSU_SQL),
 //! /usr/bin/python3 with kafka-python (Debian's python3-kafka), editcap and capinfos; CI
 //! installs them.
 
@@ -446,7 +446,13 @@ fn tansu_with_scram() -> Option<String> {
 
 /// SCRAM-SHA-256 and SCRAM-SHA-512 over TLS against tansu's sqlite storage: every event once,
 /// read back by kafka-python logged in the same way; a wrong password is refused and said.
+///
+/// Ignored by default: tansu's memory storage forgets SCRAM users, and a tansu with the libsql
+/// storage took 56 minutes to build here, past what CI's 90 minutes can hold beside the rest.
+/// CI runs the SCRAM exchange through its refusal in the TLS test above. Run this one with
+/// `SHADOWDESK_TANSU_SQL=/path/to/tansu cargo test --release --test integration -- --ignored scram`.
 #[test]
+#[ignore = "needs a tansu built with --features libsql (SHADOWDESK_TANSU_SQL): see the doc comment"]
 fn kafka_scram_over_tls_delivers_every_event_and_refuses_a_wrong_password() {
     let mut missing = missing_secure_prerequisite();
     let tansu = tansu_with_scram();

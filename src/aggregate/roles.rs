@@ -76,6 +76,16 @@ impl OursBy {
         }
     }
 
+    /// How the summary says it: a reader should not need the JSON's enum names.
+    pub fn phrase(self) -> &'static str {
+        match self {
+            OursBy::Declared => "ours: declared in the policy",
+            OursBy::OwnDomainCname => "ours: one of our domains points to it",
+            OursBy::ThirdPartyCname => "another organisation's: only outside names point to it",
+            OursBy::Unknown => "owner unknown",
+        }
+    }
+
     pub fn ours(self) -> Option<bool> {
         match self {
             OursBy::Declared | OursBy::OwnDomainCname => Some(true),

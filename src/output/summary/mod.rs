@@ -246,7 +246,7 @@ pub fn summary_with(
                 let owned: Vec<String> = u
                     .tenants
                     .iter()
-                    .map(|t| format!("{t} ({})", agg.ownership(id, t).0.as_str()))
+                    .map(|t| format!("{t} ({})", agg.ownership(id, t).0.phrase()))
                     .collect();
                 let _ = writeln!(s, "       tenant: {}", owned.join(", "));
             }

@@ -24,6 +24,9 @@ work=$(mktemp -d)
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    # Whatever still runs in the namespaces (a server whose pid the script lost) would outlive
+    # them and hold the test's output pipe open: the test harness would then never return.
+    for ns in "$hub" "$a" "$b"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true; done
     wait 2>/dev/null || true
     for ns in "$hub" "$a" "$b"; do ip netns del "$ns" 2>/dev/null || true; done
     rm -rf "$work"
@@ -48,11 +51,11 @@ site "$b" 2
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" -days 1 \
     -subj /CN=test 2>/dev/null
 for n in 1 2; do
-    inhub dnsmasq --no-daemon --no-resolv --no-hosts --port=53 --listen-address="10.97.$n.2" \
+    "${hubx[@]}" dnsmasq --no-daemon --no-resolv --no-hosts --port=53 --listen-address="10.97.$n.2" \
         --bind-interfaces --address=/zendesk.com/10.97.$n.2 --address=/intercom.io/10.97.$n.2 \
-        --address=/freshdesk.com/10.97.$n.2 --pid-file="$work/dnsmasq$n.pid" 2>/dev/null &
+        --address=/freshdesk.com/10.97.$n.2 --pid-file="$work/dnsmasq$n.pid" >/dev/null 2>&1 &
     pids+=($!)
-    inhub openssl s_server -accept "10.97.$n.2:443" -cert "$work/cert.pem" -key "$work/key.pem" \
+    "${hubx[@]}" openssl s_server -accept "10.97.$n.2:443" -cert "$work/cert.pem" -key "$work/key.pem" \
         -www -quiet >/dev/null 2>&1 </dev/null &
     pids+=($!)
 done
@@ -78,7 +81,7 @@ start_broker
 sensor() { # tag n
     "${hubx[@]}" "$bin" live --no-summary -i "sdh$2$$" --sensor "site-$1" --events "$out/$1.events" \
         --report "$out/$1.report.json" --report-interval 1 \
-        --kafka "$broker" --kafka-topic events --kafka-report-topic reports 2>"$out/$1.stderr" &
+        --kafka "$broker" --kafka-topic events --kafka-report-topic reports >"$out/$1.stdout" 2>"$out/$1.stderr" &
 }
 sensor a 1; sa=$!
 sensor b 2; sb=$!

@@ -16,6 +16,8 @@ work=$(mktemp -d)
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    # Anything left in the namespaces would outlive them and hold the test's output pipe open.
+    for ns in "$cli" "$srv"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true; done
     wait 2>/dev/null || true
     ip netns del "$cli" 2>/dev/null || true
     ip netns del "$srv" 2>/dev/null || true
@@ -34,7 +36,7 @@ ip -n "$srv" link set sdls$$ up
 
 ip netns exec "$srv" dnsmasq --no-daemon --no-resolv --no-hosts --port=53 --listen-address=10.98.0.2 \
     --bind-interfaces --host-record=acme.zendesk.com,10.98.0.2 --address=/widget.intercom.io/10.98.0.2 \
-    --cname=help.acme-corp.example,acme.zendesk.com --pid-file="$work/dnsmasq.pid" 2>"$work/dnsmasq.log" &
+    --cname=help.acme-corp.example,acme.zendesk.com --pid-file="$work/dnsmasq.pid" >/dev/null 2>"$work/dnsmasq.log" &
 pids+=($!)
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" -days 1 \
     -subj /CN=test 2>/dev/null

@@ -2,6 +2,7 @@
 //! list in the report (kind, first and last seen, count, an example).
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -121,6 +122,33 @@ pub struct ExposureUse<'a> {
     pub example_path: Option<&'a str>,
     pub tls_version: Option<TlsVersion>,
     pub weak_suite: Option<&'a str>,
+}
+
+impl ExposureUse<'_> {
+    /// Its line in the terminal summary's EXPOSURES section, for a scan's and a merge's alike:
+    /// kind, then the credential by name (never its value) or the weak-TLS reason, count and
+    /// the first example.
+    pub fn summary_line(&self, ip: &IpAddr, vendor: &str) -> String {
+        let what = match (self.credential, self.reason) {
+            (Some(c), _) => format!(
+                "{} {}{}",
+                self.exposure.as_str(),
+                c.as_str(),
+                self.credential_name
+                    .map(|n| format!(" ({})", crate::escape::text(n)))
+                    .unwrap_or_default()
+            ),
+            (_, Some(r)) => format!("{} {}", self.exposure.as_str(), r.as_str()),
+            _ => self.exposure.as_str().to_owned(),
+        };
+        format!(
+            "  !! {:<15} {vendor:<16} {what:<44} x{:<4} e.g. {}{}",
+            ip.to_string(),
+            self.count,
+            self.example_host,
+            self.example_path.unwrap_or_default()
+        )
+    }
 }
 
 /// The event for an exposure the aggregator kept.

@@ -285,25 +285,7 @@ pub fn summary(agg: &Aggregator, s: &mut String) {
         );
         for (ip, id, u) in exposed {
             for x in u.exposures.listed() {
-                let what = match (x.credential, x.reason) {
-                    (Some(c), _) => format!(
-                        "{} {}{}",
-                        x.exposure.as_str(),
-                        c.as_str(),
-                        x.credential_name
-                            .map(|n| format!(" ({})", crate::escape::text(n)))
-                            .unwrap_or_default()
-                    ),
-                    (_, Some(r)) => format!("{} {}", x.exposure.as_str(), r.as_str()),
-                    _ => x.exposure.as_str().to_owned(),
-                };
-                let _ = writeln!(
-                    s,
-                    "  !! {ip:<15} {id:<16} {what:<44} x{:<4} e.g. {}{}",
-                    x.count,
-                    x.example_host,
-                    x.example_path.unwrap_or_default()
-                );
+                let _ = writeln!(s, "{}", x.summary_line(ip, id));
             }
         }
     }

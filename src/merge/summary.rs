@@ -137,27 +137,7 @@ fn insecure(r: &Report<'_>, s: &mut String) {
         );
         for (ip, v) in exposed {
             for x in &v.exposures {
-                let what = match (x.credential, x.reason) {
-                    (Some(c), _) => format!(
-                        "{} {}{}",
-                        x.exposure.as_str(),
-                        c.as_str(),
-                        x.credential_name
-                            .map(|n| format!(" ({})", crate::escape::text(n)))
-                            .unwrap_or_default()
-                    ),
-                    (_, Some(why)) => format!("{} {}", x.exposure.as_str(), why.as_str()),
-                    _ => x.exposure.as_str().to_owned(),
-                };
-                let _ = writeln!(
-                    s,
-                    "  !! {:<15} {:<16} {what:<44} x{:<4} e.g. {}{}",
-                    ip.to_string(),
-                    v.vendor,
-                    x.count,
-                    x.example_host,
-                    x.example_path.unwrap_or_default()
-                );
+                let _ = writeln!(s, "{}", x.summary_line(&ip, v.vendor));
             }
         }
     }

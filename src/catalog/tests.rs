@@ -186,8 +186,13 @@ fn documented_api_and_agent_hosts_win_over_their_suffix() {
     // Genesys's Java SDK (PureCloudRegionHosts): the Platform API host per region.
     assert_eq!(hit("api.mypurecloud.com"), ("genesys", Some(Endpoint::Api)));
     assert_eq!(hit("api.usw2.pure.cloud"), ("genesys", Some(Endpoint::Api)));
-    // A sibling name under the same suffix has no documented role.
-    assert_eq!(hit("apps.mypurecloud.com"), ("genesys", None));
+    // Genesys's Client Apps page: the web client staff use is apps.mypurecloud.com; a
+    // sibling name under the same suffix with no line of its own has no documented role.
+    assert_eq!(
+        hit("apps.mypurecloud.com"),
+        ("genesys", Some(Endpoint::Agent))
+    );
+    assert_eq!(hit("login.mypurecloud.com"), ("genesys", None));
     // Talkdesk's regions page: one API gateway per region.
     assert_eq!(hit("api.talkdeskapp.eu"), ("talkdesk", Some(Endpoint::Api)));
     // Aircall's "Your first API call": https://api.aircall.io/v1.
@@ -204,6 +209,20 @@ fn documented_api_and_agent_hosts_win_over_their_suffix() {
     assert_eq!(hit("api.tawk.to"), ("tawk", Some(Endpoint::Api)));
     // Drift's OAuth token endpoint https://driftapi.com/oauth2/token.
     assert_eq!(hit("driftapi.com"), ("drift", Some(Endpoint::Api)));
+    // Aircall's login articles: phone.aircall.io is the users' web phone,
+    // dashboard.aircall.io the admins' Dashboard; Help Scout's Docs API overview.
+    assert_eq!(hit("phone.aircall.io"), ("aircall", Some(Endpoint::Agent)));
+    assert_eq!(
+        hit("dashboard.aircall.io"),
+        ("aircall", Some(Endpoint::Agent))
+    );
+    assert_eq!(
+        hit("docsapi.helpscout.net"),
+        ("helpscout", Some(Endpoint::Api))
+    );
+    // Dixa's OpenAPI servers list; Olark's operator guide (chat console).
+    assert_eq!(hit("dev.dixa.io"), ("dixa", Some(Endpoint::Api)));
+    assert_eq!(hit("chat.olark.com"), ("olark", Some(Endpoint::Agent)));
     // Crisp's help: operators log in at https://app.crisp.chat/.
     assert_eq!(hit("app.crisp.chat"), ("crisp", Some(Endpoint::Agent)));
     // Front's CSP page lists chat.frontapp.com for Front Chat on the customer's site.

@@ -175,6 +175,79 @@ fn builtin_roles_of_documented_hosts() {
 }
 
 #[test]
+fn documented_api_and_agent_hosts_win_over_their_suffix() {
+    let c = cat();
+    let hit = |h: &str| {
+        let m = c.lookup(h).unwrap_or_else(|| panic!("{h} unmatched"));
+        (m.vendor.id.as_str(), m.endpoint)
+    };
+    // Each expected role is what the vendor's own page says the host serves; the hosts sit
+    // under a broader suffix (shared, tenant or no role), so an exact line must win.
+    // Genesys's Java SDK (PureCloudRegionHosts): the Platform API host per region.
+    assert_eq!(hit("api.mypurecloud.com"), ("genesys", Some(Endpoint::Api)));
+    assert_eq!(hit("api.usw2.pure.cloud"), ("genesys", Some(Endpoint::Api)));
+    // Genesys's Client Apps page: the web client staff use is apps.mypurecloud.com; a
+    // sibling name under the same suffix with no line of its own has no documented role.
+    assert_eq!(
+        hit("apps.mypurecloud.com"),
+        ("genesys", Some(Endpoint::Agent))
+    );
+    assert_eq!(hit("login.mypurecloud.com"), ("genesys", None));
+    // Talkdesk's regions page: one API gateway per region.
+    assert_eq!(hit("api.talkdeskapp.eu"), ("talkdesk", Some(Endpoint::Api)));
+    // Aircall's "Your first API call": https://api.aircall.io/v1.
+    assert_eq!(hit("api.aircall.io"), ("aircall", Some(Endpoint::Api)));
+    // Tidio's OpenAPI authorization page: https://api.tidio.com; tidio.com stays shared.
+    assert_eq!(hit("api.tidio.com"), ("tidio", Some(Endpoint::Api)));
+    assert_eq!(hit("www.tidio.com"), ("tidio", Some(Endpoint::Shared)));
+    // LiveChat: "All LiveChat API requests start with https://api.livechatinc.com/".
+    assert_eq!(
+        hit("api.livechatinc.com"),
+        ("livechat", Some(Endpoint::Api))
+    );
+    // tawk.to REST API base URL https://api.tawk.to/v1/.
+    assert_eq!(hit("api.tawk.to"), ("tawk", Some(Endpoint::Api)));
+    // Drift's OAuth token endpoint https://driftapi.com/oauth2/token.
+    assert_eq!(hit("driftapi.com"), ("drift", Some(Endpoint::Api)));
+    // Aircall's login articles: phone.aircall.io is the users' web phone,
+    // dashboard.aircall.io the admins' Dashboard; Help Scout's Docs API overview.
+    assert_eq!(hit("phone.aircall.io"), ("aircall", Some(Endpoint::Agent)));
+    assert_eq!(
+        hit("dashboard.aircall.io"),
+        ("aircall", Some(Endpoint::Agent))
+    );
+    assert_eq!(
+        hit("docsapi.helpscout.net"),
+        ("helpscout", Some(Endpoint::Api))
+    );
+    // Dixa's OpenAPI servers list; Olark's operator guide (chat console).
+    assert_eq!(hit("dev.dixa.io"), ("dixa", Some(Endpoint::Api)));
+    assert_eq!(hit("chat.olark.com"), ("olark", Some(Endpoint::Agent)));
+    // Crisp's help: operators log in at https://app.crisp.chat/.
+    assert_eq!(hit("app.crisp.chat"), ("crisp", Some(Endpoint::Agent)));
+    // Front's CSP page lists chat.frontapp.com for Front Chat on the customer's site.
+    assert_eq!(hit("chat.frontapp.com"), ("front", Some(Endpoint::EndUser)));
+    // Groove's API host is exact and beats the groovehq.com tenant suffix, so it names
+    // no tenant; a company host under the suffix still does.
+    let g = c.lookup("api.groovehq.com").unwrap();
+    assert_eq!(
+        (g.endpoint, g.tenant.as_deref()),
+        (Some(Endpoint::Api), None)
+    );
+    assert_eq!(
+        c.lookup("acme.groovehq.com").unwrap().endpoint,
+        Some(Endpoint::Tenant)
+    );
+    // Re:amaze's API page: requests go to https://{brand}.reamaze.io/api/v1, the same
+    // host the staff work at, so it is agent and still names the brand.
+    let r = c.lookup("acme.reamaze.io").unwrap();
+    assert_eq!(
+        (r.endpoint, r.tenant.as_deref()),
+        (Some(Endpoint::Agent), Some("acme"))
+    );
+}
+
+#[test]
 fn every_line_of_the_main_vendors_has_a_role() {
     let c = cat();
     for id in [

@@ -2,7 +2,8 @@
 //! entry says where the vendor runs. Expected roles come from the vendors' own documentation,
 //! cited in the vendor files: Intercom's CSP page and REST API docs, Zendesk's Web Widget CSP
 //! page, Kustomer's "Regions and base URLs", Help Scout's Beacon CSP page, Salesforce's OAuth
-//! endpoints page.
+//! endpoints page, and the API and agent hosts added from Genesys's SDK, Talkdesk's regions page,
+//! Aircall's and Tidio's API docs, Crisp's help and Re:amaze's API page.
 
 use crate::util::*;
 
@@ -84,6 +85,18 @@ fn documented_hosts_have_their_documented_roles() {
         ("salesforce-service", "my.site.com", "end_user"),
         // Front Base URL page.
         ("front", "api2.frontapp.com", "api"),
+        // Genesys's own Java SDK (PureCloudRegionHosts): Platform API hosts per region.
+        ("genesys", "api.mypurecloud.de", "api"),
+        ("genesys", "api.use2.us-gov-pure.cloud", "api"),
+        // Talkdesk's "How to guarantee your app works in all regions": the API gateways.
+        ("talkdesk", "api.talkdeskappca.com", "api"),
+        // Aircall's "Your first API call", Tidio's OpenAPI authorization page.
+        ("aircall", "api.aircall.io", "api"),
+        ("tidio", "api.tidio.com", "api"),
+        // Crisp's help: operators log in to app.crisp.chat.
+        ("crisp", "app.crisp.chat", "agent"),
+        // Re:amaze's API page: the brand host serves the API and the staff.
+        ("reamaze", "reamaze.io", "agent"),
     ] {
         assert_eq!(role_of(&vs, vendor, pattern), role, "{vendor} {pattern}");
     }

@@ -46,6 +46,7 @@ declare -A SIZES=(
     [evidence-names]="62500 250000 1000000"
     [identity]="250000 1000000 2000000"
     [http-headers]="2000 8000 32000"
+    [http-long-host]="25000 100000 250000"
 )
 declare -A QUICK=(
     [quic-zero-crypto]="50 100 250"
@@ -64,6 +65,7 @@ declare -A QUICK=(
     [evidence-names]="10000 25000 62500"
     [identity]="25000 100000 250000"
     [http-headers]="250 500 2000"
+    [http-long-host]="2500 10000 25000"
 )
 
 quick=0

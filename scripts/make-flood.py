@@ -603,6 +603,25 @@ def case_http_headers(fl, units):
         tcp_exchange(fl, flood_ip(i), HTTP_SERVER, port_of(i), 80, i, head.encode(), seg=seg)
 
 
+LONG_HOST_REQUESTS = 40
+
+
+def case_http_long_host(fl, units):
+    """Plain-HTTP requests to a vendor whose Host is 7 KB of 63-byte labels under zendesk.com
+    (legal in an HTTP head of 8 KiB, never a DNS name), each with a cookie name of its own:
+    40 per client on one keep-alive connection (past the 32 exposures kept per host and
+    vendor), from many clients."""
+    label = "a" * 62
+    conn = []
+    for i in each_unit(fl, units, 1000):
+        host = f"x{i % 10}" + "".join(f"{label}." for _ in range(110)) + "zendesk.com"
+        conn.append(f"GET /l{i} HTTP/1.1\r\nHost: {host}\r\nCookie: c{i}=1\r\n\r\n".encode())
+        if len(conn) == LONG_HOST_REQUESTS or i == units - 1:
+            c = i // LONG_HOST_REQUESTS
+            tcp_exchange(fl, flood_ip(c), HTTP_SERVER, port_of(c), 80, c, b"".join(conn))
+            conn = []
+
+
 CASES = {
     "quic-zero-crypto": case_quic_zero_crypto,
     "tcp-ooo": case_tcp_ooo,
@@ -620,6 +639,7 @@ CASES = {
     "evidence-names": case_evidence_names,
     "identity": case_identity,
     "http-headers": case_http_headers,
+    "http-long-host": case_http_long_host,
 }
 
 

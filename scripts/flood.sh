@@ -159,7 +159,7 @@ for c in "${cases[@]}"; do
         (
             ulimit -v $((mem_mib * 1024))
             exec /usr/bin/time -f '%e %U %S %M' -o "$t" \
-                timeout -k 5 "$timeout_s" "$bin" scan -q --events "$dir/events.ndjson" --report "$dir/report.json" "$cap"
+                timeout -k 5 "$timeout_s" "$bin" scan -q --events "$dir/events.ndjson" --report "$dir/report.json" "$cap" >/dev/null
         ) 2>"$dir/stderr.txt" || rc=$?
         if ! python3 scripts/flood-report.py row "$c" "$n" "$cap" "$want" "$dir/report.json" \
             "$dir/events.ndjson" "$t" "$rc" "$dir/stderr.txt" "$timeout_s" "$mem_mib" >>"$rows"; then

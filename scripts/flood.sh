@@ -27,7 +27,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Units per case: default, then --quick. tcp-ooo stops at 32k flows because each flow is 33
-# packets of ~1.5 KB (32k flows: a 1.6 GB capture; 1M would be 50 GB).
+# packets of ~1.5 KB (32k flows: a 1.6 GB capture; 1M would be 50 GB); http-headers at 32k
+# units is a 1.1 GB capture (a quarter of its requests carry 60 KiB of headers).
 declare -A SIZES=(
     [quic-zero-crypto]="250 500 2000"
     [tcp-ooo]="2000 8000 32000"
@@ -40,6 +41,12 @@ declare -A SIZES=(
     [first-fragment]="250000 1000000 2000000"
     [dns-unique]="250000 1000000 2000000"
     [quic-random]="100000 400000 1000000"
+    [http-exposure]="62500 250000 1000000"
+    [selfhosted]="62500 250000 1000000"
+    [evidence-names]="62500 250000 1000000"
+    [identity]="250000 1000000 2000000"
+    [http-headers]="2000 8000 32000"
+    [http-long-host]="25000 100000 250000"
 )
 declare -A QUICK=(
     [quic-zero-crypto]="50 100 250"
@@ -53,6 +60,12 @@ declare -A QUICK=(
     [first-fragment]="25000 100000 250000"
     [dns-unique]="25000 100000 250000"
     [quic-random]="10000 40000 100000"
+    [http-exposure]="10000 25000 62500"
+    [selfhosted]="10000 25000 62500"
+    [evidence-names]="10000 25000 62500"
+    [identity]="25000 100000 250000"
+    [http-headers]="250 500 2000"
+    [http-long-host]="2500 10000 25000"
 )
 
 quick=0
@@ -146,7 +159,7 @@ for c in "${cases[@]}"; do
         (
             ulimit -v $((mem_mib * 1024))
             exec /usr/bin/time -f '%e %U %S %M' -o "$t" \
-                timeout -k 5 "$timeout_s" "$bin" scan -q --events "$dir/events.ndjson" --report "$dir/report.json" "$cap"
+                timeout -k 5 "$timeout_s" "$bin" scan -q --events "$dir/events.ndjson" --report "$dir/report.json" "$cap" >/dev/null
         ) 2>"$dir/stderr.txt" || rc=$?
         if ! python3 scripts/flood-report.py row "$c" "$n" "$cap" "$want" "$dir/report.json" \
             "$dir/events.ndjson" "$t" "$rc" "$dir/stderr.txt" "$timeout_s" "$mem_mib" >>"$rows"; then

@@ -427,6 +427,201 @@ def case_quic_random(fl, units):
         fl.put(ipv4(flood_ip(i), SERVER, 17, udp(port_of(i), 443, head + rnd.randbytes(1200 - len(head))), i))
 
 
+# ---------------------------------------------------------------- per-host state (session 6)
+
+SYN_ACK = 0x12
+
+
+def dns_response(qid, name, addr, flags=0x8180, qd=True):
+    """A DNS (or mDNS, flags 0x8400 and no question) answer: `name` A `addr`, TTL 120."""
+    enc = b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0"
+    q = struct.pack("!HHHHHH", qid & 0xFFFF, flags, 1 if qd else 0, 1, 0, 0)
+    if qd:
+        q += enc + b"\0\x01\0\x01"
+        return q + b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 120, 4) + addr
+    return q + enc + struct.pack("!HHIH", 1, 0x8001, 120, 4) + addr
+
+
+def tcp_exchange(fl, cip, sip, sport, dport, ident, client_bytes, server_bytes=b"", seg=MSS):
+    """SYN, SYN-ACK, the client's bytes (cut into `seg`-byte segments), the server's bytes."""
+    fl.put(ipv4(cip, sip, 6, tcp(sport, dport, 1000, SYN), ident))
+    fl.put(ipv4(sip, cip, 6, tcp(dport, sport, 9000, SYN_ACK), ident))
+    for off in range(0, len(client_bytes), seg):
+        fl.put(ipv4(cip, sip, 6, tcp(sport, dport, 1001 + off, PSH_ACK, client_bytes[off : off + seg]), ident))
+    for off in range(0, len(server_bytes), MSS):
+        fl.put(ipv4(sip, cip, 6, tcp(dport, sport, 9001 + off, PSH_ACK, server_bytes[off : off + MSS]), ident))
+
+
+HTTP_SERVER = bytes([10, 250, 0, 80])
+EXPOSURES_PER_CLIENT = 64
+
+
+def case_http_exposure(fl, units):
+    """Plain-HTTP requests to vendor hosts, each with credentials in clear (Basic auth, an API
+    key header, a session cookie, a key in the query) and a path never used before: 64 per
+    client on one keep-alive connection (twice the per-host-vendor exposure cap), from many
+    clients, to 8 vendor names."""
+    vendors = ["zendesk.com", "intercom.io", "freshdesk.com", "helpscout.net"]
+    conn = []
+    for i in each_unit(fl, units, 1000):
+        host = f"api{i % 2}.{vendors[(i // EXPOSURES_PER_CLIENT) % len(vendors)]}"
+        conn.append(
+            f"GET /api/v2/tickets/{i}.json?api_key=k{i}&page={i} HTTP/1.1\r\nHost: {host}\r\n"
+            f"Authorization: Basic dXNlcjpwYXNz{i:08d}\r\nX-Api-Key: {i:016x}\r\n"
+            f"Cookie: sess{i}={i:x}\r\nUser-Agent: flood/{i}\r\n\r\n".encode()
+        )
+        if len(conn) == EXPOSURES_PER_CLIENT or i == units - 1:
+            c = i // EXPOSURES_PER_CLIENT
+            tcp_exchange(fl, flood_ip(c), HTTP_SERVER, port_of(c), 80, c, b"".join(conn))
+            conn = []
+
+
+# What each self-hosted product shows (fingerprints/selfhosted.signatures): a request path and
+# a response's Set-Cookie name and title.
+SELFHOSTED = [
+    ("/", "_zammad_session_a138cfd0f37", "Zammad"),
+    ("/otrs/index.pl", "OTRSAgentInterface", "Login"),
+    ("/scp/login.php", "OSTSESSID", "osTicket :: Agent Login"),
+    ("/NoAuth/Login.html", "RT_SID_example.com.80", "Login"),
+    ("/login", "laravel_session", "Login - FreeScout"),
+    ("/front/login.php", "glpi_40e4d3bc0c5d7d8a", "GLPI"),
+    ("/en/member/login", "uvdesk", "Login"),
+    ("/app/login", "_chatwoot_session", "Chatwoot"),
+]
+
+
+def case_selfhosted(fl, units):
+    """HTTP servers answering with a self-hosted help desk's signature (path, cookie, title; the
+    8 products in turn): even units each a server never seen before (its own address and port,
+    past the 1,024-instance cap), odd units all the same server reached by a new Host name from
+    a new client (past the 16-name and 256-client caps)."""
+    for i in each_unit(fl, units, 1000):
+        path, cookie, title = SELFHOSTED[i % len(SELFHOSTED)]
+        if i % 2 == 0:
+            j = i // 2
+            sip, dport = bytes([198, 18 + ((j >> 16) & 1), (j >> 8) & 0xFF, j & 0xFF]), 8000 + (j >> 17)
+        else:
+            sip, dport = bytes([198, 19, 255, 254]), 80
+        req = f"GET {path} HTTP/1.1\r\nHost: desk{i}.corp.example\r\nAccept: text/html\r\n\r\n".encode()
+        body = f"<!DOCTYPE html><html><head><title>{title}</title></head><body>{i}</body></html>"
+        resp = (
+            f"HTTP/1.1 200 OK\r\nServer: nginx\r\nSet-Cookie: {cookie}={i:x}; path=/; HttpOnly\r\n"
+            f"Content-Type: text/html\r\nContent-Length: {len(body)}\r\n\r\n{body}"
+        ).encode()
+        tcp_exchange(fl, flood_ip(i), sip, port_of(i), dport, i, req, resp)
+
+
+NAMES_PER_HOST = 256
+
+
+def case_evidence_names(fl, units):
+    """Per unit a DNS query and answer for a vendor name never seen before, then a TLS hello for
+    it to the answered address: 256 names per host (past the 8 names an evidence chain keeps
+    per host and vendor), from many hosts."""
+    for i in each_unit(fl, units, 1000):
+        c = i // NAMES_PER_HOST
+        cip, sport = flood_ip(c), port_of(i)
+        name = f"e{i}.zendesk.com"
+        sip = bytes([10, 251, (i >> 8) & 0xFF, i & 0xFF])
+        fl.put(ipv4(cip, RESOLVER, 17, udp(sport, 53, dns_query(i, name)), i))
+        fl.put(ipv4(RESOLVER, cip, 17, udp(53, sport, dns_response(i, name, sip)), i))
+        fl.put(ipv4(cip, sip, 6, tcp(sport, 443, 1000, SYN), i))
+        fl.put(ipv4(cip, sip, 6, tcp(sport, 443, 1001, PSH_ACK, record(client_hello(name))), i))
+
+
+NAMES_PER_MAC = 16
+DHCP_SERVER = bytes([10, 250, 0, 67])
+BROADCAST = bytes([255, 255, 255, 255])
+
+
+def dhcp(op, msg_type, xid, mac, yiaddr, hostname=None):
+    b = struct.pack("!BBBBIHH4s4s4s4s16s", op, 1, 6, 0, xid, 0, 0x8000, bytes(4), yiaddr, bytes(4), bytes(4), mac)
+    b += bytes(64 + 128) + bytes([99, 130, 83, 99]) + bytes([53, 1, msg_type])
+    if hostname:
+        b += bytes([12, len(hostname)]) + hostname.encode()
+    if msg_type == 5:
+        b += bytes([51, 4]) + struct.pack("!I", 86400) + bytes([54, 4]) + DHCP_SERVER
+    else:
+        b += bytes([50, 4]) + yiaddr
+    return b + b"\xff"
+
+
+def nbns_name(name, suffix=0):
+    raw = name.upper().ljust(15)[:15].encode() + bytes([suffix])
+    return bytes([32]) + bytes(x for c in raw for x in (0x41 + (c >> 4), 0x41 + (c & 0x0F))) + b"\0"
+
+
+def nbns_registration(qid, name, addr):
+    """RFC 1002 §4.2.2: opcode 5, RD, broadcast; the question and one NB record for it."""
+    return (
+        struct.pack("!HHHHHH", qid & 0xFFFF, 0x2910, 1, 0, 0, 1)
+        + nbns_name(name)
+        + b"\0\x20\0\x01"
+        + b"\xc0\x0c\0\x20\0\x01\0\x04\x93\xe0\0\x06\0\0"
+        + addr
+    )
+
+
+def case_identity(fl, units):
+    """Host names for addresses, 16 distinct ones per MAC address and address, from many MACs:
+    DHCP REQUEST + ACK (option 12), an NBNS name registration and an mDNS answer in turn."""
+    for i in each_unit(fl, units, 1000):
+        m = i // NAMES_PER_MAC
+        ip, mac = flood_ip(m), b"\x02\x00" + struct.pack("!I", m)
+        name = f"h{i}"
+        kind = i % 3
+        if kind == 0:
+            fl.put(ipv4(bytes(4), BROADCAST, 17, udp(68, 67, dhcp(1, 3, i, mac, ip, name)), i))
+            fl.put(ipv4(DHCP_SERVER, ip, 17, udp(67, 68, dhcp(2, 5, i, mac, ip)), i))
+        elif kind == 1:
+            fl.put(ipv4(ip, bytes([10, 255, 255, 255]), 17, udp(137, 137, nbns_registration(i, name, ip)), i))
+        else:
+            resp = dns_response(0, f"{name}.local", ip, flags=0x8400, qd=False)
+            fl.put(ipv4(ip, bytes([224, 0, 0, 251]), 17, udp(5353, 5353, resp), i))
+
+
+HEADER_KINDS = 4
+
+
+def case_http_headers(fl, units):
+    """Plain-HTTP requests to a vendor host with an API key in clear, in turn: 60 KiB of
+    headers (600 of them), one 32 KiB header line, a 1 KiB head cut into 3-byte segments, and
+    a head that never ends (16 KiB without the blank line)."""
+    for i in each_unit(fl, units, 200):
+        kind = i % HEADER_KINDS
+        start = f"GET /v{i}?token=x HTTP/1.1\r\nHost: api.zendesk.com\r\nX-Api-Key: {i:x}\r\n"
+        seg = MSS
+        if kind == 0:
+            head = start + "".join(f"X-H{n}: {'v' * 90}\r\n" for n in range(600)) + "\r\n"
+        elif kind == 1:
+            head = start + "X-Long: " + "L" * 32768 + "\r\n\r\n"
+        elif kind == 2:
+            head = start + "".join(f"X-S{n}: {'s' * 40}\r\n" for n in range(20)) + "\r\n"
+            seg = 3
+        else:
+            head = start + "".join(f"X-N{n}: {'n' * 90}\r\n" for n in range(160))
+        tcp_exchange(fl, flood_ip(i), HTTP_SERVER, port_of(i), 80, i, head.encode(), seg=seg)
+
+
+LONG_HOST_REQUESTS = 40
+
+
+def case_http_long_host(fl, units):
+    """Plain-HTTP requests to a vendor whose Host is 7 KB of 63-byte labels under zendesk.com
+    (legal in an HTTP head of 8 KiB, never a DNS name), each with a cookie name of its own:
+    40 per client on one keep-alive connection (past the 32 exposures kept per host and
+    vendor), from many clients."""
+    label = "a" * 62
+    conn = []
+    for i in each_unit(fl, units, 1000):
+        host = f"x{i % 10}" + "".join(f"{label}." for _ in range(110)) + "zendesk.com"
+        conn.append(f"GET /l{i} HTTP/1.1\r\nHost: {host}\r\nCookie: c{i}=1\r\n\r\n".encode())
+        if len(conn) == LONG_HOST_REQUESTS or i == units - 1:
+            c = i // LONG_HOST_REQUESTS
+            tcp_exchange(fl, flood_ip(c), HTTP_SERVER, port_of(c), 80, c, b"".join(conn))
+            conn = []
+
+
 CASES = {
     "quic-zero-crypto": case_quic_zero_crypto,
     "tcp-ooo": case_tcp_ooo,
@@ -439,6 +634,12 @@ CASES = {
     "first-fragment": case_first_fragment,
     "dns-unique": case_dns_unique,
     "quic-random": case_quic_random,
+    "http-exposure": case_http_exposure,
+    "selfhosted": case_selfhosted,
+    "evidence-names": case_evidence_names,
+    "identity": case_identity,
+    "http-headers": case_http_headers,
+    "http-long-host": case_http_long_host,
 }
 
 

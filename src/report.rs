@@ -544,6 +544,9 @@ pub struct LimitDrops {
     pub evidence_memcap: u64,
     /// Times the DNS queries waiting for an answer (for the chains) were cleared for room.
     pub evidence_pending_cleared: u64,
+    /// Exposures (kinds of credential or weakness seen, per host and vendor) not kept: the
+    /// usage budget was spent. Their events were still written.
+    pub exposures_memcap: u64,
     pub flows_memcap: u64,
     pub hidden_hosts_not_listed: u64,
     /// Times the identity bindings were cleared for room (each is written again when next
@@ -554,6 +557,8 @@ pub struct LimitDrops {
     pub reassembly_memcap: u64,
     pub reassembly_pieces: u64,
     pub reassembly_window: u64,
+    /// Self-hosted help desks (product, server, port) past the 1,024 kept.
+    pub self_hosted_not_listed: u64,
     /// Connections with a hello whose end was lost (their flow evicted by the table's
     /// entry cap): their duration and bytes are missing from the role evidence.
     pub sessions_lost: u64,

@@ -48,8 +48,13 @@ pub struct Exposures {
     pub not_listed: u64,
 }
 
+/// Estimated bytes of a kept exposure besides its strings: map node, key and times.
+const EXPOSURE_BYTES: usize = 200;
+
 impl Exposures {
-    fn record(&mut self, x: &Exposure, ts: TsNanos) {
+    /// Folds `x` in; a new entry is kept only if its bytes fit in `room` (the usage budget
+    /// left). Returns the bytes newly held, or None when the budget refused it.
+    fn record(&mut self, x: &Exposure, ts: TsNanos, room: usize) -> Option<usize> {
         let key = Key {
             kind: x.kind,
             credential: x.credential.as_ref().map(|c| c.kind),
@@ -60,11 +65,21 @@ impl Exposures {
             s.first_seen = s.first_seen.min(ts);
             s.last_seen = s.last_seen.max(ts);
             s.count += 1;
-            return;
+            return Some(0);
         }
         if self.seen.len() >= MAX_EXPOSURES {
             self.not_listed += 1;
-            return;
+            return Some(0);
+        }
+        // The strings come from the wire: a host of 32 such entries could otherwise hold
+        // what the usage budget charged 400 bytes for many times over.
+        let bytes = EXPOSURE_BYTES
+            + x.host.len()
+            + x.path.as_ref().map_or(0, String::len)
+            + key.credential_name.as_ref().map_or(0, String::len);
+        if bytes > room {
+            self.not_listed += 1;
+            return None;
         }
         self.seen.insert(
             key,
@@ -79,6 +94,7 @@ impl Exposures {
                 weak_suite: x.weak_suite,
             },
         );
+        Some(bytes)
     }
 
     /// The report's list, by kind, then credential, then reason.
@@ -221,12 +237,16 @@ impl Aggregator<'_> {
         }
         self.events += 1;
         *self.events_by_kind.entry(Kind::Exposure).or_default() += 1;
+        let room = self.limits.usage_bytes.saturating_sub(self.usage_bytes);
         if let Some(u) = self
             .hosts
             .get_mut(&client)
             .and_then(|h| h.get_mut(m.vendor.id.as_str()))
         {
-            u.exposures.record(x, o.ts);
+            match u.exposures.record(x, o.ts, room) {
+                Some(grew) => self.usage_bytes += grew,
+                None => self.dropped.exposures_memcap += 1,
+            }
         }
         true
     }

@@ -125,6 +125,8 @@ pub struct Dropped {
     pub encrypted_dns_memcap: u64,
     /// Times the DNS answers kept for attribution were cleared for room.
     pub dns_cache_cleared: u64,
+    /// Exposures of a host and vendor not kept: the usage budget was spent.
+    pub exposures_memcap: u64,
 }
 
 /// Hosts whose only blind spot is nameless encrypted traffic listed in the report and the

@@ -429,3 +429,44 @@ fn the_chain_budget_drops_and_counts() {
         agg.chains.pending_cleared
     );
 }
+
+// Exposures of one host and vendor: past 32 kinds they are counted, not kept; and each one
+// kept is charged to the usage budget by its strings, so a tight budget keeps fewer (the rest
+// counted by name) instead of growing past it.
+#[test]
+fn exposures_are_capped_and_charged_to_the_usage_budget() {
+    let catalog = Catalog::builtin().unwrap();
+    let policy = Policy::default();
+    let resolvers = Resolvers::builtin().unwrap();
+    let fronts = EchFronts::builtin().unwrap();
+    // 40 requests, each with a cookie of its own: plain_http once, 40 cookie exposures.
+    let requests: Vec<Observation> = (0..40)
+        .flat_map(|i| {
+            let head =
+                format!("GET /a HTTP/1.1\r\nHost: acme.zendesk.com\r\nCookie: c{i}=1\r\n\r\n");
+            let r = crate::proto::http::request(head.as_bytes()).unwrap();
+            crate::exposure::Exposure::of_request(r)
+        })
+        .map(|x| obs(10, C, S, What::Exposure(x)))
+        .collect();
+    for (usage_bytes, kept, memcap) in [(1 << 20, 32, 0), (2_000, 5, 36)] {
+        let limits = Limits {
+            usage_bytes,
+            visibility_bytes: 1 << 20,
+            dns_cache_bytes: 1 << 20,
+            identity_bytes: 0,
+            evidence_bytes: 0,
+            all_hosts: false,
+        };
+        let mut agg = Aggregator::new(&catalog, &policy, &resolvers, &fronts, limits);
+        agg.observe(&hello(1, C, "acme.zendesk.com", None), None);
+        for o in &requests {
+            agg.observe(o, None);
+        }
+        let u = &agg.hosts[&C.parse::<IpAddr>().unwrap()]["zendesk"];
+        assert_eq!(u.exposures.listed().len(), kept, "budget {usage_bytes}");
+        assert_eq!(u.exposures.not_listed, 41 - kept as u64);
+        assert_eq!(agg.dropped.exposures_memcap, memcap);
+        assert!(agg.usage_bytes <= usage_bytes);
+    }
+}

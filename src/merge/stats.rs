@@ -37,6 +37,7 @@ pub fn add(a: &mut owned::RunStats, b: &owned::RunStats) {
     d.defrag_memcap += e.defrag_memcap;
     d.dns_cache_cleared += e.dns_cache_cleared;
     d.encrypted_dns_memcap += e.encrypted_dns_memcap;
+    d.exposures_memcap += e.exposures_memcap;
     d.flows_memcap += e.flows_memcap;
     d.hidden_hosts_not_listed += e.hidden_hosts_not_listed;
     d.identity_cleared += e.identity_cleared;
@@ -44,6 +45,7 @@ pub fn add(a: &mut owned::RunStats, b: &owned::RunStats) {
     d.reassembly_memcap += e.reassembly_memcap;
     d.reassembly_pieces += e.reassembly_pieces;
     d.reassembly_window += e.reassembly_window;
+    d.self_hosted_not_listed += e.self_hosted_not_listed;
     d.sessions_lost += e.sessions_lost;
     d.sessions_memcap += e.sessions_memcap;
     d.sessions_unjoined += e.sessions_unjoined;

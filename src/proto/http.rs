@@ -19,6 +19,10 @@ pub const MAX_CREDENTIALS: usize = 8;
 pub const MAX_NAMES: usize = 16;
 /// A name longer than this is taken for a value and written `*`.
 pub const MAX_NAME: usize = 40;
+/// A Host value longer than a DNS name can be (RFC 1035 §2.3.4: 255 octets) is no name, and
+/// kept it would be copied into every exposure and self-hosted table entry (up to a whole
+/// head's worth each): the request is read as one without a Host.
+pub const MAX_HOST: usize = 255;
 /// Title characters kept.
 pub const MAX_TITLE: usize = 120;
 /// Body bytes searched for `<title>`: login pages put it in the first kilobyte or two.
@@ -201,7 +205,7 @@ pub fn request(b: &[u8]) -> Option<RequestHead> {
         let Some((k, v)) = header(l) else { continue };
         let k = k.to_ascii_lowercase();
         match k.as_slice() {
-            b"host" if host.is_none() => host = Some(host_name(v)),
+            b"host" if host.is_none() => host = Some((v.len() <= MAX_HOST).then(|| host_name(v))),
             b"authorization" => {
                 let scheme = v.split(|c| *c == b' ').next().unwrap_or_default();
                 let scheme = scheme.to_ascii_lowercase();
@@ -237,7 +241,7 @@ pub fn request(b: &[u8]) -> Option<RequestHead> {
     }
     Some(RequestHead {
         method,
-        host: host.filter(|h| !h.is_empty()),
+        host: host.flatten().filter(|h| !h.is_empty()),
         path,
         credentials,
     })

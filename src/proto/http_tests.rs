@@ -113,3 +113,17 @@ fn every_prefix_and_junk_is_safe() {
         let _ = response(&b);
     }
 }
+
+// RFC 1035 §2.3.4: a name is at most 255 octets; a longer Host is no name and is not kept.
+#[test]
+fn a_host_longer_than_a_dns_name_is_not_kept() {
+    let at = |n: usize| {
+        let host = format!("{}.zendesk.com", "a".repeat(n - ".zendesk.com".len()));
+        let head = format!("GET / HTTP/1.1\r\nHost: {host}\r\nX-Api-Key: k\r\n\r\n");
+        let r = request(head.as_bytes()).unwrap();
+        (r.host.map(|h| h.len()), r.credentials.len())
+    };
+    assert_eq!(at(255), (Some(255), 1));
+    assert_eq!(at(256), (None, 1));
+    assert_eq!(at(7000), (None, 1));
+}

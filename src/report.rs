@@ -574,6 +574,55 @@ pub struct LimitDrops {
     pub visibility_memcap: u64,
 }
 
+impl LimitDrops {
+    /// Adds another run's drops (a merge). Destructured, so a field added to the struct
+    /// cannot be left out of the sum: the compiler refuses the match.
+    pub fn add(&mut self, b: &LimitDrops) {
+        let LimitDrops {
+            defrag_memcap,
+            dns_cache_cleared,
+            encrypted_dns_memcap,
+            evidence_memcap,
+            evidence_pending_cleared,
+            exposures_memcap,
+            flows_memcap,
+            hidden_hosts_not_listed,
+            identity_cleared,
+            identity_pending_cleared,
+            reassembly_memcap,
+            reassembly_pieces,
+            reassembly_window,
+            self_hosted_not_listed,
+            sessions_lost,
+            sessions_memcap,
+            sessions_unjoined,
+            tenants_not_kept,
+            usage_memcap,
+            visibility_memcap,
+        } = b;
+        self.defrag_memcap += defrag_memcap;
+        self.dns_cache_cleared += dns_cache_cleared;
+        self.encrypted_dns_memcap += encrypted_dns_memcap;
+        self.evidence_memcap += evidence_memcap;
+        self.evidence_pending_cleared += evidence_pending_cleared;
+        self.exposures_memcap += exposures_memcap;
+        self.flows_memcap += flows_memcap;
+        self.hidden_hosts_not_listed += hidden_hosts_not_listed;
+        self.identity_cleared += identity_cleared;
+        self.identity_pending_cleared += identity_pending_cleared;
+        self.reassembly_memcap += reassembly_memcap;
+        self.reassembly_pieces += reassembly_pieces;
+        self.reassembly_window += reassembly_window;
+        self.self_hosted_not_listed += self_hosted_not_listed;
+        self.sessions_lost += sessions_lost;
+        self.sessions_memcap += sessions_memcap;
+        self.sessions_unjoined += sessions_unjoined;
+        self.tenants_not_kept += tenants_not_kept;
+        self.usage_memcap += usage_memcap;
+        self.visibility_memcap += visibility_memcap;
+    }
+}
+
 /// libpcap's counters.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]

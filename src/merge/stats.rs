@@ -33,25 +33,7 @@ pub fn add(a: &mut owned::RunStats, b: &owned::RunStats) {
             })
         }
     };
-    let (d, e) = (&mut a.dropped, &b.dropped);
-    d.defrag_memcap += e.defrag_memcap;
-    d.dns_cache_cleared += e.dns_cache_cleared;
-    d.encrypted_dns_memcap += e.encrypted_dns_memcap;
-    d.exposures_memcap += e.exposures_memcap;
-    d.flows_memcap += e.flows_memcap;
-    d.hidden_hosts_not_listed += e.hidden_hosts_not_listed;
-    d.identity_cleared += e.identity_cleared;
-    d.identity_pending_cleared += e.identity_pending_cleared;
-    d.reassembly_memcap += e.reassembly_memcap;
-    d.reassembly_pieces += e.reassembly_pieces;
-    d.reassembly_window += e.reassembly_window;
-    d.self_hosted_not_listed += e.self_hosted_not_listed;
-    d.sessions_lost += e.sessions_lost;
-    d.sessions_memcap += e.sessions_memcap;
-    d.sessions_unjoined += e.sessions_unjoined;
-    d.tenants_not_kept += e.tenants_not_kept;
-    d.usage_memcap += e.usage_memcap;
-    d.visibility_memcap += e.visibility_memcap;
+    a.dropped.add(&b.dropped);
     a.events += b.events;
     for (k, n) in &b.events_by_kind {
         *a.events_by_kind.entry(*k).or_default() += n;

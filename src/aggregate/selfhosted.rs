@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::exposure::ExposureUse;
 use super::Aggregator;
 use crate::event::Timestamp;
 use crate::exposure::{Exposure, ExposureKind};
@@ -132,21 +133,63 @@ impl SelfHosted {
                     hosts_not_listed: i.clients_not_listed,
                     first_seen: Timestamp(i.first_seen),
                     last_seen: Timestamp(i.last_seen),
-                    signatures: i
-                        .matched
-                        .iter()
-                        .filter_map(|&g| s.sigs.get(g))
-                        .map(|g| SignatureShown {
-                            field: g.field.as_str(),
-                            how: g.how.as_str(),
-                            pattern: &g.pattern,
-                            source: &g.source,
-                        })
-                        .collect(),
+                    signatures: SignatureShown::of(s, &i.matched),
                     certificate_names: i.certificate_names.iter().map(String::as_str).collect(),
                 })
             })
             .collect()
+    }
+}
+
+impl<'s> SignatureShown<'s> {
+    /// The report's list of the signatures `matched` indexes, in index order: for a scan's
+    /// desks and a merge's alike.
+    pub fn of(s: &'s Signatures, matched: &BTreeSet<usize>) -> Vec<Self> {
+        matched
+            .iter()
+            .filter_map(|&g| s.sigs.get(g))
+            .map(|g| SignatureShown {
+                field: g.field.as_str(),
+                how: g.how.as_str(),
+                pattern: &g.pattern,
+                source: &g.source,
+            })
+            .collect()
+    }
+}
+
+/// The terminal summary's EXPOSURES and SELF-HOSTED HELP DESKS sections, for a scan's and a
+/// merge's alike: `exposed` holds each host and vendor with exposures. Nothing when empty.
+pub fn write_sections(
+    s: &mut String,
+    exposed: &[(IpAddr, &str, &[ExposureUse<'_>])],
+    desks: &[SelfHostedUse<'_>],
+) {
+    use std::fmt::Write as _;
+    if !exposed.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nEXPOSURES (insecure integrations; names only, never the secret)"
+        );
+        for (ip, vendor, list) in exposed {
+            for x in *list {
+                let _ = writeln!(s, "{}", x.summary_line(ip, vendor));
+            }
+        }
+    }
+    if !desks.is_empty() {
+        let _ = writeln!(s, "\nSELF-HOSTED HELP DESKS");
+        for x in desks {
+            let _ = writeln!(
+                s,
+                "  {:<24} {}:{:<5} {:<28} {} host(s)",
+                x.product_name,
+                x.server_ip,
+                x.server_port,
+                x.server_names.join(", "),
+                x.hosts.len() as u64 + x.hosts_not_listed
+            );
+        }
     }
 }
 
@@ -268,40 +311,19 @@ impl Aggregator<'_> {
     }
 }
 
-/// The terminal summary's sections: exposures per host and vendor, then the self-hosted
-/// help desks. Nothing when there are none.
+/// The terminal summary's sections of a scan: exposures per host and vendor, then the
+/// self-hosted help desks. Nothing when there are none.
 pub fn summary(agg: &Aggregator, s: &mut String) {
-    use std::fmt::Write as _;
-    let exposed: Vec<(&IpAddr, &String, &super::Usage)> = agg
+    let lists: Vec<(IpAddr, &str, Vec<ExposureUse>)> = agg
         .hosts
         .iter()
-        .flat_map(|(ip, vs)| vs.iter().map(move |(id, u)| (ip, id, u)))
-        .filter(|(_, _, u)| !u.exposures.listed().is_empty())
+        .flat_map(|(ip, vs)| vs.iter().map(move |(id, u)| (*ip, id.as_str(), u)))
+        .map(|(ip, id, u)| (ip, id, u.exposures.listed()))
+        .filter(|(_, _, l)| !l.is_empty())
         .collect();
-    if !exposed.is_empty() {
-        let _ = writeln!(
-            s,
-            "\nEXPOSURES (insecure integrations; names only, never the secret)"
-        );
-        for (ip, id, u) in exposed {
-            for x in u.exposures.listed() {
-                let _ = writeln!(s, "{}", x.summary_line(ip, id));
-            }
-        }
-    }
-    let list = agg.self_hosted.listed();
-    if !list.is_empty() {
-        let _ = writeln!(s, "\nSELF-HOSTED HELP DESKS");
-        for x in list {
-            let _ = writeln!(
-                s,
-                "  {:<24} {}:{:<5} {:<28} {} host(s)",
-                x.product_name,
-                x.server_ip,
-                x.server_port,
-                x.server_names.join(", "),
-                x.hosts.len() as u64 + x.hosts_not_listed
-            );
-        }
-    }
+    let exposed: Vec<_> = lists
+        .iter()
+        .map(|(ip, id, l)| (*ip, *id, l.as_slice()))
+        .collect();
+    write_sections(s, &exposed, &agg.self_hosted.listed());
 }

@@ -133,17 +133,7 @@ impl SelfHosted {
                     hosts_not_listed: i.clients_not_listed + past,
                     first_seen: Timestamp(i.first),
                     last_seen: Timestamp(i.last),
-                    signatures: i
-                        .matched
-                        .iter()
-                        .filter_map(|&g| s.sigs.get(g))
-                        .map(|g| SignatureShown {
-                            field: g.field.as_str(),
-                            how: g.how.as_str(),
-                            pattern: &g.pattern,
-                            source: &g.source,
-                        })
-                        .collect(),
+                    signatures: SignatureShown::of(s, &i.matched),
                     certificate_names: i
                         .certificate_names
                         .iter()

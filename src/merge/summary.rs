@@ -129,30 +129,7 @@ fn insecure(r: &Report<'_>, s: &mut String) {
         .iter()
         .flat_map(|h| h.vendors.iter().map(move |v| (h.ip, v)))
         .filter(|(_, v)| !v.exposures.is_empty())
+        .map(|(ip, v)| (ip, v.vendor, v.exposures.as_slice()))
         .collect();
-    if !exposed.is_empty() {
-        let _ = writeln!(
-            s,
-            "\nEXPOSURES (insecure integrations; names only, never the secret)"
-        );
-        for (ip, v) in exposed {
-            for x in &v.exposures {
-                let _ = writeln!(s, "{}", x.summary_line(&ip, v.vendor));
-            }
-        }
-    }
-    if !r.self_hosted.is_empty() {
-        let _ = writeln!(s, "\nSELF-HOSTED HELP DESKS");
-        for x in &r.self_hosted {
-            let _ = writeln!(
-                s,
-                "  {:<24} {}:{:<5} {:<28} {} host(s)",
-                x.product_name,
-                x.server_ip,
-                x.server_port,
-                x.server_names.join(", "),
-                x.hosts.len() as u64 + x.hosts_not_listed
-            );
-        }
-    }
+    crate::aggregate::selfhosted::write_sections(s, &exposed, &r.self_hosted);
 }

@@ -287,7 +287,7 @@ fn missing_secure_prerequisite() -> Option<String> {
 }
 
 /// Runs tests/kafka/secure-test.sh in `mode` with `tansu` and returns its output directory.
-fn secure_test(mode: &str, tansu: &str) -> std::path::PathBuf {
+fn secure_test(mode: &str, tansu: &str) -> crate::util::TempDir {
     let out = tempdir(&format!("kafka-{mode}"));
     let st = Command::new("bash")
         .arg(root().join("tests/kafka/secure-test.sh"))

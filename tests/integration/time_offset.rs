@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::util::{capture, events, report};
+use crate::util::{capture, events, report, tempdir};
 
 /// Rewrites a classic little-endian microsecond pcap as a pcapng of one interface whose
 /// `if_tsoffset` (option 14, RFC draft-ietf-opsawg-pcapng §4.2) is `offset` seconds.
@@ -61,8 +61,7 @@ fn saturated_timestamps_keep_dns_attribution() {
     // Two IP-literal hellos to a server a DNS answer just gave (testdata/README.md): they are
     // attributed through the answer while its TTL lasts.
     let src = capture("hidden/ip_literal.pcap");
-    let dir = std::env::temp_dir().join(format!("shadowdesk-tsoffset-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = tempdir("tsoffset");
     let shifted = dir.join("ip_literal_tsoffset.pcapng");
     std::fs::write(&shifted, pcapng_with_offset(&src, i64::MAX)).unwrap();
     let shifted_s = shifted.to_str().unwrap();

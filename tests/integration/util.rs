@@ -217,11 +217,45 @@ pub fn truth(capture: &Path) -> Rows {
     )
 }
 
-pub fn tempdir(tag: &str) -> PathBuf {
+/// A test's scratch directory, removed when the test ends well and kept (its path printed)
+/// when it fails, so a failure can be read. Removal matters: the HTML scale test alone writes
+/// 350 MB, and CI's disk was once full before its last step.
+pub struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for TempDir {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("kept for the failure: {}", self.0.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+pub fn tempdir(tag: &str) -> TempDir {
     let d = std::env::temp_dir().join(format!("shadowdesk-test-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
-    d
+    TempDir(d)
 }
 
 /// Whether the CI run is on (`CI` set, and not to "", "0" or "false"): there, a test whose

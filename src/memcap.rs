@@ -22,11 +22,14 @@ pub const MIN_MEMCAP: usize = 16 << 20;
 /// Fractions of the total, in percent. TCP reassembly takes the most: it is where most
 /// names come from and where floods of half-open connections land. Per-host state is next:
 /// it is the report itself.
-const TCP_PERCENT: usize = 40;
+const TCP_PERCENT: usize = 35;
 const QUIC_PERCENT: usize = 15;
 const DEFRAG_PERCENT: usize = 10;
 const HOSTS_PERCENT: usize = 25;
 const DNS_CACHE_PERCENT: usize = 10;
+/// Observations made and not yet merged (pipeline/inflight.rs): normal traffic makes a few
+/// per chunk; floods of pipelined requests make thousands.
+const IN_FLIGHT_PERCENT: usize = 5;
 
 /// The total split into the shares each owner gets (per worker for the flow tables).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +44,8 @@ pub struct Shares {
     pub hosts: usize,
     /// DNS answers and ECH configs kept to attribute hellos without a name.
     pub dns_cache: usize,
+    /// All workers together: observations on their way to the merge.
+    pub in_flight: usize,
 }
 
 impl Shares {
@@ -54,6 +59,7 @@ impl Shares {
             defrag: part(DEFRAG_PERCENT),
             hosts: part(HOSTS_PERCENT),
             dns_cache: part(DNS_CACHE_PERCENT),
+            in_flight: part(IN_FLIGHT_PERCENT),
         }
     }
 }

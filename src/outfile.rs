@@ -9,7 +9,7 @@
 //! empty or half-written report. All of this is checked before any output is opened.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// Symlink hops followed before giving up (Linux's own limit, ELOOP).
@@ -194,11 +194,20 @@ fn probe_dir(dir: &Path) -> io::Result<()> {
 /// or through a temporary file renamed over the target (see the module comment). A closed
 /// standard output (`| head`) is not an error.
 pub fn write_whole(path: &str, bytes: &[u8]) -> io::Result<()> {
+    write_whole_with(path, |w| w.write_all(bytes))
+}
+
+/// The same, with the content written by `fill` through a buffer, so a large output (the
+/// report of a flood is 85 MiB) is never held whole in memory beside what it is made from.
+pub fn write_whole_with(
+    path: &str,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     let target = resolve(path).map_err(io::Error::other)?;
     match target {
         Target::Stdout => {
-            let mut out = io::stdout().lock();
-            match out.write_all(bytes).and_then(|_| out.flush()) {
+            let mut out = BufWriter::new(io::stdout().lock());
+            match fill(&mut out).and_then(|_| out.flush()) {
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
                 other => other,
             }
@@ -206,11 +215,12 @@ pub fn write_whole(path: &str, bytes: &[u8]) -> io::Result<()> {
         Target::InPlace { path, .. } => {
             // Truncation is a no-op on a device or FIFO; on a regular file reached through
             // /dev/fd it drops an older, longer report.
-            let mut f = OpenOptions::new().write(true).truncate(true).open(&path)?;
-            f.write_all(bytes)?;
+            let f = OpenOptions::new().write(true).truncate(true).open(&path)?;
+            let mut f = BufWriter::new(f);
+            fill(&mut f)?;
             f.flush()
         }
-        Target::Replace { path, mode, owner } => replace(&path, mode, owner, bytes),
+        Target::Replace { path, mode, owner } => replace(&path, mode, owner, fill),
     }
 }
 
@@ -218,7 +228,7 @@ fn replace(
     path: &Path,
     mode: Option<u32>,
     owner: Option<(u32, u32)>,
-    bytes: &[u8],
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
@@ -227,12 +237,14 @@ fn replace(
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
     let written = (|| {
-        let mut f = OpenOptions::new()
+        let f = OpenOptions::new()
             .write(true)
             .create(true)
             .truncate(true)
             .open(&tmp)?;
-        f.write_all(bytes)?;
+        let mut w = BufWriter::new(f);
+        fill(&mut w)?;
+        let f = w.into_inner().map_err(io::IntoInnerError::into_error)?;
         if let Some(mode) = mode {
             use std::os::unix::fs::PermissionsExt;
             f.set_permissions(std::fs::Permissions::from_mode(mode & 0o7777))?;

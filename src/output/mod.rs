@@ -180,7 +180,7 @@ impl Sink {
 /// output for `-`, into a device or FIFO in place, else a temporary file renamed over the
 /// target), so a reader never sees half a report.
 pub fn write_report(path: &str, report: &Report<'_>) -> io::Result<()> {
-    crate::outfile::write_whole(path, &report.to_bytes())
+    crate::outfile::write_whole_with(path, |w| report.write_to(w))
 }
 
 /// Writes text to standard output and flushes it, so a full disk (`> /dev/full`) is an error

@@ -14,7 +14,9 @@
 //! workers' outputs chunk by chunk in packet order. So events come out in the same order, and
 //! the report is the same, for any `--threads N`; flow idle eviction runs on the shared clock
 //! for the same reason. Channels are bounded, so a slow stage slows the reader instead of
-//! growing memory. The types that cross stages live in [`crate::model`].
+//! growing memory, and the observations between the workers and the merge are weighed
+//! against a byte budget ([`inflight`]), since a chunk's packets can make far more
+//! observations than packets. The types that cross stages live in [`crate::model`].
 
 use std::collections::VecDeque;
 use std::sync::atomic::AtomicBool;
@@ -31,6 +33,7 @@ pub use crate::model::{InputSummary, Observation};
 use crate::stats::{LiveCounters, Stats};
 
 mod chunk;
+mod inflight;
 mod reader;
 mod worker;
 
@@ -39,10 +42,10 @@ use chunk::WorkBatch;
 /// Chunks in flight per worker.
 const QUEUE_DEPTH: usize = 4;
 
-/// What a worker sends: its observations of one chunk (every chunk, even with none), or its
-/// flow counters once its input ends.
+/// What a worker sends: its observations of one chunk (every chunk, even with none) with
+/// their weight ([`inflight::weigh`]), or its flow counters once its input ends.
 enum Out {
-    Chunk(Vec<Observation>),
+    Chunk(Vec<Observation>, usize),
     Done(FlowStats),
 }
 
@@ -97,6 +100,7 @@ pub fn run(
     let live = Arc::new(LiveCounters::default());
     let threads = threads.max(1);
     let shares = Shares::split(memcap, threads);
+    let in_flight = Arc::new(inflight::InFlight::new(shares.in_flight));
     let (out_tx, out_rx) = bounded::<(usize, Out)>(threads * QUEUE_DEPTH * 2);
     let mut work_txs = Vec::new();
     let mut handles = Vec::new();
@@ -105,10 +109,11 @@ pub fn run(
         work_txs.push(tx);
         let out = out_tx.clone();
         let counters = Arc::clone(&live);
+        let in_flight = Arc::clone(&in_flight);
         handles.push(
             std::thread::Builder::new()
                 .name(format!("worker-{w}"))
-                .spawn(move || worker::worker(w, rx, out, shares, counters))
+                .spawn(move || worker::worker(w, rx, out, shares, counters, &in_flight))
                 .expect("spawning a worker thread"),
         );
     }
@@ -134,29 +139,36 @@ pub fn run(
         })
         .expect("spawning the reader thread");
 
-    let mut pending: Vec<VecDeque<Vec<Observation>>> =
+    let mut pending: Vec<VecDeque<(Vec<Observation>, usize)>> =
         (0..threads).map(|_| Default::default()).collect();
     let mut flow_stats = FlowStats::default();
     let mut merged = Vec::new();
     for (w, msg) in out_rx.iter() {
         match msg {
-            Out::Chunk(obs) => pending[w].push_back(obs),
+            Out::Chunk(obs, bytes) => pending[w].push_back((obs, bytes)),
             Out::Done(fs) => flow_stats.add(&fs),
         }
         while pending.iter().all(|q| !q.is_empty()) {
             merged.clear();
-            for q in pending.iter_mut() {
-                merged.extend(q.pop_front().unwrap_or_default());
+            let mut bytes = 0;
+            for (obs, b) in pending.iter_mut().filter_map(VecDeque::pop_front) {
+                merged.extend(obs);
+                bytes += b;
             }
             merged.sort_by_key(|o| o.order);
             for o in merged.drain(..) {
                 consumer.observe(o);
             }
+            in_flight.release(bytes);
             consumer.chunk_done(&live);
         }
     }
     // Only a bug can leave chunks here (a worker that died): hand over what there is.
-    let mut rest: Vec<Observation> = pending.into_iter().flatten().flatten().collect();
+    let mut rest: Vec<Observation> = pending
+        .into_iter()
+        .flatten()
+        .flat_map(|(obs, _)| obs)
+        .collect();
     rest.sort_by_key(|o| o.order);
     rest.into_iter().for_each(|o| consumer.observe(o));
     let mut internal_error = None;
@@ -171,6 +183,8 @@ pub fn run(
         Default::default()
     });
     stats.flows = flow_stats;
+    let (peak, waits) = in_flight.peak_and_waits();
+    tracing::debug!(peak_bytes = peak, waits, "observations in flight");
     RunResult {
         stats,
         inputs,

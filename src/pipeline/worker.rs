@@ -16,6 +16,7 @@ use crate::proto::{dhcp, dhcpv6, dns, kerberos, nbns};
 use crate::stats::LiveCounters;
 
 use super::chunk::{Pkt, WorkBatch};
+use super::inflight::{weigh, InFlight};
 use super::Out;
 
 pub(super) fn worker(
@@ -24,12 +25,22 @@ pub(super) fn worker(
     out: Sender<(usize, Out)>,
     shares: Shares,
     live: Arc<LiveCounters>,
+    in_flight: &InFlight,
 ) {
     let mut table = FlowTable::new(shares.tcp);
     let mut quic_table = QuicTable::new(shares.quic);
     let mut hellos = Vec::new();
     let mut found = Vec::new();
     let (mut shown_flows, mut shown_evicted, mut shown_dropped) = (0u64, 0u64, 0u64);
+    // Chunks arrive in the reader's order, every one to every worker: this count is the
+    // chunk's number in the merge too.
+    let mut seq = 0u64;
+    let mut send = |obs: Vec<Observation>| {
+        let bytes = weigh(&obs);
+        in_flight.reserve(seq, bytes);
+        seq += 1;
+        out.send((w, Out::Chunk(obs, bytes))).is_ok()
+    };
     for batch in rx.iter() {
         table.advance(batch.start);
         quic_table.advance(batch.start);
@@ -107,7 +118,7 @@ pub(super) fn worker(
         live.dropped
             .fetch_add(dropped - shown_dropped, Ordering::Relaxed);
         (shown_flows, shown_evicted, shown_dropped) = (flows, evicted, dropped);
-        if out.send((w, Out::Chunk(obs))).is_err() {
+        if !send(obs) {
             return;
         }
     }
@@ -118,7 +129,7 @@ pub(super) fn worker(
     let mut obs = Vec::new();
     take_ended(&mut obs, &mut table.ended, (u64::MAX, u32::MAX));
     take_ended(&mut obs, &mut quic_table.ended, (u64::MAX, u32::MAX));
-    if out.send((w, Out::Chunk(obs))).is_err() {
+    if !send(obs) {
         return;
     }
     let mut stats = table.stats.clone();

@@ -270,11 +270,17 @@ impl<'a> Report<'a> {
 
     /// The report as written: pretty-printed JSON and a newline.
     pub fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
         // Into a Vec the writer cannot fail, and the types hold nothing serde_json refuses
         // (map keys are strings or unit enums; `named_share` is finite).
-        let mut bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
-        bytes.push(b'\n');
+        let _ = self.write_to(&mut bytes);
         bytes
+    }
+
+    /// The same bytes, written to `w` as they are made.
+    pub fn write_to(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *w, self)?;
+        w.write_all(b"\n")
     }
 }
 

@@ -249,3 +249,107 @@ fn summary_marks_unsanctioned_vendors() {
     );
     assert!(out.contains("BY VENDOR"));
 }
+
+/// `flag`'s entry in a `--help` text: its value name and its help as one line. clap puts
+/// the help beside the flag, or under it (up to a blank line) when some option of the
+/// command has a help of several paragraphs.
+fn help_entry(help: &str, flag: &str) -> Option<(String, String)> {
+    let mut lines = help.lines();
+    let head = lines.by_ref().find_map(|l| {
+        let t = l.trim_start().strip_prefix(flag)?;
+        (t.is_empty() || t.starts_with(' ')).then_some(t.trim_start())
+    })?;
+    let (value, rest) = match head.strip_prefix('<') {
+        Some(v) => {
+            let end = v.find('>')?;
+            (v[..end].to_owned(), v[end + 1..].trim_start())
+        }
+        None => (String::new(), head),
+    };
+    let text = match rest.is_empty() {
+        false => rest.to_owned(),
+        true => lines
+            .take_while(|l| !l.trim().is_empty())
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    Some((value, text))
+}
+
+// scan, live and merge declare these options once (clap flattens one struct into each):
+// each help lists them with the same value name and the same help, so that what they say
+// cannot drift apart between the commands again.
+#[test]
+fn shared_options_read_the_same_in_scan_live_and_merge_help() {
+    let helps: Vec<(&str, String)> = ["scan", "live", "merge"]
+        .into_iter()
+        .map(|cmd| {
+            let o = run(&[cmd, "--help"]);
+            assert!(o.status.success(), "{cmd} --help: {}", stderr(&o));
+            (cmd, String::from_utf8(o.stdout).unwrap())
+        })
+        .collect();
+    for flag in [
+        "--fail-on-new",
+        "--fail-on-unsanctioned",
+        "--baseline",
+        "--report",
+        "--html",
+        "--csv",
+    ] {
+        let entries: Vec<(String, String)> = helps
+            .iter()
+            .map(|(cmd, h)| {
+                help_entry(h, flag).unwrap_or_else(|| panic!("{cmd} --help lists no {flag}:\n{h}"))
+            })
+            .collect();
+        assert!(!entries[0].1.is_empty(), "{flag} has no help");
+        for ((cmd, _), e) in helps.iter().zip(&entries).skip(1) {
+            assert_eq!(
+                e, &entries[0],
+                "{flag}: {cmd} --help differs from scan --help"
+            );
+        }
+    }
+    let (value, text) = help_entry(&helps[2].1, "--fail-on-new").unwrap();
+    assert_eq!(value, "");
+    assert!(
+        text.starts_with("With --baseline: exit with status 1 when"),
+        "{text}"
+    );
+    assert_eq!(
+        help_entry(&helps[0].1, "--baseline").unwrap().0,
+        "OLD_REPORT.json"
+    );
+}
+
+// merge's gates are scan's: on a report of mixed.pcap (a Kustomer operator no --sanctioned
+// here allows, which `unsanctioned_traffic_exits_1_only_when_asked` sees in the scan),
+// --fail-on-unsanctioned gives 1, the same report made with every vendor sanctioned gives
+// 0, and --fail-on-new without --baseline is a usage error, as in a scan.
+#[test]
+fn merge_gates_exit_as_scan_does() {
+    let dir = tempdir("merge-gates");
+    let cap = capture("mixed.pcap");
+    let c = cap.to_str().unwrap();
+    let open = dir.join("open.json");
+    let all = dir.join("all.json");
+    let (open, all) = (open.to_str().unwrap(), all.to_str().unwrap());
+    let o = run(&["scan", "-q", "--report", open, c]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let sanctioned = "zendesk,helpscout,intercom,kustomer";
+    let o = run(&["scan", "-q", "--sanctioned", sanctioned, "--report", all, c]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    let merge = |args: &[&str]| {
+        let argv: Vec<&str> = ["merge"].iter().chain(args).copied().collect();
+        run(&argv).status.code()
+    };
+    assert_eq!(merge(&[open]), Some(0));
+    assert_eq!(merge(&["--fail-on-unsanctioned", open]), Some(1));
+    assert_eq!(merge(&["--fail-on-unsanctioned", all]), Some(0));
+    let o = run(&["merge", "--fail-on-new", open]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--baseline"), "{}", stderr(&o));
+}

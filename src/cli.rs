@@ -10,8 +10,9 @@ pub use crate::kafka::args::{parse_size, KafkaArgs, DEFAULT_FLUSH_SECS, DEFAULT_
 /// `merge`'s options sit with the command they drive, below this module.
 pub use crate::merge::MergeArgs;
 /// The options `scan`, `live` and `merge` share, one declaration each, below both this
-/// module and `merge`: the report's files, and the exit gates with their baseline.
-pub use crate::{exit::GateArgs, output::OutputArgs};
+/// module and `merge`: the report's files, and the exit gates with their baseline; and
+/// `--fingerprints`, which `scan`, `live` and `vendors` share.
+pub use crate::{catalog::CatalogArgs, exit::GateArgs, output::OutputArgs};
 
 /// Which customer-support SaaS vendors does each host use, and which are not sanctioned?
 ///
@@ -143,9 +144,8 @@ pub struct CommonArgs {
     /// Parse worker threads (the output is the same for any number).
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub threads: u16,
-    /// Folder of extra *.vendor files; a file with a built-in id replaces that vendor.
-    #[arg(long, value_name = "DIR")]
-    pub fingerprints: Option<PathBuf>,
+    #[command(flatten)]
+    pub catalog: CatalogArgs,
     /// Memory for everything traffic can fill (reassembly, fragments, per-host state, the DNS
     /// answers kept for attribution), MiB; what does not fit is dropped and counted.
     #[arg(long, value_name = "MIB", default_value_t = (crate::memcap::DEFAULT_MEMCAP >> 20) as u32,
@@ -210,9 +210,8 @@ pub struct CommonArgs {
 
 #[derive(Debug, Args)]
 pub struct VendorsArgs {
-    /// Folder of extra *.vendor files, as for scan.
-    #[arg(long, value_name = "DIR")]
-    pub fingerprints: Option<PathBuf>,
+    #[command(flatten)]
+    pub catalog: CatalogArgs,
     /// One JSON object per vendor, with its domains.
     #[arg(long)]
     pub json: bool,

@@ -51,7 +51,7 @@ mod tests {
     // Each gate trips only on its own condition, and only when asked for.
     #[test]
     fn a_gate_trips_only_when_asked_and_only_on_its_condition() {
-        let gate = |u, n| GateArgs {
+        let gate = |u: bool, n: bool| GateArgs {
             fail_on_unsanctioned: u,
             baseline: n.then(|| "old.json".to_owned()),
             fail_on_new: n,

@@ -46,11 +46,11 @@ pub(super) fn analyze(
         .into_iter()
         .flatten()
         .any(|p| names_stdout(p));
-    let catalog = load_catalog(c.fingerprints.as_deref())?;
+    let catalog = load_catalog(c.catalog.fingerprints.as_deref())?;
     let (policy, policy_file) = load_policy(c, &catalog)?;
     let select = vendor_select(c, &catalog)?;
     let run = run_info(&policy, policy_file, &select);
-    let (resolvers, ech_fronts) = load_lists(c.fingerprints.as_deref())?;
+    let (resolvers, ech_fronts) = load_lists(c.catalog.fingerprints.as_deref())?;
     let baseline = match &c.gate.baseline {
         Some(p) => Some(crate::baseline::Baseline::load(p).map_err(Fatal)?),
         None => None,

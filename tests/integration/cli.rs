@@ -277,51 +277,46 @@ fn help_entry(help: &str, flag: &str) -> Option<(String, String)> {
     Some((value, text))
 }
 
-// scan, live and merge declare these options once (clap flattens one struct into each):
-// each help lists them with the same value name and the same help, so that what they say
-// cannot drift apart between the commands again.
+// The options several commands share are declared once (clap flattens one struct into
+// each): every help that lists one gives it the same value name and the same help, so that
+// what the commands say of it cannot drift apart again.
 #[test]
-fn shared_options_read_the_same_in_scan_live_and_merge_help() {
-    let helps: Vec<(&str, String)> = ["scan", "live", "merge"]
+fn shared_options_read_the_same_in_every_command_help() {
+    let help = |cmd: &str| {
+        let o = run(&[cmd, "--help"]);
+        assert!(o.status.success(), "{cmd} --help: {}", stderr(&o));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let helps: std::collections::BTreeMap<&str, String> = ["scan", "live", "merge", "vendors"]
         .into_iter()
-        .map(|cmd| {
-            let o = run(&[cmd, "--help"]);
-            assert!(o.status.success(), "{cmd} --help: {}", stderr(&o));
-            (cmd, String::from_utf8(o.stdout).unwrap())
-        })
+        .map(|cmd| (cmd, help(cmd)))
         .collect();
-    for flag in [
-        "--fail-on-new",
-        "--fail-on-unsanctioned",
-        "--baseline",
-        "--report",
-        "--html",
-        "--csv",
-    ] {
-        let entries: Vec<(String, String)> = helps
-            .iter()
-            .map(|(cmd, h)| {
-                help_entry(h, flag).unwrap_or_else(|| panic!("{cmd} --help lists no {flag}:\n{h}"))
-            })
-            .collect();
-        assert!(!entries[0].1.is_empty(), "{flag} has no help");
-        for ((cmd, _), e) in helps.iter().zip(&entries).skip(1) {
+    let entry = |cmd: &str, flag: &str| {
+        help_entry(&helps[cmd], flag)
+            .unwrap_or_else(|| panic!("{cmd} --help lists no {flag}:\n{}", helps[cmd]))
+    };
+    let scan_live_merge = ["--fail-on-new", "--fail-on-unsanctioned", "--baseline"]
+        .into_iter()
+        .chain(["--report", "--html", "--csv", "--kafka"])
+        .map(|f| (f, &["live", "merge"][..]));
+    for (flag, others) in scan_live_merge.chain([("--fingerprints", &["live", "vendors"][..])]) {
+        let want = entry("scan", flag);
+        assert!(!want.1.is_empty(), "{flag} has no help");
+        for cmd in others {
             assert_eq!(
-                e, &entries[0],
+                entry(cmd, flag),
+                want,
                 "{flag}: {cmd} --help differs from scan --help"
             );
         }
     }
-    let (value, text) = help_entry(&helps[2].1, "--fail-on-new").unwrap();
+    let (value, text) = entry("merge", "--fail-on-new");
     assert_eq!(value, "");
     assert!(
         text.starts_with("With --baseline: exit with status 1 when"),
         "{text}"
     );
-    assert_eq!(
-        help_entry(&helps[0].1, "--baseline").unwrap().0,
-        "OLD_REPORT.json"
-    );
+    assert_eq!(entry("merge", "--baseline").0, "OLD_REPORT.json");
 }
 
 // merge's gates are scan's: on a report of mixed.pcap (a Kustomer operator no --sanctioned

@@ -24,22 +24,6 @@ pub(super) fn analyze(
     interrupted_by: Option<&AtomicUsize>,
     capture_end: crate::time::TsNanos,
 ) -> Result<u8, Fatal> {
-    let on_stdout: Vec<&str> = [
-        ("--events", &c.events),
-        ("--report", &c.out.report),
-        ("--csv", &c.out.csv),
-    ]
-    .into_iter()
-    .filter(|(_, p)| p.as_deref() == Some("-"))
-    .map(|(f, _)| f)
-    .collect();
-    if on_stdout.len() > 1 {
-        return Err(Fatal(format!(
-            "{} - cannot {} use standard output",
-            on_stdout.join(" - and "),
-            if on_stdout.len() == 2 { "both" } else { "all" }
-        )));
-    }
     // Asked before any output is written (a report renamed over stdout's file would no
     // longer be the same file afterwards).
     let stdout_taken = [&c.events, &c.out.report, &c.out.html, &c.out.csv]

@@ -75,18 +75,8 @@ fn settings(r: &owned::Report) -> String {
 
 pub fn run(a: MergeArgs) -> Result<u8, Fatal> {
     let outputs = a.out.files();
-    let on_stdout: Vec<&str> = outputs
-        .iter()
-        .filter(|(_, p, _)| *p == "-")
-        .map(|o| o.0)
-        .collect();
-    if on_stdout.len() > 1 {
-        return Err(Fatal(format!(
-            "{} - cannot share standard output",
-            on_stdout.join(" - and ")
-        )));
-    }
     crate::outfile::check_all(&outputs).map_err(Fatal)?;
+    let stdout_taken = outputs.iter().any(|(_, p, _)| *p == "-");
     let baseline = match &a.gate.baseline {
         Some(p) => Some(crate::baseline::Baseline::load(p).map_err(Fatal)?),
         None => None,
@@ -191,7 +181,7 @@ pub fn run(a: MergeArgs) -> Result<u8, Fatal> {
         crate::outfile::write_whole(p, crate::csv::table(&report).as_bytes())
             .map_err(|e| Fatal(format!("writing the CSV table to {}: {e}", name(p))))?;
     }
-    if on_stdout.is_empty() {
+    if !stdout_taken {
         let mut text = summary::text(&report, &rules);
         text.push_str(&crate::report::baseline::summary(&report));
         crate::output::write_stdout(&text)

@@ -121,6 +121,37 @@ fn both_to_stdout_is_a_usage_error() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+// The contract: when an output writes to -, stdout carries that document and nothing else.
+// --html - beside --report - or --csv - was let through by scan (both were written, one
+// after the other); scan, live and merge now share the one check.
+#[test]
+fn html_and_another_output_on_stdout_are_refused() {
+    let dir = tempdir("stdout-pairs");
+    let cap = capture("mixed.pcap");
+    let rep = dir.join("r.json");
+    let (c, r) = (cap.to_str().unwrap(), rep.to_str().unwrap());
+    assert_eq!(
+        run(&["scan", "-q", "--report", r, c]).status.code(),
+        Some(0)
+    );
+    for args in [
+        &["scan", "--report", "-", "--html", "-", c][..],
+        &["scan", "--html", "-", "--csv", "-", c],
+        &["scan", "--events", "-", "--html", "-", c],
+        &["merge", "--report", "-", "--html", "-", r],
+        &["merge", "--html", "-", "--csv", "-", r],
+    ] {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(o.stdout.is_empty(), "{args:?} wrote to stdout");
+        assert!(
+            stderr(&o).contains("cannot share standard output"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+}
+
 #[test]
 fn vendors_lists_the_catalog() {
     let o = run(&["vendors", "--json"]);

@@ -9,6 +9,10 @@ use clap::{Args, Parser, Subcommand};
 pub use crate::kafka::args::{parse_size, KafkaArgs, DEFAULT_FLUSH_SECS, DEFAULT_QUEUE};
 /// `merge`'s options sit with the command they drive, below this module.
 pub use crate::merge::MergeArgs;
+/// The options `scan`, `live` and `merge` share, one declaration each, below both this
+/// module and `merge`: the report's files, and the exit gates with their baseline; and
+/// `--fingerprints`, which `scan`, `live` and `vendors` share.
+pub use crate::{catalog::CatalogArgs, exit::GateArgs, output::OutputArgs};
 
 /// Which customer-support SaaS vendors does each host use, and which are not sanctioned?
 ///
@@ -129,17 +133,8 @@ pub struct CommonArgs {
     /// Write one JSON object per observation (NDJSON) to FILE; - is standard output.
     #[arg(long, value_name = "FILE")]
     pub events: Option<String>,
-    /// Write the per-host report as one JSON document to FILE; - is standard output.
-    #[arg(long, value_name = "FILE")]
-    pub report: Option<String>,
-    /// Write the report as one self-contained HTML page to FILE (matrix, timelines,
-    /// details; no network access needed to view it). Live: rewritten with --report.
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<String>,
-    /// Write the per-host-vendor table as CSV (RFC 4180) to FILE; - is standard output.
-    /// Live: rewritten with --report.
-    #[arg(long, value_name = "FILE")]
-    pub csv: Option<String>,
+    #[command(flatten)]
+    pub out: OutputArgs,
     /// Vendors allowed for every host, comma-separated ids (see `shadowdesk vendors`).
     #[arg(long, value_name = "ID,...")]
     pub sanctioned: Vec<String>,
@@ -149,9 +144,8 @@ pub struct CommonArgs {
     /// Parse worker threads (the output is the same for any number).
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub threads: u16,
-    /// Folder of extra *.vendor files; a file with a built-in id replaces that vendor.
-    #[arg(long, value_name = "DIR")]
-    pub fingerprints: Option<PathBuf>,
+    #[command(flatten)]
+    pub catalog: CatalogArgs,
     /// Memory for everything traffic can fill (reassembly, fragments, per-host state, the DNS
     /// answers kept for attribution), MiB; what does not fit is dropped and counted.
     #[arg(long, value_name = "MIB", default_value_t = (crate::memcap::DEFAULT_MEMCAP >> 20) as u32,
@@ -161,18 +155,8 @@ pub struct CommonArgs {
     /// them, hosts whose only traffic has no name are counted, not listed).
     #[arg(long)]
     pub all_hosts: bool,
-    /// Exit with status 1 when a host operates or integrates with an unsanctioned vendor
-    /// (visitors too with --flag-visitors).
-    #[arg(long)]
-    pub fail_on_unsanctioned: bool,
-    /// Mark what is new since this earlier report (scan, live or merge) in events, report and
-    /// summary, and list what is gone.
-    #[arg(long, value_name = "OLD_REPORT.json")]
-    pub baseline: Option<String>,
-    /// With --baseline: exit with status 1 when a host and vendor pair, a name or a tenant is
-    /// new.
-    #[arg(long, requires = "baseline")]
-    pub fail_on_new: bool,
+    #[command(flatten)]
+    pub gate: GateArgs,
     /// Count visitors (hosts that only loaded a vendor's widgets or read other
     /// organisations' help centers) as unsanctioned use too, as operators and integrations are.
     #[arg(long)]
@@ -226,9 +210,8 @@ pub struct CommonArgs {
 
 #[derive(Debug, Args)]
 pub struct VendorsArgs {
-    /// Folder of extra *.vendor files, as for scan.
-    #[arg(long, value_name = "DIR")]
-    pub fingerprints: Option<PathBuf>,
+    #[command(flatten)]
+    pub catalog: CatalogArgs,
     /// One JSON object per vendor, with its domains.
     #[arg(long)]
     pub json: bool,

@@ -24,49 +24,29 @@ pub(super) fn analyze(
     interrupted_by: Option<&AtomicUsize>,
     capture_end: crate::time::TsNanos,
 ) -> Result<u8, Fatal> {
-    let on_stdout: Vec<&str> = [
-        ("--events", &c.events),
-        ("--report", &c.report),
-        ("--csv", &c.csv),
-    ]
-    .into_iter()
-    .filter(|(_, p)| p.as_deref() == Some("-"))
-    .map(|(f, _)| f)
-    .collect();
-    if on_stdout.len() > 1 {
-        return Err(Fatal(format!(
-            "{} - cannot {} use standard output",
-            on_stdout.join(" - and "),
-            if on_stdout.len() == 2 { "both" } else { "all" }
-        )));
-    }
     // Asked before any output is written (a report renamed over stdout's file would no
     // longer be the same file afterwards).
-    let stdout_taken = [&c.events, &c.report, &c.html, &c.csv]
+    let stdout_taken = [&c.events, &c.out.report, &c.out.html, &c.out.csv]
         .into_iter()
         .flatten()
         .any(|p| names_stdout(p));
-    let catalog = load_catalog(c.fingerprints.as_deref())?;
+    let catalog = load_catalog(c.catalog.fingerprints.as_deref())?;
     let (policy, policy_file) = load_policy(c, &catalog)?;
     let select = vendor_select(c, &catalog)?;
     let run = run_info(&policy, policy_file, &select);
-    let (resolvers, ech_fronts) = load_lists(c.fingerprints.as_deref())?;
-    let baseline = match &c.baseline {
+    let (resolvers, ech_fronts) = load_lists(c.catalog.fingerprints.as_deref())?;
+    let baseline = match &c.gate.baseline {
         Some(p) => Some(crate::baseline::Baseline::load(p).map_err(Fatal)?),
         None => None,
     };
     // Every output path is checked before any is opened, so a bad --report does not cost the
     // events file its content, and a bad path fails now, not after hours of capture.
     use crate::outfile::Mode;
-    let outputs: Vec<(&str, &str, Mode)> = [
-        ("--events", &c.events, Mode::Stream),
-        ("--report", &c.report, Mode::Whole),
-        ("--html", &c.html, Mode::Whole),
-        ("--csv", &c.csv, Mode::Whole),
-    ]
-    .into_iter()
-    .filter_map(|(flag, p, mode)| p.as_deref().map(|p| (flag, p, mode)))
-    .collect();
+    let outputs: Vec<(&str, &str, Mode)> = (c.events.as_deref())
+        .map(|p| ("--events", p, Mode::Stream))
+        .into_iter()
+        .chain(c.out.files())
+        .collect();
     crate::outfile::check_all(&outputs).map_err(Fatal)?;
     // Live: append (a restart or a rotation never clobbers a file) and flush every line.
     let events = match &c.events {
@@ -117,9 +97,9 @@ pub(super) fn analyze(
         catalog: &catalog,
         events,
         events_path: c.events.as_deref(),
-        report_path: c.report.as_deref(),
-        html_path: c.html.as_deref(),
-        csv_path: c.csv.as_deref(),
+        report_path: c.out.report.as_deref(),
+        html_path: c.out.html.as_deref(),
+        csv_path: c.out.csv.as_deref(),
         run: &run,
         policy_view: &policy_view,
         live: live.as_ref(),
@@ -184,13 +164,13 @@ pub(super) fn analyze(
     // --baseline: the summary's section and --fail-on-new read the marked report.
     let mut since_baseline = String::new();
     let mut any_new = false;
-    if c.report.is_some() || c.html.is_some() || c.csv.is_some() || baseline.is_some() {
+    if c.out.any() || baseline.is_some() {
         let report = Report::build(&agg, &catalog, &all_inputs, &stats, interrupted, &run);
-        if let Some(p) = &c.report {
+        if let Some(p) = &c.out.report {
             output::write_report(p, &report)
                 .map_err(|e| Fatal(format!("writing the report to {}: {e}", output_name(p))))?;
         }
-        if let Some(p) = &c.html {
+        if let Some(p) = &c.out.html {
             crate::html::write(p, &report, &policy_view).map_err(|e| {
                 Fatal(format!(
                     "writing the HTML report to {}: {e}",
@@ -198,7 +178,7 @@ pub(super) fn analyze(
                 ))
             })?;
         }
-        if let Some(p) = &c.csv {
+        if let Some(p) = &c.out.csv {
             crate::outfile::write_whole(p, crate::csv::table(&report).as_bytes())
                 .map_err(|e| Fatal(format!("writing the CSV table to {}: {e}", output_name(p))))?;
         }
@@ -235,11 +215,5 @@ pub(super) fn analyze(
         );
         return Ok(EXIT_ERROR);
     }
-    if c.fail_on_unsanctioned && agg.any_unsanctioned_use() {
-        return Ok(EXIT_UNSANCTIONED);
-    }
-    if c.fail_on_new && any_new {
-        return Ok(EXIT_UNSANCTIONED);
-    }
-    Ok(EXIT_OK)
+    Ok(c.gate.status(agg.any_unsanctioned_use(), any_new))
 }

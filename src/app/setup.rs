@@ -195,7 +195,7 @@ pub(super) fn run_info(
 
 pub(super) fn policy_view(c: &CommonArgs) -> crate::html::PolicyView {
     // Read again only for a page: a policy given as a FIFO or /dev/stdin is read once.
-    if c.html.is_none() {
+    if c.out.html.is_none() {
         return crate::html::PolicyView::default();
     }
     crate::html::PolicyView {

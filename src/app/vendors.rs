@@ -7,7 +7,7 @@ use super::setup::load_catalog;
 use super::*;
 
 pub(super) fn vendors(a: VendorsArgs) -> Result<u8, Fatal> {
-    let catalog = load_catalog(a.fingerprints.as_deref())?;
+    let catalog = load_catalog(a.catalog.fingerprints.as_deref())?;
     let mut out = String::new();
     if a.json {
         for v in catalog.vendors() {

@@ -9,6 +9,7 @@
 //! pattern wins and an exact entry beats a suffix entry of the same length. The lookup walks
 //! the name's label boundaries with one hash probe each.
 
+mod args;
 #[cfg(test)]
 mod integrity;
 mod lists;
@@ -16,6 +17,7 @@ mod load;
 mod lookup;
 pub mod risk;
 
+pub use args::CatalogArgs;
 pub use lists::{EchFronts, Resolvers};
 pub use load::{load_dir, parse_file, CatalogError};
 pub use risk::{Deployment, Profile};

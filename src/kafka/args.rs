@@ -34,14 +34,15 @@ pub const DEFAULT_FLUSH_SECS: u64 = 10;
 /// Publishing to Kafka (README "Fleet").
 #[derive(Debug, Args, Clone, Default)]
 pub struct KafkaArgs {
-    /// Publish to Kafka: the brokers' HOST:PORT, comma-separated.
+    /// Kafka brokers, HOST:PORT, comma-separated: scan and live publish to them, merge reads
+    /// the report snapshots of --kafka-report-topic from them.
     #[arg(long, value_name = "HOST:PORT,...", value_delimiter = ',')]
     pub kafka: Vec<String>,
-    /// Topic for every event line, unchanged, keyed by the client's address.
+    /// Scan and live: topic for every event line, unchanged, keyed by the client's address.
     #[arg(long, value_name = "TOPIC", requires = "kafka")]
     pub kafka_topic: Option<String>,
-    /// Topic for report snapshots, keyed by --sensor: at each --report-interval (live) and
-    /// at the end of the run.
+    /// Topic for report snapshots, keyed by --sensor: scan and live publish one at each
+    /// --report-interval (live) and at the end of the run; merge reads each sensor's latest.
     #[arg(long, value_name = "TOPIC", requires = "kafka")]
     pub kafka_report_topic: Option<String>,
     /// Reach the brokers over TLS (CA certificates from --kafka-ca, else the system's).
@@ -58,13 +59,13 @@ pub struct KafkaArgs {
     /// SASL user name (with --kafka-sasl).
     #[arg(long, value_name = "USER", requires = "kafka_sasl")]
     pub kafka_user: Option<String>,
-    /// Bytes of events waiting for the broker (suffix K, M or G); past it, events are
-    /// dropped and counted (`events_dropped_broker`).
+    /// Scan and live: bytes of events waiting for the broker (suffix K, M or G); past it,
+    /// events are dropped and counted (`events_dropped_broker`).
     #[arg(long, value_name = "SIZE", default_value = DEFAULT_QUEUE,
           value_parser = parse_size)]
     pub kafka_queue: usize,
-    /// Seconds the end of a run waits for queued events to reach the broker before counting
-    /// them as dropped.
+    /// Scan and live: seconds the end of a run waits for queued events to reach the broker
+    /// before counting them as dropped.
     #[arg(long, value_name = "SECS", default_value_t = DEFAULT_FLUSH_SECS)]
     pub kafka_flush_secs: u64,
 }

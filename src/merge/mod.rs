@@ -15,7 +15,7 @@ mod summary;
 mod tests;
 mod view;
 
-use crate::exit::{Fatal, EXIT_OK, EXIT_UNSANCTIONED};
+use crate::exit::Fatal;
 use crate::report::{MergedReport, RunInfo};
 
 pub use args::MergeArgs;
@@ -74,27 +74,10 @@ fn settings(r: &owned::Report) -> String {
 }
 
 pub fn run(a: MergeArgs) -> Result<u8, Fatal> {
-    let outputs: Vec<(&str, &str, crate::outfile::Mode)> = [
-        ("--report", &a.report),
-        ("--html", &a.html),
-        ("--csv", &a.csv),
-    ]
-    .into_iter()
-    .filter_map(|(flag, p)| p.as_deref().map(|p| (flag, p, crate::outfile::Mode::Whole)))
-    .collect();
-    let on_stdout: Vec<&str> = outputs
-        .iter()
-        .filter(|(_, p, _)| *p == "-")
-        .map(|o| o.0)
-        .collect();
-    if on_stdout.len() > 1 {
-        return Err(Fatal(format!(
-            "{} - cannot share standard output",
-            on_stdout.join(" - and ")
-        )));
-    }
+    let outputs = a.out.files();
     crate::outfile::check_all(&outputs).map_err(Fatal)?;
-    let baseline = match &a.baseline {
+    let stdout_taken = outputs.iter().any(|(_, p, _)| *p == "-");
+    let baseline = match &a.gate.baseline {
         Some(p) => Some(crate::baseline::Baseline::load(p).map_err(Fatal)?),
         None => None,
     };
@@ -182,11 +165,11 @@ pub fn run(a: MergeArgs) -> Result<u8, Fatal> {
             p.to_owned()
         }
     };
-    if let Some(p) = &a.report {
+    if let Some(p) = &a.out.report {
         crate::output::write_report(p, &report)
             .map_err(|e| Fatal(format!("writing the report to {}: {e}", name(p))))?;
     }
-    if let Some(p) = &a.html {
+    if let Some(p) = &a.out.html {
         let view = crate::html::PolicyView {
             file: None,
             sanctioned: run.sanctioned.clone(),
@@ -194,11 +177,11 @@ pub fn run(a: MergeArgs) -> Result<u8, Fatal> {
         crate::html::write(p, &report, &view)
             .map_err(|e| Fatal(format!("writing the HTML report to {}: {e}", name(p))))?;
     }
-    if let Some(p) = &a.csv {
+    if let Some(p) = &a.out.csv {
         crate::outfile::write_whole(p, crate::csv::table(&report).as_bytes())
             .map_err(|e| Fatal(format!("writing the CSV table to {}: {e}", name(p))))?;
     }
-    if on_stdout.is_empty() {
+    if !stdout_taken {
         let mut text = summary::text(&report, &rules);
         text.push_str(&crate::report::baseline::summary(&report));
         crate::output::write_stdout(&text)
@@ -207,11 +190,8 @@ pub fn run(a: MergeArgs) -> Result<u8, Fatal> {
     if report.inputs.iter().any(|i| i.error.is_some()) {
         tracing::warn!("some inputs of the merged reports were not read to their end");
     }
-    if a.fail_on_unsanctioned && report.hosts.iter().any(|h| !h.unsanctioned.is_empty()) {
-        return Ok(EXIT_UNSANCTIONED);
-    }
-    if a.fail_on_new && report.baseline.as_ref().is_some_and(|b| !b.new.is_empty()) {
-        return Ok(EXIT_UNSANCTIONED);
-    }
-    Ok(EXIT_OK)
+    Ok(a.gate.status(
+        report.hosts.iter().any(|h| !h.unsanctioned.is_empty()),
+        report.baseline.as_ref().is_some_and(|b| !b.new.is_empty()),
+    ))
 }

@@ -9,7 +9,9 @@ use crate::catalog::{Deployment, Endpoint, Rule, Vendor};
 use crate::event::Strength;
 use crate::report::Report;
 
+mod args;
 mod summary;
+pub use args::OutputArgs;
 pub use summary::{summary, summary_with, Look};
 
 /// One line of `vendors --json`: a vendor of the catalog and its domain patterns. Fields in

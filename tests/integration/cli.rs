@@ -121,6 +121,37 @@ fn both_to_stdout_is_a_usage_error() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+// The contract: when an output writes to -, stdout carries that document and nothing else.
+// --html - beside --report - or --csv - was let through by scan (both were written, one
+// after the other); scan, live and merge now share the one check.
+#[test]
+fn html_and_another_output_on_stdout_are_refused() {
+    let dir = tempdir("stdout-pairs");
+    let cap = capture("mixed.pcap");
+    let rep = dir.join("r.json");
+    let (c, r) = (cap.to_str().unwrap(), rep.to_str().unwrap());
+    assert_eq!(
+        run(&["scan", "-q", "--report", r, c]).status.code(),
+        Some(0)
+    );
+    for args in [
+        &["scan", "--report", "-", "--html", "-", c][..],
+        &["scan", "--html", "-", "--csv", "-", c],
+        &["scan", "--events", "-", "--html", "-", c],
+        &["merge", "--report", "-", "--html", "-", r],
+        &["merge", "--html", "-", "--csv", "-", r],
+    ] {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(o.stdout.is_empty(), "{args:?} wrote to stdout");
+        assert!(
+            stderr(&o).contains("cannot share standard output"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+}
+
 #[test]
 fn vendors_lists_the_catalog() {
     let o = run(&["vendors", "--json"]);
@@ -248,4 +279,103 @@ fn summary_marks_unsanctioned_vendors() {
         "{out2}"
     );
     assert!(out.contains("BY VENDOR"));
+}
+
+/// `flag`'s entry in a `--help` text: its value name and its help as one line. clap puts
+/// the help beside the flag, or under it (up to a blank line) when some option of the
+/// command has a help of several paragraphs.
+fn help_entry(help: &str, flag: &str) -> Option<(String, String)> {
+    let mut lines = help.lines();
+    let head = lines.by_ref().find_map(|l| {
+        let t = l.trim_start().strip_prefix(flag)?;
+        (t.is_empty() || t.starts_with(' ')).then_some(t.trim_start())
+    })?;
+    let (value, rest) = match head.strip_prefix('<') {
+        Some(v) => {
+            let end = v.find('>')?;
+            (v[..end].to_owned(), v[end + 1..].trim_start())
+        }
+        None => (String::new(), head),
+    };
+    let text = match rest.is_empty() {
+        false => rest.to_owned(),
+        true => lines
+            .take_while(|l| !l.trim().is_empty())
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    Some((value, text))
+}
+
+// The options several commands share are declared once (clap flattens one struct into
+// each): every help that lists one gives it the same value name and the same help, so that
+// what the commands say of it cannot drift apart again.
+#[test]
+fn shared_options_read_the_same_in_every_command_help() {
+    let help = |cmd: &str| {
+        let o = run(&[cmd, "--help"]);
+        assert!(o.status.success(), "{cmd} --help: {}", stderr(&o));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let helps: std::collections::BTreeMap<&str, String> = ["scan", "live", "merge", "vendors"]
+        .into_iter()
+        .map(|cmd| (cmd, help(cmd)))
+        .collect();
+    let entry = |cmd: &str, flag: &str| {
+        help_entry(&helps[cmd], flag)
+            .unwrap_or_else(|| panic!("{cmd} --help lists no {flag}:\n{}", helps[cmd]))
+    };
+    let scan_live_merge = ["--fail-on-new", "--fail-on-unsanctioned", "--baseline"]
+        .into_iter()
+        .chain(["--report", "--html", "--csv", "--kafka"])
+        .map(|f| (f, &["live", "merge"][..]));
+    for (flag, others) in scan_live_merge.chain([("--fingerprints", &["live", "vendors"][..])]) {
+        let want = entry("scan", flag);
+        assert!(!want.1.is_empty(), "{flag} has no help");
+        for cmd in others {
+            assert_eq!(
+                entry(cmd, flag),
+                want,
+                "{flag}: {cmd} --help differs from scan --help"
+            );
+        }
+    }
+    let (value, text) = entry("merge", "--fail-on-new");
+    assert_eq!(value, "");
+    assert!(
+        text.starts_with("With --baseline: exit with status 1 when"),
+        "{text}"
+    );
+    assert_eq!(entry("merge", "--baseline").0, "OLD_REPORT.json");
+}
+
+// merge's gates are scan's: on a report of mixed.pcap (a Kustomer operator no --sanctioned
+// here allows, which `unsanctioned_traffic_exits_1_only_when_asked` sees in the scan),
+// --fail-on-unsanctioned gives 1, the same report made with every vendor sanctioned gives
+// 0, and --fail-on-new without --baseline is a usage error, as in a scan.
+#[test]
+fn merge_gates_exit_as_scan_does() {
+    let dir = tempdir("merge-gates");
+    let cap = capture("mixed.pcap");
+    let c = cap.to_str().unwrap();
+    let open = dir.join("open.json");
+    let all = dir.join("all.json");
+    let (open, all) = (open.to_str().unwrap(), all.to_str().unwrap());
+    let o = run(&["scan", "-q", "--report", open, c]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let sanctioned = "zendesk,helpscout,intercom,kustomer";
+    let o = run(&["scan", "-q", "--sanctioned", sanctioned, "--report", all, c]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    let merge = |args: &[&str]| {
+        let argv: Vec<&str> = ["merge"].iter().chain(args).copied().collect();
+        run(&argv).status.code()
+    };
+    assert_eq!(merge(&[open]), Some(0));
+    assert_eq!(merge(&["--fail-on-unsanctioned", open]), Some(1));
+    assert_eq!(merge(&["--fail-on-unsanctioned", all]), Some(0));
+    let o = run(&["merge", "--fail-on-new", open]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--baseline"), "{}", stderr(&o));
 }

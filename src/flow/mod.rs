@@ -124,6 +124,9 @@ pub struct FlowStats {
     pub dropped_window: u64,
     pub dropped_pieces: u64,
     pub dropped_memcap: u64,
+    /// HTTP request or response heads with no end within `http::MAX_HEAD` bytes: not read
+    /// (a plain request whose Host, credentials and path went unseen).
+    pub http_head_too_long: u64,
     /// Connections with a hello followed to their end, and of those how many ended (FIN/RST,
     /// idle, or the capture's end); the difference was evicted by the entry cap.
     pub sessions_tracked: u64,
@@ -142,6 +145,7 @@ impl FlowStats {
         self.dropped_window += b.dropped_window;
         self.dropped_pieces += b.dropped_pieces;
         self.dropped_memcap += b.dropped_memcap;
+        self.http_head_too_long += b.http_head_too_long;
         self.sessions_tracked += b.sessions_tracked;
         self.sessions_ended += b.sessions_ended;
         self.sessions_memcap += b.sessions_memcap;

@@ -34,6 +34,9 @@ pub enum Progress {
     Waiting,
     /// The direction has nothing more to give.
     Finished,
+    /// An HTTP head ran past its bound (`http::MAX_HEAD`) without ending: the direction is
+    /// given up like `Finished`, and counted.
+    HeadTooLong,
 }
 
 /// A TLS stream, possibly behind a preamble.
@@ -62,6 +65,7 @@ pub fn tls_or_preamble(
                 return match http::response(s.bytes()) {
                     http::Response::Incomplete => Progress::Waiting,
                     http::Response::NotHttp => Progress::Finished,
+                    http::Response::HeadTooLong => Progress::HeadTooLong,
                     http::Response::Head(h) => {
                         p.named = true;
                         emit(Extracted::HttpResponse(h));
@@ -85,6 +89,7 @@ pub fn tls_or_preamble(
             tls::Parse::NotTls => match preamble::classify(s.bytes()) {
                 Preamble::Incomplete => return Progress::Waiting,
                 Preamble::Unknown => return Progress::Finished,
+                Preamble::HeadTooLong => return Progress::HeadTooLong,
                 Preamble::Skip {
                     len,
                     target,

@@ -344,7 +344,8 @@ fn finish(p: Progress, dir: &mut DirState, stats: &mut FlowStats) -> bool {
     };
     let gave_up = p == Progress::Waiting && s.bytes.full();
     stats.buffer_overflows += gave_up as u64;
-    let ended = p == Progress::Finished || gave_up;
+    stats.http_head_too_long += (p == Progress::HeadTooLong) as u64;
+    let ended = p != Progress::Waiting || gave_up;
     let unnamed = ended && !s.probe.named;
     if ended {
         *dir = DirState::Done;

@@ -258,3 +258,54 @@ fn hello_in_one_byte_segments() {
     all.extend(segs);
     assert_eq!(run(&all), want());
 }
+
+#[test]
+fn an_http_head_past_its_bound_is_counted_and_its_bytes_freed() {
+    // The flood's heads: 600 headers in 60 KiB, one 32 KiB line, 16 KiB never ending; each
+    // on its own connection, in 1,460-byte segments.
+    let start = "GET /v1?token=x HTTP/1.1\r\nHost: api.zendesk.com\r\nX-Api-Key: 1\r\n";
+    let many: String = (0..600).map(|n| format!("X-H{n}: {}\r\n", "v".repeat(90))).collect();
+    let heads = [
+        format!("{start}{many}\r\n"),
+        format!("{start}X-Long: {}\r\n\r\n", "L".repeat(32768)),
+        format!("{start}{}", "X-N: nnnn\r\n".repeat(1500)),
+    ];
+    let mut t = FlowTable::new(TEST_BYTES);
+    let held = t.budget.used();
+    let mut out = Vec::new();
+    for (i, head) in heads.iter().enumerate() {
+        let port = 40000 + i as u16;
+        let (mut d, tcp) = seg(999, true, b"");
+        d.sport = port;
+        t.tcp(&d, tcp, 0, &mut out);
+        for (k, part) in head.as_bytes().chunks(1460).enumerate() {
+            let (mut d, tcp) = seg(1000 + (k * 1460) as u32, false, part);
+            d.sport = port;
+            t.tcp(&d, tcp, 1, &mut out);
+        }
+    }
+    assert_eq!(t.stats.http_head_too_long, 3, "{:?}", t.stats);
+    // Given up as soon as 8 KiB were held: no later segment was stored or refused.
+    assert_eq!(t.stats.dropped_window + t.stats.buffer_overflows, 0);
+    // The directions are done: their buffers went back to the budget.
+    assert_eq!(t.budget.used(), held);
+    let found: Vec<_> = out.into_iter().map(|(_, f)| f).collect();
+    assert_eq!(found, vec![Extracted::Other; 3]);
+    // A head within the bound is read, and not counted.
+    let ok = format!("{start}X-Pad: {}\r\n\r\n", "p".repeat(7000));
+    let mut out = Vec::new();
+    let (mut d, tcp) = seg(999, true, b"");
+    d.sport = 1;
+    t.tcp(&d, tcp, 2, &mut out);
+    for (k, part) in ok.as_bytes().chunks(1460).enumerate() {
+        let (mut d, tcp) = seg(1000 + (k * 1460) as u32, false, part);
+        d.sport = 1;
+        t.tcp(&d, tcp, 3, &mut out);
+    }
+    assert_eq!(t.stats.http_head_too_long, 3);
+    assert!(
+        out.iter()
+            .any(|(_, f)| matches!(f, Extracted::HttpRequest(r) if r.host.as_deref() == Some("api.zendesk.com"))),
+        "{out:?}"
+    );
+}

@@ -150,6 +150,12 @@ fn a_head_is_read_up_to_its_bound_and_refused_past_it() {
     let open = head_of("HTTP/1.1 200 OK", MAX_HEAD, false);
     assert_eq!(response(&open), Response::HeadTooLong);
     let req = head_of("GET /a HTTP/1.1", MAX_HEAD + 3, true);
-    assert_eq!(request(&req).unwrap().host.as_deref(), Some("api.zendesk.com"));
-    assert_eq!(request(&head_of("GET /a HTTP/1.1", MAX_HEAD + 4, true)), None);
+    assert_eq!(
+        request(&req).unwrap().host.as_deref(),
+        Some("api.zendesk.com")
+    );
+    assert_eq!(
+        request(&head_of("GET /a HTTP/1.1", MAX_HEAD + 4, true)),
+        None
+    );
 }

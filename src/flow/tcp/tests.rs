@@ -264,7 +264,9 @@ fn an_http_head_past_its_bound_is_counted_and_its_bytes_freed() {
     // The flood's heads: 600 headers in 60 KiB, one 32 KiB line, 16 KiB never ending; each
     // on its own connection, in 1,460-byte segments.
     let start = "GET /v1?token=x HTTP/1.1\r\nHost: api.zendesk.com\r\nX-Api-Key: 1\r\n";
-    let many: String = (0..600).map(|n| format!("X-H{n}: {}\r\n", "v".repeat(90))).collect();
+    let many: String = (0..600)
+        .map(|n| format!("X-H{n}: {}\r\n", "v".repeat(90)))
+        .collect();
     let heads = [
         format!("{start}{many}\r\n"),
         format!("{start}X-Long: {}\r\n\r\n", "L".repeat(32768)),

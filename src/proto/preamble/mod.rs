@@ -178,7 +178,10 @@ mod tests {
             b
         };
         let max = crate::proto::http::MAX_HEAD;
-        for first in ["GET /v1?token=x HTTP/1.1", "CONNECT api.zendesk.com:443 HTTP/1.1"] {
+        for first in [
+            "GET /v1?token=x HTTP/1.1",
+            "CONNECT api.zendesk.com:443 HTTP/1.1",
+        ] {
             let last = head(first, max + 3, true);
             assert!(
                 matches!(classify(&last), Preamble::Skip { len, .. } if len == max + 3),

@@ -194,11 +194,25 @@ fn probe_dir(dir: &Path) -> io::Result<()> {
 /// or through a temporary file renamed over the target (see the module comment). A closed
 /// standard output (`| head`) is not an error.
 pub fn write_whole(path: &str, bytes: &[u8]) -> io::Result<()> {
+    write_whole_with(path, |w| w.write_all(bytes))
+}
+
+/// Buffer between a streamed writer and the output: pretty JSON comes in pieces of a few
+/// bytes, and standard output would otherwise flush at every newline.
+const STREAM_BUFFER: usize = 64 << 10;
+
+/// Like [`write_whole`], with the content streamed by `write` instead of held whole: a report
+/// of tens of MB is never a second time in memory (its `Vec` grew by doubling, up to twice its
+/// size, on top of the state it was built from).
+pub fn write_whole_with(
+    path: &str,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     let target = resolve(path).map_err(io::Error::other)?;
     match target {
         Target::Stdout => {
-            let mut out = io::stdout().lock();
-            match out.write_all(bytes).and_then(|_| out.flush()) {
+            let mut out = io::BufWriter::with_capacity(STREAM_BUFFER, io::stdout().lock());
+            match write(&mut out).and_then(|_| out.flush()) {
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
                 other => other,
             }
@@ -206,11 +220,12 @@ pub fn write_whole(path: &str, bytes: &[u8]) -> io::Result<()> {
         Target::InPlace { path, .. } => {
             // Truncation is a no-op on a device or FIFO; on a regular file reached through
             // /dev/fd it drops an older, longer report.
-            let mut f = OpenOptions::new().write(true).truncate(true).open(&path)?;
-            f.write_all(bytes)?;
-            f.flush()
+            let f = OpenOptions::new().write(true).truncate(true).open(&path)?;
+            let mut out = io::BufWriter::with_capacity(STREAM_BUFFER, f);
+            write(&mut out)?;
+            out.flush()
         }
-        Target::Replace { path, mode, owner } => replace(&path, mode, owner, bytes),
+        Target::Replace { path, mode, owner } => replace(&path, mode, owner, write),
     }
 }
 
@@ -218,7 +233,7 @@ fn replace(
     path: &Path,
     mode: Option<u32>,
     owner: Option<(u32, u32)>,
-    bytes: &[u8],
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
@@ -227,12 +242,14 @@ fn replace(
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
     let written = (|| {
-        let mut f = OpenOptions::new()
+        let f = OpenOptions::new()
             .write(true)
             .create(true)
             .truncate(true)
             .open(&tmp)?;
-        f.write_all(bytes)?;
+        let mut out = io::BufWriter::with_capacity(STREAM_BUFFER, f);
+        write(&mut out)?;
+        let f = out.into_inner().map_err(io::IntoInnerError::into_error)?;
         if let Some(mode) = mode {
             use std::os::unix::fs::PermissionsExt;
             f.set_permissions(std::fs::Permissions::from_mode(mode & 0o7777))?;

@@ -553,6 +553,10 @@ pub struct LimitDrops {
     /// Host, credentials and path unseen). Absent from reports of earlier versions.
     #[serde(default)]
     pub http_head_too_long: u64,
+    /// HTTP heads cut short (their flow went idle, or the input ended, before the blank
+    /// line): not read. Absent from reports of earlier versions.
+    #[serde(default)]
+    pub http_head_unfinished: u64,
     /// Times the identity bindings were cleared for room (each is written again when next
     /// seen).
     pub identity_cleared: u64,
@@ -592,6 +596,7 @@ impl LimitDrops {
             flows_memcap,
             hidden_hosts_not_listed,
             http_head_too_long,
+            http_head_unfinished,
             identity_cleared,
             identity_pending_cleared,
             reassembly_memcap,
@@ -614,6 +619,7 @@ impl LimitDrops {
         self.flows_memcap += flows_memcap;
         self.hidden_hosts_not_listed += hidden_hosts_not_listed;
         self.http_head_too_long += http_head_too_long;
+        self.http_head_unfinished += http_head_unfinished;
         self.identity_cleared += identity_cleared;
         self.identity_pending_cleared += identity_pending_cleared;
         self.reassembly_memcap += reassembly_memcap;

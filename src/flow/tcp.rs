@@ -130,6 +130,14 @@ impl Tracked for FlowState {
     fn track(&mut self) -> &mut Option<Box<Track>> {
         &mut self.track
     }
+
+    fn unfinished_http_head(&self) -> bool {
+        self.framing == Framing::Probe
+            && self.dirs.iter().any(|d| match d {
+                DirState::Collecting(s) => probe::unfinished_http_head(s.bytes.bytes()),
+                _ => false,
+            })
+    }
 }
 
 impl Aged for FlowState {

@@ -1,8 +1,8 @@
-//! Plain-HTTP heads past the 8 KiB bound (`dropped.http_head_too_long`), on a hand-built
-//! capture: no client we can record sends such heads (curl and Python refuse or split them),
-//! and the case is adversarial, so the frames are written here. The expected counts come from
-//! how the capture was built (which heads have their blank line within 8 KiB), not from a
-//! previous run.
+//! Plain-HTTP heads past the 8 KiB bound (`dropped.http_head_too_long`) or cut short by the
+//! capture's end (`dropped.http_head_unfinished`), on a hand-built capture: no client we can
+//! record sends such heads (curl and Python refuse or split them), and the case is
+//! adversarial, so the frames are written here. The expected counts come from how the capture
+//! was built (which heads have their blank line within 8 KiB), not from a previous run.
 
 use std::path::Path;
 
@@ -119,7 +119,7 @@ fn checksum(b: &[u8]) -> u16 {
 const START: &str = "GET /v1?token=x HTTP/1.1\r\nHost: api.zendesk.com\r\nX-Api-Key: 1\r\n";
 
 #[test]
-fn heads_past_8_kib_are_counted_and_heads_within_it_are_read() {
+fn heads_past_8_kib_or_cut_short_are_counted_and_heads_within_8_kib_are_read() {
     let many: String = (0..600)
         .map(|n| format!("X-H{n}: {}\r\n", "v".repeat(90)))
         .collect();
@@ -164,6 +164,12 @@ fn heads_past_8_kib_are_counted_and_heads_within_it_are_read() {
     near.resize(8000 - 4, b'p');
     near.extend_from_slice(b"\r\n\r\n");
     p.exchange([10, 0, 0, 6], 40006, &near, b"", 1460);
+    // Cut short: 3 KiB of head, then the capture ends.
+    let cut = format!(
+        "{START}{}",
+        "X-C: cccccccccccccccccccccccccc\r\n".repeat(100)
+    );
+    p.exchange([10, 0, 0, 7], 40007, cut.as_bytes(), b"", 1460);
 
     let dir = tempdir("http-heads");
     let cap = dir.join("heads.pcap");
@@ -182,11 +188,12 @@ fn heads_past_8_kib_are_counted_and_heads_within_it_are_read() {
     let r = report_doc(&o.stdout);
     let dropped = &r["stats"]["dropped"];
     assert_eq!(dropped["http_head_too_long"], 4, "{dropped}");
+    assert_eq!(dropped["http_head_unfinished"], 1, "{dropped}");
     assert_eq!(dropped["reassembly_window"], 0, "{dropped}");
     assert_eq!(r["stats"]["flow_buffer_overflows"], 0);
     // The clients whose heads ended in time (4's request, 5, 6) each named the vendor's host.
     // (tshark 4.0, checksums checked, shows requests from 1, 2, 4, 5 and 6: it reads heads of
-    // any length; 1 and 2 are the ones past the bound, 3 never ends.)
+    // any length; 1 and 2 are the ones past the bound, 3 and 7 never end.)
     let named = read_http_clients(&events);
     assert_eq!(named, ["10.0.0.4", "10.0.0.5", "10.0.0.6"], "{named:?}");
 }

@@ -311,3 +311,35 @@ fn an_http_head_past_its_bound_is_counted_and_its_bytes_freed() {
         "{out:?}"
     );
 }
+
+#[test]
+fn an_http_head_cut_short_is_counted_when_idle_or_at_the_end() {
+    let start = "GET /v1?token=x HTTP/1.1\r\nHost: api.zendesk.com\r\nX-Api-Key: 1\r\n";
+    let cut = format!("{start}{}", "X-N: nnnn\r\n".repeat(300));
+    // Three connections: a head cut short that goes idle, one left at the input's end, and
+    // a whole head followed by the start of a keep-alive request that is not HTTP.
+    let whole = format!("{start}\r\nSSH-2.0-x");
+    let flows = [
+        (1u16, cut.as_str(), 0i64),
+        (2, cut.as_str(), 200),
+        (3, whole.as_str(), 200),
+    ];
+    let mut t = FlowTable::new(TEST_BYTES);
+    let mut out = Vec::new();
+    for (port, head, ts) in flows {
+        let (mut d, tcp) = seg(999, true, b"");
+        d.sport = port;
+        t.tcp(&d, tcp, ts * 1_000_000_000, &mut out);
+        for (k, part) in head.as_bytes().chunks(1460).enumerate() {
+            let (mut d, tcp) = seg(1000 + (k * 1460) as u32, false, part);
+            d.sport = port;
+            t.tcp(&d, tcp, ts * 1_000_000_000, &mut out);
+        }
+    }
+    assert_eq!(t.stats.http_head_unfinished, 0);
+    t.advance(IDLE_TIMEOUT_NS + 1_000_000_000);
+    assert_eq!((t.stats.evicted_idle, t.stats.http_head_unfinished), (1, 1));
+    t.flush_sessions();
+    assert_eq!(t.stats.http_head_unfinished, 2, "{:?}", t.stats);
+    assert_eq!(t.stats.http_head_too_long, 0);
+}

@@ -26,6 +26,9 @@ pub struct Probe {
     pub named: bool,
     /// The TLS parser needs at least this many bytes before it can say more.
     need: usize,
+    /// Text (a command, a proxy request, an HTTP head) was incomplete at this many bytes
+    /// (0: not waiting on text): it is classified again only once new bytes can change that.
+    text_checked: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +54,12 @@ pub fn tls_or_preamble(
         }
         if s.bytes().len() < p.need {
             return Progress::Waiting;
+        }
+        if p.text_checked > 0 {
+            if preamble::text_unchanged(s.bytes(), p.text_checked) {
+                return Progress::Waiting;
+            }
+            p.text_checked = 0;
         }
         match tls::parse_client_hello(s.bytes()) {
             tls::Parse::Incomplete { need } => {
@@ -87,7 +96,12 @@ pub fn tls_or_preamble(
             }
             // Not TLS (yet): a STARTTLS dialogue or a proxy request may come first.
             tls::Parse::NotTls => match preamble::classify(s.bytes()) {
-                Preamble::Incomplete => return Progress::Waiting,
+                Preamble::Incomplete => {
+                    if preamble::is_text(s.bytes()) {
+                        p.text_checked = s.bytes().len();
+                    }
+                    return Progress::Waiting;
+                }
                 Preamble::Unknown => return Progress::Finished,
                 Preamble::HeadTooLong => return Progress::HeadTooLong,
                 Preamble::Skip {

@@ -343,3 +343,64 @@ fn an_http_head_cut_short_is_counted_when_idle_or_at_the_end() {
     assert_eq!(t.stats.http_head_unfinished, 2, "{:?}", t.stats);
     assert_eq!(t.stats.http_head_too_long, 0);
 }
+
+/// What a stream gives when its bytes come in `chunk`-byte segments: what came out, and the
+/// HTTP heads counted as too long.
+fn text_stream(stream: &[u8], chunk: usize) -> (Vec<Extracted>, u64) {
+    let mut t = FlowTable::new(TEST_BYTES);
+    let mut out = Vec::new();
+    let (d, tcp) = seg(999, true, b"");
+    t.tcp(&d, tcp, 0, &mut out);
+    for (k, part) in stream.chunks(chunk).enumerate() {
+        let (d, tcp) = seg(1000 + (k * chunk) as u32, false, part);
+        t.tcp(&d, tcp, 1, &mut out);
+    }
+    let found = out.into_iter().map(|(_, f)| f).collect();
+    (found, t.stats.http_head_too_long)
+}
+
+#[test]
+fn text_read_a_byte_at_a_time_gives_what_it_gives_whole() {
+    let ch = hello();
+    let get = b"GET /a?api_key=1 HTTP/1.1\r\nHost: api.zendesk.com\r\n\r\n".to_vec();
+    let mut keep_alive = get.clone();
+    keep_alive.extend_from_slice(b"POST /b HTTP/1.1\r\nHost: x.intercom.io:8080\r\n\r\n");
+    let mut smtp = b"EHLO a.example\r\nSTARTTLS\r\n".to_vec();
+    smtp.extend_from_slice(&ch);
+    let mut connect =
+        b"CONNECT acme.zendesk.com:443 HTTP/1.1\r\nHost: acme.zendesk.com\r\n\r\n".to_vec();
+    connect.extend_from_slice(&ch);
+    let mut long_line = b"GET /".to_vec();
+    long_line.resize(1500, b'a');
+    let mut long_head = b"GET / HTTP/1.1\r\nX-Long: ".to_vec();
+    long_head.resize(9000, b'L');
+    let streams: [&[u8]; 8] = [
+        &keep_alive,
+        &smtp,
+        &connect,
+        &long_line,
+        &long_head,
+        b"GET /\x00 HTTP/1.1\r\n\r\n",
+        b"HTTP/1.1 404 Not Found\r\nServer: nginx\r\nContent-Length: 0\r\n\r\n",
+        b"GET / HTTP/1.1\r\nX-Tab:\tv\r\nHost: a.zendesk.com\r\n\r\n",
+    ];
+    for (i, stream) in streams.iter().enumerate() {
+        let whole = text_stream(stream, stream.len());
+        assert!(!whole.0.is_empty(), "stream {i} gave nothing");
+        for chunk in [1, 2, 3, 7] {
+            assert_eq!(
+                text_stream(stream, chunk),
+                whole,
+                "stream {i} in {chunk}-byte segments"
+            );
+        }
+    }
+    assert_eq!(text_stream(&long_head, 1).1, 1);
+    let smtp_found = text_stream(&smtp, 1).0;
+    assert!(
+        smtp_found
+            .iter()
+            .any(|f| matches!(f, Extracted::Hello { .. })),
+        "{smtp_found:?}"
+    );
+}

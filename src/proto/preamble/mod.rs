@@ -74,6 +74,27 @@ pub fn classify(b: &[u8]) -> Preamble {
     }
 }
 
+/// Bytes [`classify`] reads as a text line (a command, a proxy request, an HTTP head).
+pub fn is_text(b: &[u8]) -> bool {
+    b.first()
+        .is_some_and(|c| c.is_ascii_graphic() && *c != b'<' && *c != 0x30)
+}
+
+/// For text (see [`is_text`]) that was `Incomplete` at `checked` bytes: whether `b`, the same
+/// bytes grown, could be anything else yet. A text line or head ends only at a `\n`, turns
+/// into something else only at a byte outside a line's characters, and is refused only at a
+/// bound ([`MAX_LINE`], [`crate::proto::http::MAX_HEAD`]); until one of those, classifying
+/// again would scan the same bytes for the same answer, which made a head sent a byte at a
+/// time cost its length squared (41 ms of CPU per 8 KiB head).
+pub fn text_unchanged(b: &[u8], checked: usize) -> bool {
+    let new = b.get(checked..).unwrap_or_default();
+    let bound = |m: usize| checked < m && b.len() >= m;
+    !new.iter()
+        .any(|c| !(c.is_ascii_graphic() || *c == b' ' || *c == b'\r'))
+        && !bound(MAX_LINE)
+        && !bound(crate::proto::http::MAX_HEAD)
+}
+
 fn prefix_of(b: &[u8], whole: &[u8]) -> Preamble {
     if whole.starts_with(b) {
         Preamble::Incomplete

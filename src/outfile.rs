@@ -9,7 +9,7 @@
 //! empty or half-written report. All of this is checked before any output is opened.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 /// Symlink hops followed before giving up (Linux's own limit, ELOOP).
@@ -87,20 +87,8 @@ pub fn check(path: &str, mode: Mode) -> Result<Target, String> {
 }
 
 /// Checks every output path before any of them is opened, and refuses two that name the
-/// same file, standard output included (`-`: one document on stdout must stay parseable).
-/// Returns the targets in the order given.
+/// same file. Returns the targets in the order given.
 pub fn check_all(paths: &[(&str, &str, Mode)]) -> Result<Vec<Target>, String> {
-    let on_stdout: Vec<String> = paths
-        .iter()
-        .filter(|(_, p, _)| *p == "-")
-        .map(|(flag, _, _)| format!("{flag} -"))
-        .collect();
-    if on_stdout.len() > 1 {
-        return Err(format!(
-            "{} cannot share standard output",
-            on_stdout.join(" and ")
-        ));
-    }
     let mut out: Vec<Target> = Vec::new();
     for (flag, p, mode) in paths {
         let t = check(p, *mode).map_err(|e| format!("cannot write {flag} {p}: {e}"))?;
@@ -209,17 +197,22 @@ pub fn write_whole(path: &str, bytes: &[u8]) -> io::Result<()> {
     write_whole_with(path, |w| w.write_all(bytes))
 }
 
-/// The same, with the content written by `fill` through a buffer, so a large output (the
-/// report of a flood is 85 MiB) is never held whole in memory beside what it is made from.
+/// Buffer between a streamed writer and the output: pretty JSON comes in pieces of a few
+/// bytes, and standard output would otherwise flush at every newline.
+const STREAM_BUFFER: usize = 64 << 10;
+
+/// Like [`write_whole`], with the content streamed by `write` instead of held whole: a report
+/// of tens of MB is never a second time in memory (its `Vec` grew by doubling, up to twice its
+/// size, on top of the state it was built from).
 pub fn write_whole_with(
     path: &str,
-    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
     let target = resolve(path).map_err(io::Error::other)?;
     match target {
         Target::Stdout => {
-            let mut out = BufWriter::new(io::stdout().lock());
-            match fill(&mut out).and_then(|_| out.flush()) {
+            let mut out = io::BufWriter::with_capacity(STREAM_BUFFER, io::stdout().lock());
+            match write(&mut out).and_then(|_| out.flush()) {
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
                 other => other,
             }
@@ -228,11 +221,11 @@ pub fn write_whole_with(
             // Truncation is a no-op on a device or FIFO; on a regular file reached through
             // /dev/fd it drops an older, longer report.
             let f = OpenOptions::new().write(true).truncate(true).open(&path)?;
-            let mut f = BufWriter::new(f);
-            fill(&mut f)?;
-            f.flush()
+            let mut out = io::BufWriter::with_capacity(STREAM_BUFFER, f);
+            write(&mut out)?;
+            out.flush()
         }
-        Target::Replace { path, mode, owner } => replace(&path, mode, owner, fill),
+        Target::Replace { path, mode, owner } => replace(&path, mode, owner, write),
     }
 }
 
@@ -240,7 +233,7 @@ fn replace(
     path: &Path,
     mode: Option<u32>,
     owner: Option<(u32, u32)>,
-    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
@@ -254,9 +247,9 @@ fn replace(
             .create(true)
             .truncate(true)
             .open(&tmp)?;
-        let mut w = BufWriter::new(f);
-        fill(&mut w)?;
-        let f = w.into_inner().map_err(io::IntoInnerError::into_error)?;
+        let mut out = io::BufWriter::with_capacity(STREAM_BUFFER, f);
+        write(&mut out)?;
+        let f = out.into_inner().map_err(io::IntoInnerError::into_error)?;
         if let Some(mode) = mode {
             use std::os::unix::fs::PermissionsExt;
             f.set_permissions(std::fs::Permissions::from_mode(mode & 0o7777))?;

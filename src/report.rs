@@ -549,6 +549,14 @@ pub struct LimitDrops {
     pub exposures_memcap: u64,
     pub flows_memcap: u64,
     pub hidden_hosts_not_listed: u64,
+    /// HTTP request or response heads with no end within 8 KiB: not read (a plain request's
+    /// Host, credentials and path unseen). Absent from reports of earlier versions.
+    #[serde(default)]
+    pub http_head_too_long: u64,
+    /// HTTP heads cut short (their flow went idle, or the input ended, before the blank
+    /// line): not read. Absent from reports of earlier versions.
+    #[serde(default)]
+    pub http_head_unfinished: u64,
     /// Times the identity bindings were cleared for room (each is written again when next
     /// seen).
     pub identity_cleared: u64,
@@ -587,6 +595,8 @@ impl LimitDrops {
             exposures_memcap,
             flows_memcap,
             hidden_hosts_not_listed,
+            http_head_too_long,
+            http_head_unfinished,
             identity_cleared,
             identity_pending_cleared,
             reassembly_memcap,
@@ -608,6 +618,8 @@ impl LimitDrops {
         self.exposures_memcap += exposures_memcap;
         self.flows_memcap += flows_memcap;
         self.hidden_hosts_not_listed += hidden_hosts_not_listed;
+        self.http_head_too_long += http_head_too_long;
+        self.http_head_unfinished += http_head_unfinished;
         self.identity_cleared += identity_cleared;
         self.identity_pending_cleared += identity_pending_cleared;
         self.reassembly_memcap += reassembly_memcap;

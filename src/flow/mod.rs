@@ -124,6 +124,12 @@ pub struct FlowStats {
     pub dropped_window: u64,
     pub dropped_pieces: u64,
     pub dropped_memcap: u64,
+    /// HTTP request or response heads with no end within `http::MAX_HEAD` bytes: not read
+    /// (a plain request whose Host, credentials and path went unseen).
+    pub http_head_too_long: u64,
+    /// HTTP heads whose start was held when their flow went idle or the input ended: a
+    /// request or response cut short, not read.
+    pub http_head_unfinished: u64,
     /// Connections with a hello followed to their end, and of those how many ended (FIN/RST,
     /// idle, or the capture's end); the difference was evicted by the entry cap.
     pub sessions_tracked: u64,
@@ -142,6 +148,8 @@ impl FlowStats {
         self.dropped_window += b.dropped_window;
         self.dropped_pieces += b.dropped_pieces;
         self.dropped_memcap += b.dropped_memcap;
+        self.http_head_too_long += b.http_head_too_long;
+        self.http_head_unfinished += b.http_head_unfinished;
         self.sessions_tracked += b.sessions_tracked;
         self.sessions_ended += b.sessions_ended;
         self.sessions_memcap += b.sessions_memcap;
@@ -215,6 +223,10 @@ pub struct Ended {
 /// Table entries that may follow their connection past its hello.
 pub trait Tracked {
     fn track(&mut self) -> &mut Option<Box<Track>>;
+    /// It holds the start of an HTTP head that never ended (idle, or the input is over).
+    fn unfinished_http_head(&self) -> bool {
+        false
+    }
 }
 
 /// Per-connection state of one worker, bounded and aged by the rules in `table`. The TCP
@@ -270,6 +282,7 @@ impl<V: Aged + Tracked> Flows<V> {
             let cutoff = now.saturating_sub(IDLE_TIMEOUT_NS);
             for (key, v) in self.flows.iter_mut() {
                 if v.last_seen() < cutoff {
+                    self.stats.http_head_unfinished += v.unfinished_http_head() as u64;
                     if let Some(t) = v.track().take() {
                         self.stats.sessions_ended += 1;
                         self.ended.push(end_of(*key, &t, false));
@@ -289,6 +302,7 @@ impl<V: Aged + Tracked> Flows<V> {
     /// Ends every tracked connection (the input is over): their sessions as far as seen.
     pub fn flush_sessions(&mut self) {
         for (key, v) in self.flows.iter_mut() {
+            self.stats.http_head_unfinished += v.unfinished_http_head() as u64;
             if let Some(t) = v.track().take() {
                 self.stats.sessions_ended += 1;
                 self.ended.push(end_of(*key, &t, false));

@@ -26,6 +26,9 @@ pub struct Probe {
     pub named: bool,
     /// The TLS parser needs at least this many bytes before it can say more.
     need: usize,
+    /// Text (a command, a proxy request, an HTTP head) was incomplete at this many bytes
+    /// (0: not waiting on text): it is classified again only once new bytes can change that.
+    text_checked: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,6 +37,9 @@ pub enum Progress {
     Waiting,
     /// The direction has nothing more to give.
     Finished,
+    /// An HTTP head ran past its bound (`http::MAX_HEAD`) without ending: the direction is
+    /// given up like `Finished`, and counted.
+    HeadTooLong,
 }
 
 /// A TLS stream, possibly behind a preamble.
@@ -49,6 +55,12 @@ pub fn tls_or_preamble(
         if s.bytes().len() < p.need {
             return Progress::Waiting;
         }
+        if p.text_checked > 0 {
+            if preamble::text_unchanged(s.bytes(), p.text_checked) {
+                return Progress::Waiting;
+            }
+            p.text_checked = 0;
+        }
         match tls::parse_client_hello(s.bytes()) {
             tls::Parse::Incomplete { need } => {
                 p.need = need;
@@ -62,6 +74,7 @@ pub fn tls_or_preamble(
                 return match http::response(s.bytes()) {
                     http::Response::Incomplete => Progress::Waiting,
                     http::Response::NotHttp => Progress::Finished,
+                    http::Response::HeadTooLong => Progress::HeadTooLong,
                     http::Response::Head(h) => {
                         p.named = true;
                         emit(Extracted::HttpResponse(h));
@@ -83,8 +96,14 @@ pub fn tls_or_preamble(
             }
             // Not TLS (yet): a STARTTLS dialogue or a proxy request may come first.
             tls::Parse::NotTls => match preamble::classify(s.bytes()) {
-                Preamble::Incomplete => return Progress::Waiting,
+                Preamble::Incomplete => {
+                    if preamble::is_text(s.bytes()) {
+                        p.text_checked = s.bytes().len();
+                    }
+                    return Progress::Waiting;
+                }
                 Preamble::Unknown => return Progress::Finished,
+                Preamble::HeadTooLong => return Progress::HeadTooLong,
                 Preamble::Skip {
                     len,
                     target,
@@ -126,6 +145,16 @@ pub fn tls_or_preamble(
             }
         }
     }
+}
+
+/// The bytes a probe still holds are the start of an HTTP request or response head, its end
+/// not among them. Asked only of flows going idle or left at the input's end (a head ending
+/// in time was consumed, or ended its direction), so a scan of at most a window is cheap.
+pub fn unfinished_http_head(b: &[u8]) -> bool {
+    let method = b.iter().position(|c| *c == b' ').and_then(|i| b.get(..i));
+    let http = b.starts_with(b"HTTP/1.")
+        || method.is_some_and(|m| m == b"CONNECT" || http::method_name(m) != "OTHER");
+    http && !b.windows(4).any(|w| w == b"\r\n\r\n")
 }
 
 /// Frames length-prefixed DNS messages. DNS over TCP never finishes: a connection may carry

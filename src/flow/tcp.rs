@@ -130,6 +130,14 @@ impl Tracked for FlowState {
     fn track(&mut self) -> &mut Option<Box<Track>> {
         &mut self.track
     }
+
+    fn unfinished_http_head(&self) -> bool {
+        self.framing == Framing::Probe
+            && self.dirs.iter().any(|d| match d {
+                DirState::Collecting(s) => probe::unfinished_http_head(s.bytes.bytes()),
+                _ => false,
+            })
+    }
 }
 
 impl Aged for FlowState {
@@ -344,7 +352,8 @@ fn finish(p: Progress, dir: &mut DirState, stats: &mut FlowStats) -> bool {
     };
     let gave_up = p == Progress::Waiting && s.bytes.full();
     stats.buffer_overflows += gave_up as u64;
-    let ended = p == Progress::Finished || gave_up;
+    stats.http_head_too_long += (p == Progress::HeadTooLong) as u64;
+    let ended = p != Progress::Waiting || gave_up;
     let unnamed = ended && !s.probe.named;
     if ended {
         *dir = DirState::Done;

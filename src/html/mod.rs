@@ -183,6 +183,8 @@ pub fn render(report: &Report<'_>, policy: &PolicyView) -> String {
         ("DNS cache cleared", d.dns_cache_cleared),
         ("encrypted-DNS memcap", d.encrypted_dns_memcap),
         ("flows memcap", d.flows_memcap),
+        ("HTTP heads over 8 KiB, not read", d.http_head_too_long),
+        ("HTTP heads cut short, not read", d.http_head_unfinished),
         ("reassembly memcap", d.reassembly_memcap),
         ("reassembly pieces", d.reassembly_pieces),
         ("reassembly window", d.reassembly_window),

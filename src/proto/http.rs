@@ -9,7 +9,10 @@
 
 #![deny(clippy::indexing_slicing)]
 
-/// Bound on a request or response head, as the preamble stage bounds HTTP heads.
+/// Bound on a request or response head: servers refuse longer ones by default (nginx and
+/// Apache at 8 KiB), and the stream holds the head until its end, so a head that never ends
+/// costs this much per connection and no more. A head past it is not read; the flow counts
+/// it (`dropped.http_head_too_long`).
 pub const MAX_HEAD: usize = 8192;
 /// Path characters kept: a path is evidence, not an archive; the tail is cut.
 pub const MAX_PATH: usize = 256;
@@ -324,6 +327,8 @@ pub enum Response {
     /// More bytes may complete the head or show the title.
     Incomplete,
     NotHttp,
+    /// No end of head within [`MAX_HEAD`]: not read, counted by the flow.
+    HeadTooLong,
     /// The head (and title, if the body showed one in time).
     Head(ResponseHead),
 }
@@ -340,7 +345,7 @@ pub fn response(b: &[u8]) -> Response {
     }
     let Some((lines, body_at)) = head(b) else {
         return match b.len() >= MAX_HEAD {
-            true => Response::NotHttp,
+            true => Response::HeadTooLong,
             false => Response::Incomplete,
         };
     };

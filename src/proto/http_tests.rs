@@ -127,3 +127,35 @@ fn a_host_longer_than_a_dns_name_is_not_kept() {
     assert_eq!(at(256), (None, 1));
     assert_eq!(at(7000), (None, 1));
 }
+
+/// A head of `len` bytes (request or status line, filler headers) whose blank line starts at
+/// byte `len - 4`, or that has no end at all when `ended` is false.
+fn head_of(first: &str, len: usize, ended: bool) -> Vec<u8> {
+    let mut b = format!("{first}\r\nHost: api.zendesk.com\r\nX-Pad: ").into_bytes();
+    b.resize(len - 4, b'p');
+    b.extend_from_slice(if ended { b"\r\n\r\n" } else { b"pppp" });
+    b
+}
+
+#[test]
+fn a_head_is_read_up_to_its_bound_and_refused_past_it() {
+    // The blank line may start at byte MAX_HEAD - 1 at the latest.
+    let last = head_of("HTTP/1.1 302 Found", MAX_HEAD + 3, true);
+    assert!(matches!(response(&last), Response::Head(h) if h.status == 302));
+    let past = head_of("HTTP/1.1 302 Found", MAX_HEAD + 4, true);
+    assert_eq!(response(&past), Response::HeadTooLong);
+    // A head that never ends waits until it has MAX_HEAD bytes, then is refused.
+    let open = head_of("HTTP/1.1 200 OK", MAX_HEAD - 1, false);
+    assert_eq!(response(&open), Response::Incomplete);
+    let open = head_of("HTTP/1.1 200 OK", MAX_HEAD, false);
+    assert_eq!(response(&open), Response::HeadTooLong);
+    let req = head_of("GET /a HTTP/1.1", MAX_HEAD + 3, true);
+    assert_eq!(
+        request(&req).unwrap().host.as_deref(),
+        Some("api.zendesk.com")
+    );
+    assert_eq!(
+        request(&head_of("GET /a HTTP/1.1", MAX_HEAD + 4, true)),
+        None
+    );
+}

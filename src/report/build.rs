@@ -222,6 +222,8 @@ impl<'a> Report<'a> {
                     exposures_memcap: agg.dropped.exposures_memcap,
                     flows_memcap: f.evicted_memcap,
                     hidden_hosts_not_listed: listed.hidden_not_listed,
+                    http_head_too_long: f.http_head_too_long,
+                    http_head_unfinished: f.http_head_unfinished,
                     identity_cleared: agg.identity.cleared,
                     identity_pending_cleared: agg.identity.pending_cleared,
                     reassembly_memcap: f.dropped_memcap,

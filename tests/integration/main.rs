@@ -21,6 +21,7 @@ mod files; // outputs onto devices, FIFOs, symlinks, missing folders; scans stop
 mod filters; // --since, --until, --host against tshark's packet times
 mod hidden; // ECH, SNI-less hellos, encrypted DNS, and the visibility they leave
 mod html; // --html: the page in headless Chromium, against tshark truth; hostile names; scale
+mod http_heads; // heads past 8 KiB counted, on a hand-built adversarial capture
 mod identity; // identity events (DHCP, mDNS, NBNS, Kerberos, NTLM) vs tshark truth
 mod identity_join; // vendor events carry the device and user of EXPECTED.tsv (issue 13)
 mod ja4; // the ja4 fingerprint vs FoxIO's reference, and the client class

@@ -258,3 +258,149 @@ fn hello_in_one_byte_segments() {
     all.extend(segs);
     assert_eq!(run(&all), want());
 }
+
+#[test]
+fn an_http_head_past_its_bound_is_counted_and_its_bytes_freed() {
+    // The flood's heads: 600 headers in 60 KiB, one 32 KiB line, 16 KiB never ending; each
+    // on its own connection, in 1,460-byte segments.
+    let start = "GET /v1?token=x HTTP/1.1\r\nHost: api.zendesk.com\r\nX-Api-Key: 1\r\n";
+    let many: String = (0..600)
+        .map(|n| format!("X-H{n}: {}\r\n", "v".repeat(90)))
+        .collect();
+    let heads = [
+        format!("{start}{many}\r\n"),
+        format!("{start}X-Long: {}\r\n\r\n", "L".repeat(32768)),
+        format!("{start}{}", "X-N: nnnn\r\n".repeat(1500)),
+    ];
+    let mut t = FlowTable::new(TEST_BYTES);
+    let held = t.budget.used();
+    let mut out = Vec::new();
+    for (i, head) in heads.iter().enumerate() {
+        let port = 40000 + i as u16;
+        let (mut d, tcp) = seg(999, true, b"");
+        d.sport = port;
+        t.tcp(&d, tcp, 0, &mut out);
+        for (k, part) in head.as_bytes().chunks(1460).enumerate() {
+            let (mut d, tcp) = seg(1000 + (k * 1460) as u32, false, part);
+            d.sport = port;
+            t.tcp(&d, tcp, 1, &mut out);
+        }
+    }
+    assert_eq!(t.stats.http_head_too_long, 3, "{:?}", t.stats);
+    // Given up as soon as 8 KiB were held: no later segment was stored or refused.
+    assert_eq!(t.stats.dropped_window + t.stats.buffer_overflows, 0);
+    // The directions are done: their buffers went back to the budget.
+    assert_eq!(t.budget.used(), held);
+    let found: Vec<_> = out.into_iter().map(|(_, f)| f).collect();
+    assert_eq!(found, vec![Extracted::Other; 3]);
+    // A head within the bound is read, and not counted.
+    let ok = format!("{start}X-Pad: {}\r\n\r\n", "p".repeat(7000));
+    let mut out = Vec::new();
+    let (mut d, tcp) = seg(999, true, b"");
+    d.sport = 1;
+    t.tcp(&d, tcp, 2, &mut out);
+    for (k, part) in ok.as_bytes().chunks(1460).enumerate() {
+        let (mut d, tcp) = seg(1000 + (k * 1460) as u32, false, part);
+        d.sport = 1;
+        t.tcp(&d, tcp, 3, &mut out);
+    }
+    assert_eq!(t.stats.http_head_too_long, 3);
+    assert!(
+        out.iter()
+            .any(|(_, f)| matches!(f, Extracted::HttpRequest(r) if r.host.as_deref() == Some("api.zendesk.com"))),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn an_http_head_cut_short_is_counted_when_idle_or_at_the_end() {
+    let start = "GET /v1?token=x HTTP/1.1\r\nHost: api.zendesk.com\r\nX-Api-Key: 1\r\n";
+    let cut = format!("{start}{}", "X-N: nnnn\r\n".repeat(300));
+    // Three connections: a head cut short that goes idle, one left at the input's end, and
+    // a whole head followed by the start of a keep-alive request that is not HTTP.
+    let whole = format!("{start}\r\nSSH-2.0-x");
+    let flows = [
+        (1u16, cut.as_str(), 0i64),
+        (2, cut.as_str(), 200),
+        (3, whole.as_str(), 200),
+    ];
+    let mut t = FlowTable::new(TEST_BYTES);
+    let mut out = Vec::new();
+    for (port, head, ts) in flows {
+        let (mut d, tcp) = seg(999, true, b"");
+        d.sport = port;
+        t.tcp(&d, tcp, ts * 1_000_000_000, &mut out);
+        for (k, part) in head.as_bytes().chunks(1460).enumerate() {
+            let (mut d, tcp) = seg(1000 + (k * 1460) as u32, false, part);
+            d.sport = port;
+            t.tcp(&d, tcp, ts * 1_000_000_000, &mut out);
+        }
+    }
+    assert_eq!(t.stats.http_head_unfinished, 0);
+    t.advance(IDLE_TIMEOUT_NS + 1_000_000_000);
+    assert_eq!((t.stats.evicted_idle, t.stats.http_head_unfinished), (1, 1));
+    t.flush_sessions();
+    assert_eq!(t.stats.http_head_unfinished, 2, "{:?}", t.stats);
+    assert_eq!(t.stats.http_head_too_long, 0);
+}
+
+/// What a stream gives when its bytes come in `chunk`-byte segments: what came out, and the
+/// HTTP heads counted as too long.
+fn text_stream(stream: &[u8], chunk: usize) -> (Vec<Extracted>, u64) {
+    let mut t = FlowTable::new(TEST_BYTES);
+    let mut out = Vec::new();
+    let (d, tcp) = seg(999, true, b"");
+    t.tcp(&d, tcp, 0, &mut out);
+    for (k, part) in stream.chunks(chunk).enumerate() {
+        let (d, tcp) = seg(1000 + (k * chunk) as u32, false, part);
+        t.tcp(&d, tcp, 1, &mut out);
+    }
+    let found = out.into_iter().map(|(_, f)| f).collect();
+    (found, t.stats.http_head_too_long)
+}
+
+#[test]
+fn text_read_a_byte_at_a_time_gives_what_it_gives_whole() {
+    let ch = hello();
+    let get = b"GET /a?api_key=1 HTTP/1.1\r\nHost: api.zendesk.com\r\n\r\n".to_vec();
+    let mut keep_alive = get.clone();
+    keep_alive.extend_from_slice(b"POST /b HTTP/1.1\r\nHost: x.intercom.io:8080\r\n\r\n");
+    let mut smtp = b"EHLO a.example\r\nSTARTTLS\r\n".to_vec();
+    smtp.extend_from_slice(&ch);
+    let mut connect =
+        b"CONNECT acme.zendesk.com:443 HTTP/1.1\r\nHost: acme.zendesk.com\r\n\r\n".to_vec();
+    connect.extend_from_slice(&ch);
+    let mut long_line = b"GET /".to_vec();
+    long_line.resize(1500, b'a');
+    let mut long_head = b"GET / HTTP/1.1\r\nX-Long: ".to_vec();
+    long_head.resize(9000, b'L');
+    let streams: [&[u8]; 8] = [
+        &keep_alive,
+        &smtp,
+        &connect,
+        &long_line,
+        &long_head,
+        b"GET /\x00 HTTP/1.1\r\n\r\n",
+        b"HTTP/1.1 404 Not Found\r\nServer: nginx\r\nContent-Length: 0\r\n\r\n",
+        b"GET / HTTP/1.1\r\nX-Tab:\tv\r\nHost: a.zendesk.com\r\n\r\n",
+    ];
+    for (i, stream) in streams.iter().enumerate() {
+        let whole = text_stream(stream, stream.len());
+        assert!(!whole.0.is_empty(), "stream {i} gave nothing");
+        for chunk in [1, 2, 3, 7] {
+            assert_eq!(
+                text_stream(stream, chunk),
+                whole,
+                "stream {i} in {chunk}-byte segments"
+            );
+        }
+    }
+    assert_eq!(text_stream(&long_head, 1).1, 1);
+    let smtp_found = text_stream(&smtp, 1).0;
+    assert!(
+        smtp_found
+            .iter()
+            .any(|f| matches!(f, Extracted::Hello { .. })),
+        "{smtp_found:?}"
+    );
+}

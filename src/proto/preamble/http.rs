@@ -4,8 +4,11 @@
 
 use super::{Preamble, ProxyTarget};
 
-/// Bound on HTTP CONNECT request headers.
-const MAX_CONNECT_HEAD: usize = 8192;
+/// Bound on an HTTP request head (CONNECT or plain), the same as [`crate::proto::http::MAX_HEAD`]
+/// so the two readers of a plain request agree: servers refuse longer heads by default (nginx
+/// and Apache at 8 KiB, RFC 9110 §21.1 431), so past it the bytes are a flood or a smuggling
+/// attempt, and holding more would let one connection keep a whole window per flow.
+const MAX_CONNECT_HEAD: usize = crate::proto::http::MAX_HEAD;
 
 pub(super) fn http_connect(b: &[u8]) -> Preamble {
     let head_end = b
@@ -14,7 +17,7 @@ pub(super) fn http_connect(b: &[u8]) -> Preamble {
         .position(|w| w == b"\r\n\r\n");
     let Some(end) = head_end else {
         return if b.len() >= MAX_CONNECT_HEAD {
-            Preamble::Unknown
+            Preamble::HeadTooLong
         } else {
             Preamble::Incomplete
         };
@@ -55,7 +58,7 @@ pub(super) fn http_request(b: &[u8], method: &[u8]) -> Preamble {
         .position(|w| w == b"\r\n\r\n")
     else {
         return if b.len() >= MAX_CONNECT_HEAD {
-            Preamble::Unknown
+            Preamble::HeadTooLong
         } else {
             Preamble::Incomplete
         };

@@ -1,0 +1,487 @@
+#!/usr/bin/python3
+"""A TLS and SASL terminating front for a tansu 0.6.0 broker, as a Kafka proxy that does the
+authentication would be (tests/kafka/secure-test.sh, mode sasl):
+
+  sasl_front.py LISTEN_PORT BACKEND_PORT CERT KEY
+      users and passwords: the environment variable FRONT_USERS, a JSON object
+      {"user": "password", ...} (not the command line: /proc shows it to everyone).
+
+tansu 0.6.0 offers no SASL PLAIN, and its memory storage forgets SCRAM credentials; this
+front answers SaslHandshake (api key 17, v0 and v1) and SaslAuthenticate (api key 36, v0 to
+the flexible v2) itself, with the server side of PLAIN (RFC 4616) and SCRAM-SHA-256/512
+(RFC 5802, RFC 7677) written here from the RFCs, and relays everything else to the broker
+unchanged. ApiVersions (key 18) is relayed, its answer checked to list keys 17 and 36 (tansu
+0.6.0 lists 17 v0-1 and 36 v0-2), and added to it if not. Before a login succeeds any
+other request closes the connection, as a Kafka broker does. After SaslHandshake v0
+(kafka-python 2.0.2 sends v0) the tokens follow as bare int32-sized frames, as Kafka's v0
+framing has them. A failed login is answered with SASL_AUTHENTICATION_FAILED (58), or the
+connection is closed in the v0 framing, as Kafka does.
+
+Before serving, the SCRAM code is checked against the example exchanges of RFC 7677 §3
+(SHA-256) and RFC 5802 §5 (SHA-1), and PLAIN against RFC 4616 §4's. Prints "ready" once it
+listens.
+"""
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import ssl
+import struct
+import sys
+
+# A request before the login is one of three small messages; a larger size is an attack
+# or a client that skipped the login: refused instead of buffered.
+MAX_PREAUTH_FRAME = 64 * 1024
+SCRAM_ITERATIONS = 4096  # RFC 7677 §4: at least 4096
+ERR_UNSUPPORTED_SASL_MECHANISM = 33
+ERR_ILLEGAL_SASL_STATE = 34
+ERR_SASL_AUTHENTICATION_FAILED = 58
+MECHANISMS = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+SASL_KEYS = {17: (0, 1), 36: (0, 2)}
+
+
+class AuthFailed(Exception):
+    pass
+
+
+def plain_check(token, users):
+    """RFC 4616 §2: [authzid] NUL authcid NUL passwd. Returns the user; an authzid other
+    than the user itself (acting as another user) is refused, as Kafka refuses it."""
+    parts = token.split(b"\0")
+    if len(parts) != 3:
+        raise AuthFailed("PLAIN: not authzid NUL authcid NUL passwd")
+    authzid, authcid, passwd = (p.decode("utf-8", "strict") for p in parts)
+    if authzid and authzid != authcid:
+        raise AuthFailed("PLAIN: authorization id differs from the user")
+    want = users.get(authcid)
+    if want is None or not hmac.compare_digest(want.encode(), passwd.encode()):
+        raise AuthFailed("Invalid username or password")
+    return authcid
+
+
+def scram_name(s):
+    # RFC 5802 §5.1: "=2C" and "=3D" stand for "," and "="; any other "=" is invalid.
+    out = s.replace("=2C", ",").replace("=3D", "=")
+    if "=" in s.replace("=2C", "").replace("=3D", ""):
+        raise AuthFailed("SCRAM: badly escaped user name")
+    return out
+
+
+def attrs(msg):
+    out = []
+    for kv in msg.split(","):
+        if len(kv) < 2 or kv[1] != "=":
+            raise AuthFailed("SCRAM: malformed attribute")
+        out.append((kv[0], kv[2:]))
+    return out
+
+
+class Scram:
+    """The server side of one SCRAM exchange (RFC 5802 §3, §5), for hashlib's `hash_name`."""
+
+    def __init__(self, hash_name, users, nonce=None, salt=None, iterations=SCRAM_ITERATIONS):
+        self.h = hash_name
+        self.users = users
+        self.snonce = nonce or base64.b64encode(secrets.token_bytes(18)).decode()
+        self.salt = salt
+        self.iterations = iterations
+        self.user = None
+
+    def hmac(self, key, msg):
+        return hmac.new(key, msg, self.h).digest()
+
+    def first(self, client_first):
+        # gs2-header: "n,," or "y,,": no channel binding; "p=" (binding asked) is refused.
+        # An authzid ("a=") is refused, as Kafka's SCRAM server does.
+        if not (client_first.startswith("n,,") or client_first.startswith("y,,")):
+            raise AuthFailed("SCRAM: unsupported gs2 header")
+        self.gs2 = client_first[: 3]
+        self.client_first_bare = client_first[3:]
+        a = attrs(self.client_first_bare)
+        if len(a) < 2 or a[0][0] != "n" or a[1][0] != "r" or not a[1][1]:
+            raise AuthFailed("SCRAM: client-first-message lacks n= or r=")
+        self.user = scram_name(a[0][1])
+        self.nonce = a[1][1] + self.snonce
+        password = self.users.get(self.user)
+        # An unknown user gets an exchange like any other and fails at the proof, so the
+        # answer does not say which users exist (RFC 5802 §5.1, "e=unknown-user" is optional).
+        if self.salt is None:
+            self.salt = hashlib.sha256(b"salt:" + self.user.encode()).digest()[:16]
+        self.salted = hashlib.pbkdf2_hmac(self.h, (password or secrets.token_hex(16)).encode(),
+                                          self.salt, self.iterations)
+        self.known = password is not None
+        self.server_first = (f"r={self.nonce},s={base64.b64encode(self.salt).decode()},"
+                             f"i={self.iterations}")
+        return self.server_first
+
+    def final(self, client_final):
+        if ",p=" not in client_final:
+            raise AuthFailed("SCRAM: client-final-message lacks p=")
+        without_proof, proof64 = client_final.rsplit(",p=", 1)
+        a = dict(attrs(without_proof))
+        if a.get("c") != base64.b64encode(self.gs2.encode()).decode():
+            raise AuthFailed("SCRAM: channel binding differs from the gs2 header")
+        if a.get("r") != self.nonce:
+            raise AuthFailed("SCRAM: nonce differs")
+        try:
+            proof = base64.b64decode(proof64, validate=True)
+        except ValueError:
+            raise AuthFailed("SCRAM: proof is not base64") from None
+        auth_message = ",".join([self.client_first_bare, self.server_first, without_proof]).encode()
+        client_key = self.hmac(self.salted, b"Client Key")
+        stored_key = hashlib.new(self.h, client_key).digest()
+        signature = self.hmac(stored_key, auth_message)
+        if len(proof) != len(signature):
+            raise AuthFailed("SCRAM: invalid proof")
+        recovered = bytes(p ^ s for p, s in zip(proof, signature))
+        if not self.known or not hmac.compare_digest(hashlib.new(self.h, recovered).digest(), stored_key):
+            raise AuthFailed("SCRAM: invalid proof")
+        server_key = self.hmac(self.salted, b"Server Key")
+        return "v=" + base64.b64encode(self.hmac(server_key, auth_message)).decode()
+
+
+def self_test():
+    """The published example exchanges, byte for byte."""
+    # RFC 7677 §3: user "user", password "pencil", SCRAM-SHA-256.
+    s = Scram("sha256", {"user": "pencil"}, nonce="%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0",
+              salt=base64.b64decode("W22ZaJ0SNY7soEsUEjb6gQ=="), iterations=4096)
+    assert s.first("n,,n=user,r=rOprNGfwEbeRWgbNEkqO") == (
+        "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")
+    final = "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p="
+    assert s.final(final + "dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=") == (
+        "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
+    # The same exchange with one bit of the proof flipped is refused.
+    try:
+        s.final(final + "dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVU=")
+        raise AssertionError("a wrong SCRAM-SHA-256 proof was accepted")
+    except AuthFailed:
+        pass
+    # RFC 5802 §5: the SHA-1 example, which exercises the same code with another hash.
+    s = Scram("sha1", {"user": "pencil"}, nonce="3rfcNHYJY1ZVvWVs7j",
+              salt=base64.b64decode("QSXCR+Q6sek8bf92"), iterations=4096)
+    assert s.first("n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL") == (
+        "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096")
+    assert s.final("c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,"
+                   "p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts=") == "v=rmF9pqV8S7suAoZWja4dJRkFsKQ="
+    # RFC 4616 §4: "<NUL>tim<NUL>tanstaaftanstaaf" logs tim in; "Ursel<NUL>Kurt<NUL>..."
+    # asks to act as Ursel, which this server (like Kafka) does not allow.
+    assert plain_check(b"\0tim\0tanstaaftanstaaf", {"tim": "tanstaaftanstaaf"}) == "tim"
+    for bad in [b"Ursel\0Kurt\0xipj3plmq", b"\0tim\0tanstaaf", b"\0tim"]:
+        try:
+            plain_check(bad, {"tim": "tanstaaftanstaaf", "Kurt": "xipj3plmq"})
+            raise AssertionError(f"PLAIN accepted {bad!r}")
+        except AuthFailed:
+            pass
+    # ApiVersions: an answer without the SASL keys gets them, v0 and flexible v3 alike.
+    for v in (0, 3):
+        body = api_versions_body(v, [(0, 0, 9), (18, 0, 4)])
+        assert sorted(api_versions_keys(add_sasl_keys(body, v), v)) == [
+            (0, 0, 9), (17, 0, 1), (18, 0, 4), (36, 0, 2)], v
+        full = api_versions_body(v, [(0, 0, 9), (17, 0, 1), (36, 0, 2)])
+        assert add_sasl_keys(full, v) == full
+
+
+# --- Kafka framing -----------------------------------------------------------------------
+
+def uvarint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def read_uvarint(buf, at):
+    n = shift = 0
+    while True:
+        if at >= len(buf) or shift > 28:
+            raise ValueError("bad varint")
+        b = buf[at]
+        at += 1
+        n |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return n, at
+        shift += 7
+
+
+def skip_tagged(buf, at):
+    count, at = read_uvarint(buf, at)
+    for _ in range(count):
+        _, at = read_uvarint(buf, at)
+        size, at = read_uvarint(buf, at)
+        at += size
+    if at > len(buf):
+        raise ValueError("tagged fields past the end")
+    return at
+
+
+def flexible(api_key, version):
+    # The versions whose request header is v2 (with tagged fields), from Kafka's message
+    # definitions ("flexibleVersions"): ApiVersions 3+, SaslAuthenticate 2+; SaslHandshake none.
+    return (api_key == 18 and version >= 3) or (api_key == 36 and version >= 2)
+
+
+def parse_header(frame):
+    """api_key, api_version, correlation_id, offset of the body (request header v1 or v2)."""
+    api_key, version, corr, clen = struct.unpack_from(">hhih", frame, 0)
+    at = 10 + max(clen, 0)
+    if at > len(frame):
+        raise ValueError("client id past the end")
+    if flexible(api_key, version):
+        at = skip_tagged(frame, at)
+    return api_key, version, corr, at
+
+
+def api_versions_body(version, keys):
+    """An ApiVersions response body (after the correlation id; header v0 for every version)."""
+    if version >= 3:
+        out = struct.pack(">h", 0) + uvarint(len(keys) + 1)
+        out += b"".join(struct.pack(">hhh", *k) + b"\0" for k in keys)
+        return out + struct.pack(">i", 0) + b"\0"
+    out = struct.pack(">hi", 0, len(keys)) + b"".join(struct.pack(">hhh", *k) for k in keys)
+    return out + (struct.pack(">i", 0) if version >= 1 else b"")
+
+
+def api_versions_keys(body, version):
+    if version >= 3:
+        n, at = read_uvarint(body, 2)
+        n -= 1
+    else:
+        (n,) = struct.unpack_from(">i", body, 2)
+        at = 6
+    keys = []
+    for _ in range(max(n, 0)):
+        keys.append(struct.unpack_from(">hhh", body, at))
+        at += 6
+        if version >= 3:
+            at = skip_tagged(body, at)
+    return keys
+
+
+def add_sasl_keys(body, version):
+    """The broker's ApiVersions answer, with SaslHandshake and SaslAuthenticate added if it
+    lacks them: this front serves them whatever the broker does."""
+    keys = api_versions_keys(body, version)
+    have = {k for k, _, _ in keys}
+    missing = [(k, lo, hi) for k, (lo, hi) in SASL_KEYS.items() if k not in have]
+    if not missing or struct.unpack_from(">h", body, 0)[0] != 0:
+        return body
+    if version >= 3:
+        _, at = read_uvarint(body, 2)
+        entries_at = at
+        for _ in keys:
+            at = skip_tagged(body, at + 6)
+        added = b"".join(struct.pack(">hhh", *k) + b"\0" for k in missing)
+        return body[:2] + uvarint(len(keys) + len(missing) + 1) + body[entries_at:at] + added + body[at:]
+    at = 6 + 6 * len(keys)
+    added = b"".join(struct.pack(">hhh", *k) for k in missing)
+    return body[:2] + struct.pack(">i", len(keys) + len(missing)) + body[6:at] + added + body[at:]
+
+
+def frame(payload):
+    return struct.pack(">i", len(payload)) + payload
+
+
+def kstring(s):
+    b = s.encode()
+    return struct.pack(">h", len(b)) + b
+
+
+def handshake_response(corr, error):
+    mechs = b"".join(kstring(m) for m in MECHANISMS)
+    return frame(struct.pack(">ihi", corr, error, len(MECHANISMS)) + mechs)
+
+
+def authenticate_response(corr, version, error, message, auth):
+    if version >= 2:
+        msg = uvarint(0) if message is None else uvarint(len(message.encode()) + 1) + message.encode()
+        body = (struct.pack(">h", error) + msg + uvarint(len(auth) + 1) + auth
+                + struct.pack(">q", 0) + b"\0")
+        return frame(struct.pack(">i", corr) + b"\0" + body)
+    msg = struct.pack(">h", -1) if message is None else kstring(message)
+    body = struct.pack(">h", error) + msg + struct.pack(">i", len(auth)) + auth
+    if version >= 1:
+        body += struct.pack(">q", 0)  # session_lifetime_ms: no re-authentication
+    return frame(struct.pack(">i", corr) + body)
+
+
+def authenticate_bytes(body, version):
+    if version >= 2:
+        n, at = read_uvarint(body, 0)
+        return body[at:at + n - 1]
+    (n,) = struct.unpack_from(">i", body, 0)
+    return body[4:4 + n]
+
+
+async def read_frame(reader, cap):
+    (size,) = struct.unpack(">i", await reader.readexactly(4))
+    if size < 0 or size > cap:
+        raise ValueError(f"frame of {size} bytes before the login")
+    return await reader.readexactly(size)
+
+
+class Login:
+    """One connection's SASL state: the mechanism chosen, then each token in turn."""
+
+    def __init__(self, mechanism, users):
+        self.mechanism = mechanism
+        self.users = users
+        self.scram = None
+        if mechanism.startswith("SCRAM-SHA-"):
+            self.scram = Scram({"SCRAM-SHA-256": "sha256", "SCRAM-SHA-512": "sha512"}[mechanism], users)
+        self.done = False
+        self.user = None
+
+    def step(self, token):
+        """The answer to `token`; sets `done` once the client is logged in."""
+        if self.mechanism == "PLAIN":
+            parts = token.split(b"\0")
+            if len(parts) == 3:  # the user, for the log, even when the password is wrong
+                self.user = parts[1].decode("utf-8", "replace")
+            self.user = plain_check(token, self.users)
+            self.done = True
+            return b""
+        try:
+            text = token.decode("utf-8")
+        except UnicodeDecodeError:
+            raise AuthFailed("SCRAM: not UTF-8") from None
+        if self.user is None:
+            out = self.scram.first(text)
+            self.user = self.scram.user
+            return out.encode()
+        out = self.scram.final(text)
+        self.done = True
+        return out.encode()
+
+
+async def pipe(src, dst):
+    try:
+        while data := await src.read(65536):
+            dst.write(data)
+            await dst.drain()
+    except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
+        pass
+    finally:
+        try:
+            dst.close()
+        except Exception:
+            pass
+
+
+def log(msg):
+    print(f"sasl_front.py: {msg}", file=sys.stderr, flush=True)
+
+
+async def login(creader, cwriter, breader, bwriter, users):
+    """Serves the requests before the login; True once a login succeeded."""
+    sasl = None
+    raw = False  # after SaslHandshake v0: bare tokens, no SaslAuthenticate framing
+    while True:
+        f = await read_frame(creader, MAX_PREAUTH_FRAME)
+        if raw:
+            try:
+                answer = sasl.step(f)
+            except AuthFailed as e:
+                log(f"{sasl.mechanism} login of {sasl.user!r} refused (v0 framing): {e}")
+                return False
+            cwriter.write(frame(answer))
+            await cwriter.drain()
+            if sasl.done:
+                log(f"{sasl.mechanism} login of {sasl.user!r} (v0 framing)")
+                return True
+            continue
+        api_key, version, corr, at = parse_header(f)
+        if api_key == 18:
+            bwriter.write(frame(f))
+            await bwriter.drain()
+            (size,) = struct.unpack(">i", await breader.readexactly(4))
+            r = await breader.readexactly(size)
+            try:
+                body = add_sasl_keys(r[4:], version)
+            except (ValueError, struct.error):
+                body = r[4:]  # not ours to judge: the client reads the broker's answer
+            cwriter.write(frame(r[:4] + body))
+        elif api_key == 17 and version <= 1 and sasl is None:
+            (n,) = struct.unpack_from(">h", f, at)
+            mechanism = f[at + 2:at + 2 + n].decode("utf-8", "replace")
+            if mechanism not in MECHANISMS:
+                cwriter.write(handshake_response(corr, ERR_UNSUPPORTED_SASL_MECHANISM))
+                await cwriter.drain()
+                log(f"mechanism {mechanism!r} refused")
+                return False
+            sasl = Login(mechanism, users)
+            raw = version == 0
+            cwriter.write(handshake_response(corr, 0))
+        elif api_key == 36 and version <= 2 and sasl is not None:
+            token = authenticate_bytes(f[at:], version)
+            try:
+                answer = sasl.step(token)
+            except AuthFailed as e:
+                # Kafka's own wording for a refused login, then the connection closes.
+                log(f"{sasl.mechanism} login of {sasl.user!r} refused (SaslAuthenticate v{version}): {e}")
+                cwriter.write(authenticate_response(
+                    corr, version, ERR_SASL_AUTHENTICATION_FAILED,
+                    f"Authentication failed during authentication due to invalid credentials "
+                    f"with SASL mechanism {sasl.mechanism}", b""))
+                await cwriter.drain()
+                return False
+            cwriter.write(authenticate_response(corr, version, 0, None, answer))
+            if sasl.done:
+                await cwriter.drain()
+                log(f"{sasl.mechanism} login of {sasl.user!r} (SaslAuthenticate v{version})")
+                return True
+        else:
+            # What a broker requiring SASL does with any other request before the login:
+            # close the connection (an out-of-order handshake is ILLEGAL_SASL_STATE there).
+            log(f"api key {api_key} v{version} before the login: connection closed")
+            return False
+        await cwriter.drain()
+
+
+def main():
+    self_test()
+    listen, backend = int(sys.argv[1]), int(sys.argv[2])
+    users = json.loads(os.environ.get("FRONT_USERS", "{}"))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[3], sys.argv[4])
+
+    async def handle(creader, cwriter):
+        try:
+            breader, bwriter = await asyncio.open_connection("127.0.0.1", backend)
+        except OSError as e:
+            log(f"broker: {e}")
+            cwriter.close()
+            return
+        try:
+            ok = await login(creader, cwriter, breader, bwriter, users)
+        except (ValueError, struct.error, UnicodeDecodeError, asyncio.IncompleteReadError,
+                ConnectionError, ssl.SSLError) as e:
+            log(f"connection closed before the login: {e!r}")
+            ok = False
+        if not ok:
+            for w in (cwriter, bwriter):
+                try:
+                    w.close()
+                except Exception:
+                    pass
+            return
+        await asyncio.gather(pipe(creader, bwriter), pipe(breader, cwriter))
+
+    async def serve():
+        server = await asyncio.start_server(handle, "127.0.0.1", listen, ssl=ctx)
+        print("ready", flush=True)
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    main()

@@ -449,7 +449,8 @@ fn tansu_with_scram() -> Option<String> {
 ///
 /// Ignored by default: tansu's memory storage forgets SCRAM users, and a tansu with the libsql
 /// storage took 56 minutes to build here, past what CI's 90 minutes can hold beside the rest.
-/// CI runs the SCRAM exchange through its refusal in the TLS test above. Run this one with
+/// CI tests SCRAM delivery through tests/kafka/sasl_front.py instead (the SASL test below),
+/// with a login the front checks rather than tansu. Run this one with
 /// `SHADOWDESK_TANSU_SQL=/path/to/tansu cargo test --release --test integration -- --ignored scram`.
 #[test]
 #[ignore = "needs a tansu built with --features libsql (SHADOWDESK_TANSU_SQL): see the doc comment"]

@@ -2,7 +2,7 @@
 # --kafka-tls, --kafka-ca and --kafka-sasl against a real broker (tansu 0.6.0) on loopback,
 # read back by an independent client (kafka-python over Python's ssl, consume.py). Writes
 # what it saw into OUT for tests/integration/kafka.rs to check.
-#   usage: secure-test.sh SHADOWDESK OUT CAPTURE tls|scram
+#   usage: secure-test.sh SHADOWDESK OUT CAPTURE tls|scram|sasl
 # tansu 0.6.0 serves no TLS itself (--cert and --key are refused together by its CLI, and
 # its broker drops the acceptor it builds), so front.py terminates TLS in front of it with a
 # CA and server certificate made here by openssl, as a load balancer would.
@@ -17,6 +17,16 @@
 #     sc.a SCRAM-SHA-256 over TLS: every event once, read back with SASL_SSL.
 #     sc.b SCRAM-SHA-512 over TLS, another user and topic: every event once.
 #     sc.c the right user, a wrong password: refused, said, no password anywhere, exit 2.
+#   sasl (the `tansu` on PATH, memory storage, no --authentication): sasl_front.py terminates
+#   TLS and SASL before it, as an authenticating proxy would (tansu offers no PLAIN, and its
+#   memory storage forgets SCRAM users), with the server side of PLAIN and SCRAM written from
+#   the RFCs and checked against their example exchanges before it serves:
+#     p.a  PLAIN over TLS: every event once, read back with SASL_SSL PLAIN.
+#     sa.a SCRAM-SHA-256 over TLS: every event once, read back with SASL_SSL SCRAM-SHA-256.
+#     sa.b SCRAM-SHA-512 over TLS, another user and topic: every event once.
+#     p.c, sa.c a wrong password, PLAIN and SCRAM-SHA-256: refused, said, no password
+#          anywhere, exit 2 (and kafka-python refused the same, sa.c.consume*).
+#     sa.d before a login: ApiVersions answered, Metadata closes the connection.
 set -euo pipefail
 bin=$1 out=$2 cap=$3 mode=$4
 tansu=${TANSU:-tansu}

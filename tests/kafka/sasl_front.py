@@ -17,9 +17,9 @@ other request closes the connection, as a Kafka broker does. After SaslHandshake
 framing has them. A failed login is answered with SASL_AUTHENTICATION_FAILED (58), or the
 connection is closed in the v0 framing, as Kafka does.
 
-The mechanisms are in sasl_mech.py. Before serving, the SCRAM code is checked against the example exchanges of RFC 7677 §3
-(SHA-256) and RFC 5802 §5 (SHA-1), and PLAIN against RFC 4616 §4's. Prints "ready" once it
-listens.
+The mechanisms are in sasl_mech.py. Before serving, the SCRAM code is checked against the
+example exchanges of RFC 7677 §3 (SHA-256) and RFC 5802 §5 (SHA-1), and PLAIN against RFC
+4616 §4's. Prints "ready" once it listens.
 """
 import asyncio
 import json
@@ -183,7 +183,7 @@ def authenticate_response(corr, version, error, message, auth):
 def authenticate_bytes(body, version):
     if version >= 2:
         n, at = read_uvarint(body, 0)
-        return body[at:at + n - 1]
+        return body[at:at + n - 1] if n else b""  # 0: null
     (n,) = struct.unpack_from(">i", body, 0)
     return body[4:4 + n]
 
@@ -280,6 +280,8 @@ async def login(creader, cwriter, breader, bwriter, users):
 
 
 def main():
+    if not __debug__:
+        sys.exit("sasl_front.py: the self-test is asserts, which python -O removes")
     self_test()
     listen, backend = int(sys.argv[1]), int(sys.argv[2])
     users = json.loads(os.environ.get("FRONT_USERS", "{}"))

@@ -2,7 +2,7 @@
 # --kafka-tls, --kafka-ca and --kafka-sasl against a real broker (tansu 0.6.0) on loopback,
 # read back by an independent client (kafka-python over Python's ssl, consume.py). Writes
 # what it saw into OUT for tests/integration/kafka.rs to check.
-#   usage: secure-test.sh SHADOWDESK OUT CAPTURE tls|scram
+#   usage: secure-test.sh SHADOWDESK OUT CAPTURE tls|scram|sasl
 # tansu 0.6.0 serves no TLS itself (--cert and --key are refused together by its CLI, and
 # its broker drops the acceptor it builds), so front.py terminates TLS in front of it with a
 # CA and server certificate made here by openssl, as a load balancer would.
@@ -17,6 +17,16 @@
 #     sc.a SCRAM-SHA-256 over TLS: every event once, read back with SASL_SSL.
 #     sc.b SCRAM-SHA-512 over TLS, another user and topic: every event once.
 #     sc.c the right user, a wrong password: refused, said, no password anywhere, exit 2.
+#   sasl (the `tansu` on PATH, memory storage, no --authentication): sasl_front.py terminates
+#   TLS and SASL before it, as an authenticating proxy would (tansu offers no PLAIN, and its
+#   memory storage forgets SCRAM users), with the server side of PLAIN and SCRAM written from
+#   the RFCs and checked against their example exchanges before it serves:
+#     p.a  PLAIN over TLS: every event once, read back with SASL_SSL PLAIN.
+#     sa.a SCRAM-SHA-256 over TLS: every event once, read back with SASL_SSL SCRAM-SHA-256.
+#     sa.b SCRAM-SHA-512 over TLS, another user and topic: every event once.
+#     p.c, sa.c a wrong password, PLAIN and SCRAM-SHA-256: refused, said, no password
+#          anywhere, exit 2 (and kafka-python refused the same, sa.c.consume*).
+#     sa.d before a login: ApiVersions answered, Metadata closes the connection.
 set -euo pipefail
 bin=$1 out=$2 cap=$3 mode=$4
 tansu=${TANSU:-tansu}
@@ -124,8 +134,61 @@ scram)
     SHADOWDESK_KAFKA_PASSWORD=not-$KAFKA_PASSWORD scan sc.c --kafka "127.0.0.1:$tls" --kafka-tls \
         --kafka-ca "$pki/ca.pem" --kafka-sasl scram-sha-256 --kafka-user alice --kafka-flush-secs 10 --kafka-topic events
     ;;
+sasl)
+    # tansu without --authentication behind sasl_front.py, which logs clients in (TLS and
+    # SASL terminated, as an authenticating proxy would) and relays the rest.
+    plain=$(free_port) front=$(free_port)
+    (cd "$out" && exec "$tansu" broker --storage-engine memory://tansu/ --listener-url "tcp://127.0.0.1:$plain" \
+        --advertised-listener-url "tcp://127.0.0.1:$front" >>"$out/sa.broker.log" 2>&1) &
+    pids+=($!)
+    # The passwords reach the front through its environment, not its command line.
+    FRONT_USERS=$($py -c 'import json, os; p = os.environ["KAFKA_PASSWORD"]
+print(json.dumps({"alice": p, "bob": p + "-512", "carol": p + "-plain"}))') \
+        $py "$here/sasl_front.py" "$front" "$plain" "$pki/server.pem" "$pki/server.key" >>"$out/sa.front.log" 2>&1 &
+    pids+=($!)
+    wait_port "$plain"
+    wait_port "$front"
+    for t in plain scram256 scram512; do topic "$plain" "$t" 3; done
+    SHADOWDESK_KAFKA_PASSWORD=$KAFKA_PASSWORD-plain scan p.a --kafka "127.0.0.1:$front" --kafka-tls \
+        --kafka-ca "$pki/ca.pem" --kafka-sasl plain --kafka-user carol --kafka-topic plain
+    consume p.a "$front" plain CONSUME_SASL=PLAIN CONSUME_USER=carol CONSUME_PASSWORD="$KAFKA_PASSWORD-plain"
+    SHADOWDESK_KAFKA_PASSWORD=$KAFKA_PASSWORD scan sa.a --kafka "127.0.0.1:$front" --kafka-tls \
+        --kafka-ca "$pki/ca.pem" --kafka-sasl scram-sha-256 --kafka-user alice --kafka-topic scram256
+    consume sa.a "$front" scram256 CONSUME_SASL=SCRAM-SHA-256 CONSUME_USER=alice CONSUME_PASSWORD="$KAFKA_PASSWORD"
+    SHADOWDESK_KAFKA_PASSWORD=$KAFKA_PASSWORD-512 scan sa.b --kafka "127.0.0.1:$front" --kafka-tls \
+        --kafka-ca "$pki/ca.pem" --kafka-sasl scram-sha-512 --kafka-user bob --kafka-topic scram512
+    consume sa.b "$front" scram512 CONSUME_SASL=SCRAM-SHA-512 CONSUME_USER=bob CONSUME_PASSWORD="$KAFKA_PASSWORD-512"
+    # Wrong passwords: alice's for carol over PLAIN, carol's for alice over SCRAM-SHA-256.
+    SHADOWDESK_KAFKA_PASSWORD=$KAFKA_PASSWORD scan p.c --kafka "127.0.0.1:$front" --kafka-tls \
+        --kafka-ca "$pki/ca.pem" --kafka-sasl plain --kafka-user carol --kafka-flush-secs 5 --kafka-topic plain
+    SHADOWDESK_KAFKA_PASSWORD=$KAFKA_PASSWORD-plain scan sa.c --kafka "127.0.0.1:$front" --kafka-tls \
+        --kafka-ca "$pki/ca.pem" --kafka-sasl scram-sha-256 --kafka-user alice --kafka-flush-secs 5 --kafka-topic scram256
+    consume sa.c "$front" scram256 CONSUME_SASL=SCRAM-SHA-256 CONSUME_USER=alice CONSUME_PASSWORD="$KAFKA_PASSWORD-plain"
+    # Before a login: ApiVersions is answered (with keys 17 and 36), Metadata closes the connection.
+    $py - "$front" "$pki/ca.pem" >"$out/sa.d.probe" 2>&1 <<'PY' || true
+import socket, ssl, struct, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))), server_hostname="127.0.0.1")
+def req(key, ver, body=b""):
+    m = struct.pack(">hhih", key, ver, 9, 5) + b"probe" + body
+    s.sendall(struct.pack(">i", len(m)) + m)
+    head = s.recv(4)
+    if len(head) < 4:
+        return None
+    (n,) = struct.unpack(">i", head)
+    d = b""
+    while len(d) < n:
+        d += s.recv(n - len(d))
+    return d
+r = req(18, 0)
+(count,) = struct.unpack_from(">i", r, 6)
+keys = {struct.unpack_from(">h", r, 10 + 6 * i)[0]: struct.unpack_from(">hh", r, 12 + 6 * i) for i in range(count)}
+print("api_versions", "sasl_handshake", keys.get(17), "sasl_authenticate", keys.get(36))
+print("metadata", "answered" if req(3, 1, struct.pack(">i", -1)) else "closed")
+PY
+    ;;
 *)
-    echo "secure-test.sh: mode is tls or scram" >&2
+    echo "secure-test.sh: mode is tls, scram or sasl" >&2
     exit 2
     ;;
 esac

@@ -87,8 +87,20 @@ pub fn check(path: &str, mode: Mode) -> Result<Target, String> {
 }
 
 /// Checks every output path before any of them is opened, and refuses two that name the
-/// same file. Returns the targets in the order given.
+/// same file, standard output included (`-`: one document on stdout must stay parseable).
+/// Returns the targets in the order given.
 pub fn check_all(paths: &[(&str, &str, Mode)]) -> Result<Vec<Target>, String> {
+    let on_stdout: Vec<String> = paths
+        .iter()
+        .filter(|(_, p, _)| *p == "-")
+        .map(|(flag, _, _)| format!("{flag} -"))
+        .collect();
+    if on_stdout.len() > 1 {
+        return Err(format!(
+            "{} cannot share standard output",
+            on_stdout.join(" and ")
+        ));
+    }
     let mut out: Vec<Target> = Vec::new();
     for (flag, p, mode) in paths {
         let t = check(p, *mode).map_err(|e| format!("cannot write {flag} {p}: {e}"))?;

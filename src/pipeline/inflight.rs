@@ -86,6 +86,9 @@ struct State {
     peak: usize,
     /// Times a worker waited for the merge.
     waits: u64,
+    /// A worker died (a bug): the merge cannot reach its chunks, so no one waits any more
+    /// and the run ends with what it has.
+    broken: bool,
 }
 
 pub(super) struct InFlight {
@@ -109,7 +112,7 @@ impl InFlight {
         // numbers here stay usable.
         let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let mut waited = false;
-        while seq > st.merging && st.bytes.saturating_add(bytes) > self.limit {
+        while !st.broken && seq > st.merging && st.bytes.saturating_add(bytes) > self.limit {
             waited = true;
             st = self.merged.wait(st).unwrap_or_else(PoisonError::into_inner);
         }
@@ -127,10 +130,29 @@ impl InFlight {
         self.merged.notify_all();
     }
 
+    /// Held by a worker thread: if the worker dies, the others stop waiting for a merge that
+    /// cannot come (without this a panic in one worker would hang the run, not end it).
+    pub(super) fn guard(&self) -> Guard<'_> {
+        Guard(self)
+    }
+
     /// The largest weight in flight, and how often a worker waited.
     pub(super) fn peak_and_waits(&self) -> (usize, u64) {
         let st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         (st.peak, st.waits)
+    }
+}
+
+pub(super) struct Guard<'a>(&'a InFlight);
+
+impl Drop for Guard<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let mut st = self.0.state.lock().unwrap_or_else(PoisonError::into_inner);
+            st.broken = true;
+            drop(st);
+            self.0.merged.notify_all();
+        }
     }
 }
 
@@ -156,5 +178,24 @@ mod tests {
         f.release(1_000);
         ahead.join().unwrap();
         assert_eq!(f.peak_and_waits(), (1_000, 1));
+    }
+
+    /// A worker that dies releases the others: chunk 1 waits, then goes once a thread
+    /// holding a guard panics.
+    #[test]
+    fn a_dead_worker_stops_the_waiting() {
+        let f = Arc::new(InFlight::new(100));
+        f.reserve(0, 1_000);
+        let g = Arc::clone(&f);
+        let ahead = std::thread::spawn(move || g.reserve(1, 10));
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!ahead.is_finished());
+        let h = Arc::clone(&f);
+        let dies = std::thread::spawn(move || {
+            let _g = h.guard();
+            panic!("a worker's bug");
+        });
+        assert!(dies.join().is_err());
+        ahead.join().unwrap();
     }
 }

@@ -113,7 +113,10 @@ pub fn run(
         handles.push(
             std::thread::Builder::new()
                 .name(format!("worker-{w}"))
-                .spawn(move || worker::worker(w, rx, out, shares, counters, &in_flight))
+                .spawn(move || {
+                    let _dies = in_flight.guard();
+                    worker::worker(w, rx, out, shares, counters, &in_flight)
+                })
                 .expect("spawning a worker thread"),
         );
     }

@@ -274,8 +274,13 @@ mod tests {
             let mut req = line("GET", n);
             req.extend_from_slice(tail);
             let t = target(classify(&req)).unwrap_or_else(|| panic!("line of {n}"));
-            assert_eq!((t.method, t.host.as_str(), t.port), ("GET", "widget.intercom.io", 80));
-            assert!(matches!(classify(&req), Preamble::Skip { len, then_tls: false, .. } if len == req.len()));
+            assert_eq!(
+                (t.method, t.host.as_str(), t.port),
+                ("GET", "widget.intercom.io", 80)
+            );
+            assert!(
+                matches!(classify(&req), Preamble::Skip { len, then_tls: false, .. } if len == req.len())
+            );
             // A shorter prefix waits for more, at the 1 KiB bound too; one of 8 KiB without
             // the head's end is past the bound (as for any head).
             for cut in [n - 1, n, n + 2, req.len() - 1] {

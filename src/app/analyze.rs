@@ -211,7 +211,7 @@ pub(super) fn analyze(
             "kafka: {} events and {} report snapshots were not delivered to {} (see stats.kafka)",
             k.events_dropped_broker,
             k.reports_dropped,
-            c.kafka.kafka.join(",")
+            c.kafka.conn.kafka.join(",")
         );
         return Ok(EXIT_ERROR);
     }

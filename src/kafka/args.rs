@@ -31,16 +31,14 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
 /// stop does stop.
 pub const DEFAULT_FLUSH_SECS: u64 = 10;
 
-/// Publishing to Kafka (README "Fleet").
+/// Reaching the brokers, and the topic of report snapshots: what every command that talks to
+/// Kafka needs (`merge` takes only these; README "Fleet").
 #[derive(Debug, Args, Clone, Default)]
-pub struct KafkaArgs {
+pub struct KafkaConnArgs {
     /// Kafka brokers, HOST:PORT, comma-separated: scan and live publish to them, merge reads
     /// the report snapshots of --kafka-report-topic from them.
     #[arg(long, value_name = "HOST:PORT,...", value_delimiter = ',')]
     pub kafka: Vec<String>,
-    /// Scan and live: topic for every event line, unchanged, keyed by the client's address.
-    #[arg(long, value_name = "TOPIC", requires = "kafka")]
-    pub kafka_topic: Option<String>,
     /// Topic for report snapshots, keyed by --sensor: scan and live publish one at each
     /// --report-interval (live) and at the end of the run; merge reads each sensor's latest.
     #[arg(long, value_name = "TOPIC", requires = "kafka")]
@@ -59,13 +57,25 @@ pub struct KafkaArgs {
     /// SASL user name (with --kafka-sasl).
     #[arg(long, value_name = "USER", requires = "kafka_sasl")]
     pub kafka_user: Option<String>,
-    /// Scan and live: bytes of events waiting for the broker (suffix K, M or G); past it,
-    /// events are dropped and counted (`events_dropped_broker`).
+}
+
+/// Publishing to Kafka (scan and live): the connection, then what is published and how long
+/// it may wait. Apart from [`KafkaConnArgs`] so that `merge`, which publishes nothing,
+/// refuses these options rather than ignoring them.
+#[derive(Debug, Args, Clone, Default)]
+pub struct KafkaArgs {
+    #[command(flatten)]
+    pub conn: KafkaConnArgs,
+    /// Topic for every event line, unchanged, keyed by the client's address.
+    #[arg(long, value_name = "TOPIC", requires = "kafka")]
+    pub kafka_topic: Option<String>,
+    /// Bytes of events waiting for the broker (suffix K, M or G); past it, events are dropped
+    /// and counted (`events_dropped_broker`).
     #[arg(long, value_name = "SIZE", default_value = DEFAULT_QUEUE,
           value_parser = parse_size)]
     pub kafka_queue: usize,
-    /// Scan and live: seconds the end of a run waits for queued events to reach the broker
-    /// before counting them as dropped.
+    /// Seconds the end of a run waits for queued events to reach the broker before counting
+    /// them as dropped.
     #[arg(long, value_name = "SECS", default_value_t = DEFAULT_FLUSH_SECS)]
     pub kafka_flush_secs: u64,
 }

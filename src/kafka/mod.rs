@@ -41,13 +41,29 @@ pub struct Options {
 pub const PASSWORD_ENV: &str = "SHADOWDESK_KAFKA_PASSWORD";
 
 impl Options {
-    /// The options `--kafka...` ask for; None without `--kafka`.
+    /// The options `--kafka...` of scan and live ask for; None without `--kafka`.
     pub fn from_args(a: &args::KafkaArgs, sensor: Option<&str>) -> Result<Option<Options>, String> {
+        if !a.conn.kafka.is_empty()
+            && a.kafka_topic.is_none()
+            && a.conn.kafka_report_topic.is_none()
+        {
+            return Err("--kafka needs --kafka-topic (events) or --kafka-report-topic (report snapshots), or both".into());
+        }
+        let Some(mut o) = Options::connect(&a.conn)? else {
+            return Ok(None);
+        };
+        o.events_topic = a.kafka_topic.clone();
+        o.queue_bytes = a.kafka_queue;
+        o.flush_timeout = Duration::from_secs(a.kafka_flush_secs);
+        o.sensor = sensor.map(str::to_owned).unwrap_or_else(host_name);
+        Ok(Some(o))
+    }
+
+    /// The options merge's `--kafka...` ask for (brokers, TLS, SASL, the report topic), to
+    /// read with, not publish; None without `--kafka`.
+    pub fn connect(a: &args::KafkaConnArgs) -> Result<Option<Options>, String> {
         if a.kafka.is_empty() {
             return Ok(None);
-        }
-        if a.kafka_topic.is_none() && a.kafka_report_topic.is_none() {
-            return Err("--kafka needs --kafka-topic (events) or --kafka-report-topic (report snapshots), or both".into());
         }
         for b in &a.kafka {
             if b.rsplit_once(':')
@@ -70,13 +86,13 @@ impl Options {
         };
         Ok(Some(Options {
             brokers: a.kafka.clone(),
-            events_topic: a.kafka_topic.clone(),
+            events_topic: None,
             report_topic: a.kafka_report_topic.clone(),
             tls,
             sasl,
-            queue_bytes: a.kafka_queue,
-            flush_timeout: Duration::from_secs(a.kafka_flush_secs),
-            sensor: sensor.map(str::to_owned).unwrap_or_else(host_name),
+            queue_bytes: args::parse_size(args::DEFAULT_QUEUE)?,
+            flush_timeout: Duration::from_secs(args::DEFAULT_FLUSH_SECS),
+            sensor: String::new(),
         }))
     }
 }

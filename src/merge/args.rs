@@ -4,7 +4,7 @@
 use clap::Args;
 
 use crate::exit::GateArgs;
-use crate::kafka::args::KafkaArgs;
+use crate::kafka::args::KafkaConnArgs;
 use crate::output::OutputArgs;
 
 #[derive(Debug, Args)]
@@ -13,9 +13,9 @@ pub struct MergeArgs {
     #[arg(required_unless_present = "kafka", value_name = "REPORT.json")]
     pub reports: Vec<String>,
     /// Also (or instead) the latest report snapshot of every sensor in --kafka-report-topic
-    /// (README, "Fleet"); --kafka-topic and the queue options do not apply here.
+    /// (README, "Fleet"). Only the options that reach the brokers: merge publishes nothing.
     #[command(flatten)]
-    pub kafka: KafkaArgs,
+    pub kafka: KafkaConnArgs,
     #[command(flatten)]
     pub out: OutputArgs,
     #[command(flatten)]

@@ -86,7 +86,7 @@ pub fn run(a: MergeArgs) -> Result<u8, Fatal> {
     for p in &a.reports {
         reports.push((p.clone(), read_report(p)?));
     }
-    if let Some(o) = crate::kafka::Options::from_args(&a.kafka, None).map_err(Fatal)? {
+    if let Some(o) = crate::kafka::Options::connect(&a.kafka).map_err(Fatal)? {
         let snaps = crate::kafka::fleet::latest_snapshots(&o).map_err(Fatal)?;
         if snaps.is_empty() && reports.is_empty() {
             return Err(Fatal(format!(

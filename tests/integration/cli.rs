@@ -350,6 +350,47 @@ fn shared_options_read_the_same_in_every_command_help() {
     assert_eq!(entry("merge", "--baseline").0, "OLD_REPORT.json");
 }
 
+// merge reads report snapshots and publishes nothing: it lists and takes the options that
+// reach the brokers, and clap refuses the publishing ones (CONTRACT.md: --kafka-topic is
+// scan's and live's) instead of letting them be silently ignored.
+#[test]
+fn merge_takes_only_the_kafka_options_it_uses() {
+    let help = |cmd: &str| String::from_utf8(run(&[cmd, "--help"]).stdout).unwrap();
+    let (merge, scan) = (help("merge"), help("scan"));
+    let connection = [
+        "--kafka",
+        "--kafka-report-topic",
+        "--kafka-tls",
+        "--kafka-ca",
+        "--kafka-sasl",
+        "--kafka-user",
+    ];
+    let publishing = ["--kafka-topic", "--kafka-queue", "--kafka-flush-secs"];
+    for flag in connection {
+        assert!(help_entry(&merge, flag).is_some(), "merge lacks {flag}");
+        assert_eq!(help_entry(&merge, flag), help_entry(&scan, flag), "{flag}");
+    }
+    for (flag, value) in publishing.into_iter().zip(["events", "1M", "3"]) {
+        assert!(help_entry(&scan, flag).is_some(), "scan lacks {flag}");
+        assert!(help_entry(&merge, flag).is_none(), "merge lists {flag}");
+        let o = run(&[
+            "merge",
+            "--kafka",
+            "127.0.0.1:9",
+            "--kafka-report-topic",
+            "reports",
+            flag,
+            value,
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{flag}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!("unexpected argument '{flag}'")),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
+
 // merge's gates are scan's: on a report of mixed.pcap (a Kustomer operator no --sanctioned
 // here allows, which `unsanctioned_traffic_exits_1_only_when_asked` sees in the scan),
 // --fail-on-unsanctioned gives 1, the same report made with every vendor sanctioned gives

@@ -1,12 +1,14 @@
 //! Plain-HTTP heads past the 8 KiB bound (`dropped.http_head_too_long`) or cut short by the
-//! capture's end (`dropped.http_head_unfinished`), on a hand-built capture: no client we can
-//! record sends such heads (curl and Python refuse or split them), and the case is
+//! capture's end (`dropped.http_head_unfinished`), on a hand-built capture: heads that never
+//! end, or pad headers rather than the URL, come from no client we can record; the case is
 //! adversarial, so the frames are written here. The expected counts come from how the capture
 //! was built (which heads have their blank line within 8 KiB), not from a previous run.
+//! Long request lines, which real clients do send, are read from curl's capture
+//! (`testdata/captures/http/long_url.pcap`, `testdata/record-http.sh`) against tshark's view.
 
 use std::path::Path;
 
-use crate::util::{report_doc, run, stderr, tempdir};
+use crate::util::{capture, events, report, report_doc, run, stderr, tempdir};
 
 /// Ethernet + IPv4 + TCP frames of one capture, as a little-endian microsecond pcap.
 struct Pcap {
@@ -208,4 +210,55 @@ fn read_http_clients(events: &Path) -> Vec<String> {
         .collect();
     v.sort();
     v
+}
+
+/// curl's requests with 3 KB and 10 KB URLs (`record-http.sh`): a request line past the 1 KiB
+/// a text command may have is still a request, so the one whose head fits 8 KiB names its Host
+/// and the other is counted. Expected hosts and URI lengths are tshark's (`<pcap>.http.tsv`:
+/// http.host, http.request.uri).
+#[test]
+fn long_request_lines_from_curl_name_their_host() {
+    let cap = capture("http/long_url.pcap");
+    let truth = std::fs::read_to_string(cap.with_extension("pcap.http.tsv")).unwrap();
+    // (host, uri length) per request tshark shows.
+    let requests: Vec<(&str, usize)> = truth
+        .lines()
+        .map(|l| {
+            let (host, uri) = l.split_once('\t').unwrap();
+            (host, uri.len())
+        })
+        .collect();
+    assert_eq!(requests.len(), 2, "{truth}");
+    assert!(requests.iter().all(|(_, n)| *n > 1024), "{requests:?}");
+    // curl's other header lines take about 100 bytes: far from either side of the bound.
+    let fits = |n: usize| n + 200 < 8192;
+    let want: Vec<&str> = requests
+        .iter()
+        .filter(|(_, n)| fits(*n))
+        .map(|(h, _)| *h)
+        .collect();
+    assert_eq!(want, ["widget.intercom.io"]);
+
+    let (o, evs) = events(&[cap.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got: Vec<(&str, &str, &str)> = evs
+        .iter()
+        .filter(|e| e["kind"] == "http")
+        .map(|e| {
+            (
+                e["hostname"].as_str().unwrap(),
+                e["method"].as_str().unwrap(),
+                e["vendor"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, [(want[0], "GET", "intercom")]);
+    let (_, doc) = report(&[cap.to_str().unwrap()]);
+    let too_long = requests.iter().filter(|(_, n)| !fits(*n)).count();
+    assert_eq!(
+        doc["stats"]["dropped"]["http_head_too_long"], too_long,
+        "{}",
+        doc["stats"]["dropped"]
+    );
+    assert_eq!(doc["visibility"]["http_requests"], want.len());
 }

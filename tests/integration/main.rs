@@ -26,6 +26,8 @@ mod identity; // identity events (DHCP, mDNS, NBNS, Kerberos, NTLM) vs tshark tr
 mod identity_join; // vendor events carry the device and user of EXPECTED.tsv (issue 13)
 mod ja4; // the ja4 fingerprint vs FoxIO's reference, and the client class
 mod kafka; // --kafka against a real broker (tansu), read back with kafka-python
+mod kafka_common; // what the kafka tests share: prerequisites, reading back what was consumed
+mod kafka_secure; // --kafka over TLS and SASL, refusals named, the password nowhere
 mod live; // shadowdesk live on a veth between namespaces, with real clients
 mod merge; // merge: reports of any split of real captures, merged in any order, give the whole scan
 mod merge_sensors; // merge: a client two sensors saw is one host with both sensors' counts, exposures, help desks

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # --kafka-tls, --kafka-ca and --kafka-sasl against a real broker (tansu 0.6.0) on loopback,
 # read back by an independent client (kafka-python over Python's ssl, consume.py). Writes
-# what it saw into OUT for tests/integration/kafka.rs to check.
+# what it saw into OUT for tests/integration/kafka_secure.rs to check.
 #   usage: secure-test.sh SHADOWDESK OUT CAPTURE tls|scram|sasl
 # tansu 0.6.0 serves no TLS itself (--cert and --key are refused together by its CLI, and
 # its broker drops the acceptor it builds), so front.py terminates TLS in front of it with a

@@ -370,15 +370,21 @@ fn text_read_a_byte_at_a_time_gives_what_it_gives_whole() {
     let mut connect =
         b"CONNECT acme.zendesk.com:443 HTTP/1.1\r\nHost: acme.zendesk.com\r\n\r\n".to_vec();
     connect.extend_from_slice(&ch);
+    // A request line past the 1 KiB of a command is still read (up to the 8 KiB head
+    // bound); another text line that long is not a text protocol.
     let mut long_line = b"GET /".to_vec();
     long_line.resize(1500, b'a');
+    long_line.extend_from_slice(b" HTTP/1.1\r\nHost: widget.intercom.io\r\n\r\n");
+    let mut long_command = b"EHLO ".to_vec();
+    long_command.resize(1500, b'a');
     let mut long_head = b"GET / HTTP/1.1\r\nX-Long: ".to_vec();
     long_head.resize(9000, b'L');
-    let streams: [&[u8]; 8] = [
+    let streams: [&[u8]; 9] = [
         &keep_alive,
         &smtp,
         &connect,
         &long_line,
+        &long_command,
         &long_head,
         b"GET /\x00 HTTP/1.1\r\n\r\n",
         b"HTTP/1.1 404 Not Found\r\nServer: nginx\r\nContent-Length: 0\r\n\r\n",
@@ -396,6 +402,13 @@ fn text_read_a_byte_at_a_time_gives_what_it_gives_whole() {
         }
     }
     assert_eq!(text_stream(&long_head, 1).1, 1);
+    let long_found = text_stream(&long_line, 1).0;
+    assert!(
+        long_found
+            .iter()
+            .any(|f| matches!(f, Extracted::Proxy(t) if t.host == "widget.intercom.io")),
+        "{long_found:?}"
+    );
     let smtp_found = text_stream(&smtp, 1).0;
     assert!(
         smtp_found

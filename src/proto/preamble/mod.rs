@@ -112,8 +112,19 @@ fn text_line(b: &[u8]) -> Preamble {
     {
         return http_connect(b);
     }
-    let Some(nl) = b.iter().take(MAX_LINE).position(|&c| c == b'\n') else {
-        return if b.len() >= MAX_LINE
+    // An HTTP request line carries its whole target, and beacons and widget loaders put
+    // kilobytes of query in it: a line that starts like a request may run to the head's
+    // bound, where any other line is refused at a command's.
+    let http_start = http_request_start(b);
+    let max_line = if http_start {
+        crate::proto::http::MAX_HEAD
+    } else {
+        MAX_LINE
+    };
+    let Some(nl) = b.iter().take(max_line).position(|&c| c == b'\n') else {
+        return if b.len() >= max_line && http_start {
+            Preamble::HeadTooLong
+        } else if b.len() >= max_line
             || !b
                 .iter()
                 .all(|c| c.is_ascii_graphic() || *c == b' ' || *c == b'\r')
@@ -144,6 +155,11 @@ fn text_line(b: &[u8]) -> Preamble {
             return http_request(b, line.get(..method_len).unwrap_or_default());
         }
     }
+    // Past a command's bound only a request line was let through: anything else is what it
+    // was before (not a text protocol).
+    if nl >= MAX_LINE {
+        return Preamble::Unknown;
+    }
     // SMTP, IMAP (tagged: "a1 STARTTLS"), NNTP: STARTTLS; POP3: STLS; FTP: AUTH TLS / SSL.
     let starttls = is(b"STARTTLS")
         || words.first() == Some(&&b"STLS"[..])
@@ -154,6 +170,23 @@ fn text_line(b: &[u8]) -> Preamble {
         then_tls: starttls,
         target: None,
     }
+}
+
+/// The bytes start like an HTTP/1.x request line: a method as RFC 9110 §9 spells it
+/// (case-sensitive, so IMAP's and SMTP's case-free commands do not pass), one space, and a
+/// target in origin form (`/`), absolute form (`http://`, `https://`) or `*`. Enough to give
+/// the line the head's bound; it is read as HTTP only once it ends in an HTTP version.
+fn http_request_start(b: &[u8]) -> bool {
+    let Some(sp) = b.iter().take(8).position(|&c| c == b' ') else {
+        return false;
+    };
+    let (method, rest) = b.split_at(sp);
+    let target = rest.get(1..).unwrap_or_default();
+    crate::proto::http::method_name(method) != "OTHER"
+        && (target.starts_with(b"/")
+            || target.starts_with(b"*")
+            || target.starts_with(b"http://")
+            || target.starts_with(b"https://"))
 }
 
 #[cfg(test)]
@@ -217,6 +250,84 @@ mod tests {
         let mut long = b"GET / HTTP/1.1\r\nX-Long: ".to_vec();
         long.resize(32 << 10, b'L');
         assert_eq!(classify(&long), Preamble::HeadTooLong);
+    }
+
+    #[test]
+    fn request_lines_past_a_command_bound_are_read_up_to_the_head_bound() {
+        let max = crate::proto::http::MAX_HEAD;
+        let tail = b"\r\nHost: widget.intercom.io\r\n\r\n";
+        // A request line of exactly `n` bytes (without its CRLF), then a Host and the end.
+        let line = |method: &str, n: usize| {
+            let mut b = format!("{method} /collect?v=1&d=").into_bytes();
+            b.resize(n - b" HTTP/1.1".len(), b'q');
+            b.extend_from_slice(b" HTTP/1.1");
+            b
+        };
+        // The last head that fits ends its blank line at byte `max + 3`.
+        for n in [
+            MAX_LINE - 1,
+            MAX_LINE,
+            MAX_LINE + 1,
+            3 << 10,
+            max - tail.len() + 3,
+        ] {
+            let mut req = line("GET", n);
+            req.extend_from_slice(tail);
+            let t = target(classify(&req)).unwrap_or_else(|| panic!("line of {n}"));
+            assert_eq!(
+                (t.method, t.host.as_str(), t.port),
+                ("GET", "widget.intercom.io", 80)
+            );
+            assert!(
+                matches!(classify(&req), Preamble::Skip { len, then_tls: false, .. } if len == req.len())
+            );
+            // A shorter prefix waits for more, at the 1 KiB bound too; one of 8 KiB without
+            // the head's end is past the bound (as for any head).
+            for cut in [n - 1, n, n + 2, req.len() - 1] {
+                let want = if cut >= max {
+                    Preamble::HeadTooLong
+                } else {
+                    Preamble::Incomplete
+                };
+                assert_eq!(classify(&req[..cut]), want, "{n} cut {cut}");
+            }
+        }
+        // One byte more and the head is past its bound: counted, not read.
+        let mut req = line("POST", max - tail.len() + 4);
+        req.extend_from_slice(tail);
+        assert_eq!(classify(&req), Preamble::HeadTooLong);
+        // A request line that never ends: waiting below 8 KiB, counted at it.
+        let open = line("GET", max + 100);
+        assert_eq!(classify(&open[..max - 1]), Preamble::Incomplete);
+        assert_eq!(classify(&open[..max]), Preamble::HeadTooLong);
+    }
+
+    #[test]
+    fn long_lines_of_other_text_stay_unknown() {
+        let long = |start: &str, end: &str| {
+            let mut b = start.as_bytes().to_vec();
+            b.resize(2000, b'x');
+            b.extend_from_slice(end.as_bytes());
+            b
+        };
+        for b in [
+            long("MAIL FROM:<", ">\r\n"),
+            long("a1 LOGIN ", "\r\n"),
+            // Methods are case-sensitive (RFC 9110 §9.1); a target must start like one.
+            long("get /", " HTTP/1.1\r\n"),
+            long("GET x", " HTTP/1.1\r\n"),
+            // HTTP/0.9-like: no version, so no head follows.
+            long("GET /", "\r\n"),
+        ] {
+            assert_eq!(classify(&b), Preamble::Unknown, "{:?}", &b[..12]);
+            // Refused at the command bound, as before, unless it starts like a request.
+            let at_bound = if b.starts_with(b"GET /") {
+                Preamble::Incomplete
+            } else {
+                Preamble::Unknown
+            };
+            assert_eq!(classify(&b[..MAX_LINE]), at_bound, "{:?}", &b[..12]);
+        }
     }
 
     #[test]

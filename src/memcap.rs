@@ -22,9 +22,11 @@ pub const MIN_MEMCAP: usize = 16 << 20;
 /// Fractions of the total, in percent. TCP reassembly takes the most: it is where most
 /// names come from and where floods of half-open connections land. Per-host state is next:
 /// it is the report itself.
-const TCP_PERCENT: usize = 35;
+const TCP_PERCENT: usize = 40;
 const QUIC_PERCENT: usize = 15;
-const DEFRAG_PERCENT: usize = 10;
+/// Fragmented datagrams are rare on a span port: 5 % of the default holds 128 of the largest
+/// (64 KiB) in progress.
+const DEFRAG_PERCENT: usize = 5;
 const HOSTS_PERCENT: usize = 25;
 const DNS_CACHE_PERCENT: usize = 10;
 /// Observations made and not yet merged (pipeline/inflight.rs): normal traffic makes a few

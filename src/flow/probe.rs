@@ -148,13 +148,14 @@ pub fn tls_or_preamble(
 }
 
 /// The bytes a probe still holds are the start of an HTTP request or response head, its end
-/// not among them. Asked only of flows going idle or left at the input's end (a head ending
-/// in time was consumed, or ended its direction), so a scan of at most a window is cheap.
+/// not among them (a head still held is within [`http::MAX_HEAD`]: past it the direction
+/// ended as `HeadTooLong`). Asked only of flows going idle or left at the input's end, so a
+/// scan of at most a head is cheap.
 pub fn unfinished_http_head(b: &[u8]) -> bool {
     let method = b.iter().position(|c| *c == b' ').and_then(|i| b.get(..i));
     let http = b.starts_with(b"HTTP/1.")
         || method.is_some_and(|m| m == b"CONNECT" || http::method_name(m) != "OTHER");
-    http && !b.windows(4).any(|w| w == b"\r\n\r\n")
+    http && http::head_end(b).is_none()
 }
 
 /// Frames length-prefixed DNS messages. DNS over TCP never finishes: a connection may carry

@@ -143,10 +143,16 @@ pub struct ResponseHead {
     pub title: Option<String>,
 }
 
+/// Where a head's blank line starts. None while the head is not complete within
+/// [`MAX_HEAD`].
+pub fn head_end(b: &[u8]) -> Option<usize> {
+    b.windows(4).take(MAX_HEAD).position(|w| w == b"\r\n\r\n")
+}
+
 /// Splits a head at its end: the lines (request or status line first) and the offset of
 /// the body. None while the head is not complete within [`MAX_HEAD`].
 fn head(b: &[u8]) -> Option<(Vec<&[u8]>, usize)> {
-    let end = b.windows(4).take(MAX_HEAD).position(|w| w == b"\r\n\r\n")?;
+    let end = head_end(b)?;
     let lines = b
         .get(..end)?
         .split(|c| *c == b'\n')
